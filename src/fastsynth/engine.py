@@ -1,0 +1,163 @@
+"""Plan a run into (symbol, session) partitions and produce Arrow batches in a deterministic order.
+
+``plan(m)`` resolves the sessions (NYSE calendar) and computes the session-wide market plan once;
+``iter_partition(p, part)`` generates one partition's batches (all its tables, block by block).
+``stream``/``generate``/``reader`` (re-exported by ``fastsynth``) walk the partitions in plan order
+(session, then symbol in manifest order) and re-chunk each table to ``batch_rows`` rows, so the rows of a
+table — and therefore its bytes — depend only on the manifest.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+from . import schemas
+from .calendar import Session, sessions
+from .errors import ConfigError
+from .manifest import Manifest, SymbolSpec
+from .market import DayPlan, MarketPlan, plan_market
+
+__all__ = ["Partition", "Plan", "plan", "iter_partition", "stream", "generate", "reader"]
+
+DEFAULT_BATCH_ROWS = 65_536
+
+
+@dataclass(frozen=True)
+class Partition:
+    """The unit of work: one symbol in one session."""
+
+    symbol: str
+    day_index: int
+    session: Session
+
+    @property
+    def date(self) -> str:
+        return self.session.date.isoformat()
+
+
+@dataclass(frozen=True)
+class Plan:
+    manifest: Manifest
+    sessions: tuple[Session, ...]
+    market: MarketPlan
+    specs: dict[str, SymbolSpec]
+    symbol_dictionary: pa.Array
+    partitions: tuple[Partition, ...]
+
+    def day(self, part: Partition) -> DayPlan:
+        return self.market.days[part.day_index]
+
+
+def plan(m: Manifest) -> Plan:
+    """Resolve sessions and the market plan; list partitions (session-major, symbols in manifest order)."""
+    sess = tuple(sessions(m.start, m.days))
+    specs = {s.symbol: s for s in m.selected()}
+    parts = tuple(Partition(sym, d, s) for d, s in enumerate(sess) for sym in specs)
+    return Plan(m, sess, plan_market(m, list(sess)), specs, pa.array(list(specs)), parts)
+
+
+def iter_partition(p: Plan, part: Partition,
+                   tables: tuple[str, ...] | None = None) -> Iterator[tuple[str, pa.RecordBatch]]:
+    """All batches of one partition, block by block (tables interleaved in time order)."""
+    from .equities import run_partition
+
+    tabs = tuple(tables) if tables is not None else tuple(p.manifest.tables)
+    code = list(p.specs).index(part.symbol)
+    yield from run_partition(p.manifest, p.specs[part.symbol], p.day(part), code, p.symbol_dictionary, tabs)
+
+
+class _Rechunker:
+    """Collects batches of one table and emits batches of exactly ``rows`` rows (the last may be short)."""
+
+    def __init__(self, rows: int) -> None:
+        self.rows = rows
+        self.parts: list[pa.RecordBatch] = []
+        self.n = 0
+
+    def push(self, b: pa.RecordBatch) -> Iterator[pa.RecordBatch]:
+        self.parts.append(b)
+        self.n += b.num_rows
+        while self.n >= self.rows:
+            yield self._take(self.rows)
+
+    def flush(self) -> Iterator[pa.RecordBatch]:
+        if self.n:
+            yield self._take(self.n)
+
+    def _take(self, k: int) -> pa.RecordBatch:
+        out, got = [], 0
+        while got < k:
+            b = self.parts[0]
+            need = k - got
+            if b.num_rows <= need:
+                out.append(b)
+                got += b.num_rows
+                self.parts.pop(0)
+            else:
+                out.append(b.slice(0, need))
+                self.parts[0] = b.slice(need)
+                got = k
+        self.n -= k
+        if len(out) == 1:
+            return out[0]
+        return pa.Table.from_batches(out).combine_chunks().to_batches(max_chunksize=k)[0]
+
+
+def _check_batch_rows(batch_rows: int) -> None:
+    if isinstance(batch_rows, bool) or not isinstance(batch_rows, int) or batch_rows < 1:
+        raise ConfigError("batch_rows", batch_rows, "an integer >= 1")
+
+
+def stream(m: Manifest, batch_rows: int = DEFAULT_BATCH_ROWS,
+           tables: list[str] | None = None) -> Iterator[tuple[str, pa.RecordBatch]]:
+    """Generate the run as ``(table, RecordBatch)`` pairs of ``batch_rows`` rows (the last of a table may
+    be shorter). Concatenating a table's batches gives the same rows for every ``batch_rows``.
+
+    Example::
+
+        for table, batch in fastsynth.stream(m, batch_rows=65_536):
+            sink.write(table, batch)
+    """
+    _check_batch_rows(batch_rows)
+    tabs = _tables(m, tables)
+    p = plan(m)
+    chunkers = {t: _Rechunker(batch_rows) for t in tabs}
+    for part in p.partitions:
+        for table, batch in iter_partition(p, part, tabs):
+            yield from ((table, b) for b in chunkers[table].push(batch))
+    for t in tabs:
+        yield from ((t, b) for b in chunkers[t].flush())
+
+
+def _tables(m: Manifest, tables: list[str] | None) -> tuple[str, ...]:
+    if tables is None:
+        return tuple(m.tables)
+    for t in tables:
+        schemas.schema(t)  # validates the name
+    return tuple(tables)
+
+
+def generate(m: Manifest, tables: list[str] | None = None) -> dict[str, pa.Table]:
+    """Generate the whole run in memory: ``{table: pyarrow.Table}`` (every requested table present).
+
+    Example: ``tables = fastsynth.generate(Manifest(seed=7, symbols=["SPY"]))``.
+    """
+    tabs = _tables(m, tables)
+    got: dict[str, list[pa.RecordBatch]] = {t: [] for t in tabs}
+    for t, b in stream(m, batch_rows=1 << 62, tables=list(tabs)):
+        got[t].append(b)
+    return {t: pa.Table.from_batches(got[t], schema=schemas.schema(t)) for t in tabs}
+
+
+def reader(m: Manifest, table: str, batch_rows: int = DEFAULT_BATCH_ROWS) -> pa.RecordBatchReader:
+    """One table of the run as a ``pyarrow.RecordBatchReader`` (exports the Arrow C stream interface,
+    so polars, DuckDB or C code can consume it without copies).
+
+    Example: ``duckdb.sql("select count(*) from r")`` with ``r = fastsynth.reader(m, "equity_trades")``.
+    """
+    _check_batch_rows(batch_rows)
+    schema = schemas.schema(table)
+    it = (b for _, b in stream(m, batch_rows=batch_rows, tables=[table]))
+    return pa.RecordBatchReader.from_batches(schema, it)

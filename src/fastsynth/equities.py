@@ -1,0 +1,281 @@
+"""Equities session model: per-symbol parameters, and one (symbol, session) partition as Arrow batches.
+
+``run_partition`` builds the symbol's 1-second latent path (``market.latent_path``), turns it into
+per-second arrival rates and spread targets, and runs the microstructure kernel over fixed blocks of
+``BLOCK_SECONDS``. Block boundaries depend only on the session, never on the caller's batch size, so the
+output bytes depend only on the manifest; memory is bounded by one block, not by the session length.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+from . import schemas
+from ._arrow import dict_array, num_array, ts_array
+from .manifest import MODE_SCALE, Manifest, SymbolSpec
+from .market import DayPlan, latent_path, seasonality
+from .rng import derive_key
+
+__all__ = ["EquityParams", "equity_params", "run_partition", "BLOCK_SECONDS"]
+
+BLOCK_SECONDS = 300          # generation block: 5 minutes (divides every session length; bars stay whole)
+FULL_DAY_SECONDS = 23_400
+
+# Lit venue shares of lit volume, off-exchange (TRF) shares, and quote-setting venue shares (approximate
+# recent US consolidated-tape shares; the TRF total is set per print cluster by the model).
+_LIT = {"XNAS": 0.20, "XNYS": 0.13, "ARCX": 0.09, "BATS": 0.09, "EDGX": 0.10, "BATY": 0.04, "EDGA": 0.03,
+        "IEXG": 0.05, "MEMX": 0.07, "EPRL": 0.04, "XBOS": 0.02, "XPSX": 0.01, "XASE": 0.005, "XCIS": 0.02,
+        "XCHI": 0.02, "LTSE": 0.005}
+_OFF = {"FINN": 0.70, "FINY": 0.18, "FINC": 0.12}
+_QUOTE = {"XNAS": 0.24, "XNYS": 0.14, "ARCX": 0.12, "BATS": 0.12, "EDGX": 0.12, "BATY": 0.05, "EDGA": 0.04,
+          "IEXG": 0.04, "MEMX": 0.08, "EPRL": 0.03, "XBOS": 0.01, "XCIS": 0.01}
+
+
+def _table(shares: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
+    codes = np.array([schemas.VENUES.index(v) for v in shares], dtype=np.int8)
+    w = np.array(list(shares.values()), dtype=np.float64)
+    return np.cumsum(w / w.sum()), codes
+
+
+LIT_TABLE, OFF_TABLE, QUOTE_TABLE = _table(_LIT), _table(_OFF), _table(_QUOTE)
+
+# Model constants (see kernels/equities.py for their meaning); chosen against the stylized facts of
+# real US tapes (docs/realism.md lists the figures, ours and the real samples', side by side).
+SWEEP_CONT, OFF_CONT = 0.45, 0.15
+SAME_TS, GAP_NS = 0.75, 3e6
+INSIDE, MIXED = 0.06, 0.20
+ALPHA_LIT, ALPHA_OFF = 1.9, 1.35
+META_W, META_ALPHA, META_MIN, LEAN = 0.5, 1.5, 2.0, 0.7
+SIZE_ONLY, SPREAD_NOISE = 0.5, 0.5
+HAWKES_N, HAWKES_BETA = 0.55, 1.0 / 8.0   # self-excitation: branching ratio, decay per second (8 s)
+LAT_LIT_NS, LAT_OFF_NS = 150e3, 4e6
+MID_SHARE, IMPROVE_SHARE = 0.25, 0.45
+OFF_CLUSTER_SHARE = 0.38     # share of parent orders executed off-exchange (volume share ends near 40-45%)
+QUOTE_RATIO = 0.8            # quote-only NBBO updates per print (refreshes and trade updates come on top)
+VOL_ACTIVITY = 1.0           # elasticity of arrival rates to the stochastic-volatility multiplier
+VOL_SPREAD = 0.5             # elasticity of the spread to it
+
+
+@dataclass(frozen=True)
+class EquityParams:
+    """Derived per-symbol model settings (all documented in kernels/equities.py)."""
+
+    par: np.ndarray               # float64 (N_PARAMS,)
+    prints_per_day: float         # expected prints in a full session at this mode
+    clusters_per_day: float
+    spread_ticks: float           # base spread target, ticks
+    depth: float                  # mean displayed size, shares
+
+
+def _odd_share(price: float) -> float:
+    # odd lots are ~45% of prints on a modern tape, more for high-priced names, fewer for cheap ones
+    return float(np.clip(0.42 + 0.08 * math.log(price / 150.0), 0.2, 0.7))
+
+
+def _mean_size(p_odd: float, alpha: float) -> float:
+    k = np.arange(1, 20001, dtype=np.float64)
+    mean_lots = float(np.sum(k ** -alpha))            # E[floor(U^(-1/alpha))] = sum_k P(lots >= k)
+    mean_odd = 1.0 + 99.0 / 3.0                        # 1 + 99 * E[U^2]
+    return p_odd * mean_odd + (1 - p_odd) * (100.0 * mean_lots + MIXED * 50.0)
+
+
+def equity_params(spec: SymbolSpec, mode: str) -> EquityParams:
+    """Model settings for ``spec`` at market ``mode``."""
+    from .kernels import equities as k
+
+    tpu = round(1.0 / spec.tick_size)
+    p_odd = _odd_share(spec.price)
+    mean_size = (OFF_CLUSTER_SHARE * _mean_size(p_odd, ALPHA_OFF) / (1 - OFF_CONT)
+                 + (1 - OFF_CLUSTER_SHARE) * _mean_size(p_odd, ALPHA_LIT) / (1 - SWEEP_CONT))
+    prints_per_cluster = OFF_CLUSTER_SHARE / (1 - OFF_CONT) + (1 - OFF_CLUSTER_SHARE) / (1 - SWEEP_CONT)
+    mean_size /= prints_per_cluster
+    prints = spec.adv / mean_size * MODE_SCALE[mode]
+    dollar_adv = spec.adv * spec.price
+    spread_bps = float(np.clip(60.0 / math.sqrt(dollar_adv / 1e6), 0.2, 50.0))
+    spread_ticks = spread_bps * 1e-4 * spec.price * tpu
+    depth = max(100.0, 1.6e-4 * spec.adv * math.sqrt(50.0 / spec.price))
+    par = np.zeros(k.N_PARAMS)
+    par[k.P_TICK] = spec.tick_size
+    par[k.P_TPU] = float(tpu)
+    par[k.P_DEPTH] = depth
+    par[k.P_OFF_SHARE] = OFF_CLUSTER_SHARE
+    par[k.P_SWEEP_CONT] = SWEEP_CONT
+    par[k.P_OFF_CONT] = OFF_CONT
+    par[k.P_SAME_TS] = SAME_TS
+    par[k.P_GAP_NS] = GAP_NS
+    par[k.P_INSIDE] = INSIDE
+    par[k.P_ODD] = p_odd
+    par[k.P_ALPHA_LIT] = ALPHA_LIT
+    par[k.P_ALPHA_OFF] = ALPHA_OFF
+    par[k.P_MIXED] = MIXED
+    par[k.P_META_W] = META_W
+    par[k.P_META_ALPHA] = META_ALPHA
+    par[k.P_META_MIN] = META_MIN
+    par[k.P_LEAN] = LEAN
+    par[k.P_SIZE_ONLY] = SIZE_ONLY
+    par[k.P_SPREAD_NOISE] = SPREAD_NOISE
+    par[k.P_LAT_LIT_NS] = LAT_LIT_NS
+    par[k.P_LAT_OFF_NS] = LAT_OFF_NS
+    par[k.P_MID_SHARE] = MID_SHARE
+    par[k.P_IMPROVE_SHARE] = IMPROVE_SHARE
+    par[k.P_HAWKES_N] = HAWKES_N
+    par[k.P_HAWKES_BETA] = HAWKES_BETA
+    return EquityParams(par, prints, prints / prints_per_cluster, spread_ticks, depth)
+
+
+def _rates(params: EquityParams, volrel: np.ndarray, seconds: int):
+    vol_s, act_s, spr_s = seasonality(seconds)
+    sv = volrel / vol_s                       # stochastic part of the volatility (day level included)
+    # the baseline carries (1 - n) of the arrivals; self-excitation adds the rest
+    base = params.clusters_per_day / FULL_DAY_SECONDS
+    lam_c = base * act_s * sv ** VOL_ACTIVITY
+    lam_base = (1.0 - HAWKES_N) * lam_c
+    prints_per_cluster = params.prints_per_day / params.clusters_per_day
+    lam_q = QUOTE_RATIO * prints_per_cluster * lam_c
+    spr = params.spread_ticks * spr_s * sv ** VOL_SPREAD
+    return lam_base, lam_c, lam_q, spr
+
+
+class _Buffers:
+    """Output columns of one block (fresh per block: batches handed out keep referencing them)."""
+
+    def __init__(self, cap_t: int, cap_q: int) -> None:
+        self.t = (np.empty(cap_t, np.int64), np.empty(cap_t, np.int64), np.empty(cap_t, np.float64),
+                  np.empty(cap_t, np.uint32), np.empty(cap_t, np.int8), np.empty(cap_t, np.int8),
+                  np.empty(cap_t, np.int8), np.empty(cap_t, np.uint64))
+        self.q = (np.empty(cap_q, np.int64), np.empty(cap_q, np.int64), np.empty(cap_q, np.float64),
+                  np.empty(cap_q, np.float64), np.empty(cap_q, np.uint32), np.empty(cap_q, np.uint32),
+                  np.empty(cap_q, np.int8), np.empty(cap_q, np.int8), np.empty(cap_q, np.uint64))
+
+
+_SIDES = pa.array(schemas.SIDES)
+_VENUES = pa.array(schemas.VENUES)
+_CONDS = pa.array(schemas.CONDITIONS)
+
+
+def _trades_batch(b: _Buffers, n: int, sym_codes: np.ndarray, sym_dict: pa.Array) -> pa.RecordBatch:
+    ts, recv, px, sz, side, venue, cond, seq = (c[:n] for c in b.t)
+    cols = [ts_array(ts), ts_array(recv), dict_array(sym_codes[:n], sym_dict), num_array(px), num_array(sz),
+            dict_array(side, _SIDES), dict_array(venue, _VENUES), dict_array(cond, _CONDS), num_array(seq)]
+    return pa.RecordBatch.from_arrays(cols, schema=schemas.schema("equity_trades"))
+
+
+def _quotes_batch(b: _Buffers, n: int, sym_codes: np.ndarray, sym_dict: pa.Array) -> pa.RecordBatch:
+    ts, recv, bid, ask, bsz, asz, bv, av, seq = (c[:n] for c in b.q)
+    cols = [ts_array(ts), ts_array(recv), dict_array(sym_codes[:n], sym_dict), num_array(bid), num_array(ask),
+            num_array(bsz), num_array(asz), dict_array(bv, _VENUES), dict_array(av, _VENUES), num_array(seq)]
+    return pa.RecordBatch.from_arrays(cols, schema=schemas.schema("equity_quotes"))
+
+
+class _BarMaker:
+    """1-minute bars from each block's prints; the last bar of a block is held back and merged with
+    the first bar of the next when a sweep straddles the block boundary."""
+
+    def __init__(self, origin_ns: int, sym_code: int, sym_dict: pa.Array) -> None:
+        self.origin = origin_ns
+        self.code = sym_code
+        self.dict = sym_dict
+        self.pending: list[np.ndarray] | None = None
+
+    def add(self, ts: np.ndarray, px: np.ndarray, sz: np.ndarray) -> pa.RecordBatch | None:
+        from .kernels.bars import ohlcv
+
+        n = ts.shape[0]
+        if n == 0:
+            return None
+        cols = [np.empty(n, np.int64), np.empty(n), np.empty(n), np.empty(n), np.empty(n),
+                np.empty(n, np.uint64), np.empty(n), np.empty(n, np.uint32)]
+        nb = ohlcv(ts, px, sz, self.origin, 60_000_000_000, *cols)
+        cols = [c[:nb] for c in cols]
+        if self.pending is not None:
+            p = self.pending
+            if cols[0][0] == p[0][0]:        # same minute: merge the held-back bar into this block's first
+                vol = p[5][0] + cols[5][0]
+                cols[6][0] = (p[6][0] * p[5][0] + cols[6][0] * cols[5][0]) / vol
+                cols[1][0] = p[1][0]
+                cols[2][0] = max(p[2][0], cols[2][0])
+                cols[3][0] = min(p[3][0], cols[3][0])
+                cols[5][0] = vol
+                cols[7][0] += p[7][0]
+                out = None
+            else:
+                out = self._batch(p)
+        else:
+            out = None
+        self.pending = [c[-1:] for c in cols]
+        body = [c[:-1] for c in cols]
+        if body[0].shape[0]:
+            head = self._batch(body)
+            out = head if out is None else pa.Table.from_batches([out, head]).combine_chunks().to_batches()[0]
+        return out
+
+    def flush(self) -> pa.RecordBatch | None:
+        p, self.pending = self.pending, None
+        return self._batch(p) if p is not None else None
+
+    def _batch(self, c: list[np.ndarray]) -> pa.RecordBatch:
+        n = c[0].shape[0]
+        codes = np.full(n, self.code, np.int32)
+        arrays = [ts_array(c[0]), dict_array(codes, self.dict), num_array(c[1]), num_array(c[2]),
+                  num_array(c[3]), num_array(c[4]), num_array(c[5]), num_array(c[6]), num_array(c[7])]
+        return pa.RecordBatch.from_arrays(arrays, schema=schemas.schema("bars_1m"))
+
+
+def run_partition(m: Manifest, spec: SymbolSpec, day: DayPlan, sym_code: int, sym_dict: pa.Array,
+                  tables: tuple[str, ...]) -> Iterator[tuple[str, pa.RecordBatch]]:
+    """Generate one (symbol, session) partition: ``(table, batch)`` per block, in time order."""
+    from .kernels import equities as k
+
+    sess = day.session
+    n_sec = sess.seconds
+    params = equity_params(spec, m.mode)
+    path = latent_path(m, spec, day)
+    lam_base, lam_c, lam_q, spr = _rates(params, path.volrel, n_sec)
+    date = sess.date.isoformat()
+    keys = np.array([v for purpose in ("cluster_gaps", "quote_gaps", "clusters", "prints", "quotes")
+                     for v in derive_key(m.seed, "equities", spec.symbol, date, purpose)], dtype=np.int64)
+    st_i = np.zeros(k.N_STATE_I, np.int64)
+    st_f = np.zeros(k.N_STATE_F, np.float64)
+    want_t, want_q, want_b = ("equity_trades" in tables), ("equity_quotes" in tables), ("bars_1m" in tables)
+    ppc = params.prints_per_day / params.clusters_per_day
+    cum_c = np.concatenate(([0.0], np.cumsum(lam_c)))
+    cum_q = np.concatenate(([0.0], np.cumsum(lam_q)))
+    codes_t = np.full(0, sym_code, np.int32)
+    bars = _BarMaker(sess.open_ns, sym_code, sym_dict)
+    lit_cdf, lit_code = LIT_TABLE
+    off_cdf, off_code = OFF_TABLE
+    qv_cdf, qv_code = QUOTE_TABLE
+    for s0 in range(0, n_sec, BLOCK_SECONDS):
+        s1 = min(n_sec, s0 + BLOCK_SECONDS)
+        exp_t = (cum_c[s1] - cum_c[s0]) * ppc
+        exp_q = cum_q[s1] - cum_q[s0] + 2.0 * (cum_c[s1] - cum_c[s0])
+        cap_t = int(1.3 * exp_t + 8.0 * math.sqrt(exp_t) + 256)
+        cap_q = int(1.5 * exp_q + 8.0 * math.sqrt(exp_q) + 256)
+        while True:
+            si, sf = st_i.copy(), st_f.copy()
+            buf = _Buffers(cap_t, cap_q)
+            nt, nq = k.simulate_block(path.log_price, lam_base, lam_q, spr, s0, s1, sess.open_ns, keys, params.par,
+                                      lit_cdf, lit_code, off_cdf, off_code, qv_cdf, qv_code,
+                                      si, sf, *buf.t, *buf.q)
+            if nt >= 0:
+                break
+            cap_t, cap_q = 2 * cap_t, 2 * cap_q      # overflow reported by the kernel: retry larger
+        st_i, st_f = si, sf
+        if codes_t.shape[0] < max(nt, nq):
+            codes_t = np.full(max(nt, nq, 2 * codes_t.shape[0]), sym_code, np.int32)
+        if want_q and nq:
+            yield "equity_quotes", _quotes_batch(buf, nq, codes_t, sym_dict)
+        if want_t and nt:
+            yield "equity_trades", _trades_batch(buf, nt, codes_t, sym_dict)
+        if want_b and nt:
+            b = bars.add(buf.t[0][:nt], buf.t[2][:nt], buf.t[3][:nt])
+            if b is not None and b.num_rows:
+                yield "bars_1m", b
+    if want_b:
+        b = bars.flush()
+        if b is not None:
+            yield "bars_1m", b

@@ -1,0 +1,70 @@
+"""Latent price kernels: stochastic-volatility factor returns and a symbol's 1-second efficient path.
+
+Contract
+--------
+All arrays are float64 over the seconds of one session (length ``S``; the log path has ``S + 1``
+points, the session open and each second's end). Volatility multipliers are log-normal: the sum of a
+fast and a slow Ornstein–Uhlenbeck log-volatility, each started from its stationary law at the open and
+normalized so E[multiplier^2] = 1 (so ``sigma_sec`` is the per-second sd on average). Random draws:
+second ``k`` uses draws ``5k .. 5k+4`` of its stream (return, fast vol, slow vol, jump uniform, jump size).
+
+``sv_returns`` writes ``out_ret`` (log-returns per second) and ``out_mult`` (the volatility multiplier,
+including seasonality) and returns nothing. ``bridge`` writes ``out``: increments conditioned to sum to a
+target (the session return fixed by the multi-day plan), so each (symbol, session) partition can be
+generated on its own yet agree with the day-to-day path.
+"""
+from __future__ import annotations
+
+import math
+
+from ._jit import kernel
+from .rng import normal, uniform
+
+
+@kernel
+def sv_returns(k0, k1, season, sigma_sec, theta_f, sd_f, theta_s, sd_s, jump_rate, jump_sd,
+               out_ret, out_mult):
+    """Per-second log returns r_k = sigma_sec * season_k * m_k * z_k (+ jumps) with SV multiplier m_k.
+
+    season: (S,) relative volatility by time of day (mean square 1). sigma_sec: average per-second sd.
+    theta_f/theta_s: mean-reversion rates per second of the fast/slow log-vol; sd_f/sd_s: their
+    stationary sds. jump_rate: jumps per second; jump_sd: jump size sd in units of sigma_sec * sqrt(60)
+    (a jump is measured against a 1-minute move).
+    """
+    n = season.shape[0]
+    af = math.exp(-theta_f)
+    as_ = math.exp(-theta_s)
+    ef = sd_f * math.sqrt(1.0 - af * af)
+    es = sd_s * math.sqrt(1.0 - as_ * as_)
+    hf = sd_f * normal(k0, k1, 1)
+    hs = sd_s * normal(k0, k1, 2)
+    corr = 0.5 * (sd_f * sd_f + sd_s * sd_s)
+    jscale = jump_sd * sigma_sec * math.sqrt(60.0)
+    for k in range(n):
+        b = 5 * k + 5
+        hf = af * hf + ef * normal(k0, k1, b + 1)
+        hs = as_ * hs + es * normal(k0, k1, b + 2)
+        m = season[k] * math.exp(hf + hs - corr)
+        r = sigma_sec * m * normal(k0, k1, b)
+        if uniform(k0, k1, b + 3) < jump_rate:
+            r += jscale * m * normal(k0, k1, b + 4)
+        out_ret[k] = r
+        out_mult[k] = m
+
+
+@kernel
+def bridge(ret, var_w, target, out):
+    """Gaussian bridge in variance time: ``out = ret - w * (sum(ret) - target)``, ``w = var_w / sum(var_w)``.
+
+    ret: (S,) increments; var_w: (S,) their local variances (> 0). After the call ``out`` sums to
+    ``target`` (up to rounding) and keeps the increments' conditional law for Gaussian increments.
+    """
+    n = ret.shape[0]
+    tot = 0.0
+    vsum = 0.0
+    for k in range(n):
+        tot += ret[k]
+        vsum += var_w[k]
+    gap = tot - target
+    for k in range(n):
+        out[k] = ret[k] - var_w[k] / vsum * gap

@@ -1,0 +1,231 @@
+"""The manifest: everything that determines a run's output, validated, loadable and hashable.
+
+Same manifest, same bytes: the content hash (``Manifest.content_hash()``) is the identity of a run.
+A ``Manifest`` is a frozen msgspec Struct; every value is checked in ``__post_init__`` so a bad value is
+rejected whether it comes from Python, the CLI or a JSON/YAML/TOML file, with a ``ConfigError`` naming
+the field, the value and what is allowed.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import math
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+import msgspec
+
+from .errors import ConfigError, closest
+from .schemas import TABLES
+
+__all__ = ["SymbolSpec", "Manifest", "MODES", "FORMATS", "default_universe", "load_manifest"]
+
+MODES: tuple[str, ...] = ("realistic", "active", "firehose")
+FORMATS: tuple[str, ...] = ("parquet", "ipc", "ndjson")
+# Activity scale of each market mode: multiplies trade and quote arrival rates (prices are unaffected).
+MODE_SCALE: dict[str, float] = {"realistic": 1.0, "active": 4.0, "firehose": 20.0}
+_FORMAT_VERSION = 1  # bump when a kernel change alters output bytes for the same manifest
+
+
+class SymbolSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """One instrument of the universe.
+
+    price: starting price level, USD. annual_vol: annualized volatility (0.25 = 25%). beta: loading on
+    the market factor. sector: sector name (symbols of one sector share a sector factor). adv: average
+    daily volume in shares (realistic mode). tick_size: minimum price increment, USD. etf: an ETF.
+    """
+
+    symbol: str
+    price: float
+    annual_vol: float
+    beta: float = 1.0
+    sector: str = "Other"
+    adv: float = 5e6
+    tick_size: float = 0.01
+    etf: bool = False
+
+    def __post_init__(self) -> None:
+        where = f"universe[{self.symbol}]"
+        if not self.symbol or not self.symbol.replace(".", "").replace("-", "").isalnum() or len(self.symbol) > 12:
+            raise ConfigError("universe.symbol", self.symbol, "1-12 letters/digits (also '.' or '-')")
+        _bounded(f"{where}.price", self.price, 0.01, 1e6, "a price in USD between 0.01 and 1,000,000")
+        _bounded(f"{where}.annual_vol", self.annual_vol, 0.01, 5.0, "an annualized volatility between 0.01 and 5")
+        _bounded(f"{where}.beta", self.beta, -5.0, 5.0, "a beta between -5 and 5")
+        _bounded(f"{where}.adv", self.adv, 1e3, 1e10, "average daily shares between 1,000 and 1e10")
+        _bounded(f"{where}.tick_size", self.tick_size, 1e-4, 1.0, "a tick size in USD between 0.0001 and 1")
+        ticks = 1.0 / self.tick_size
+        if abs(ticks - round(ticks)) > 1e-9:
+            raise ConfigError(f"{where}.tick_size", self.tick_size, "a tick that divides one dollar (0.01, 0.05, ...)")
+
+
+def _bounded(field: str, value: float, lo: float, hi: float, allowed: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) \
+            or not lo <= value <= hi:
+        raise ConfigError(field, value, allowed)
+
+
+@lru_cache(maxsize=1)
+def default_universe() -> tuple[SymbolSpec, ...]:
+    """The built-in universe of well-known US names (package data ``data/universe.json``)."""
+    raw = resources.files("fastsynth").joinpath("data/universe.json").read_bytes()
+    doc = msgspec.json.decode(raw)
+    return tuple(msgspec.convert(s, SymbolSpec) for s in doc["symbols"])
+
+
+class Manifest(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    """What to generate. Example::
+
+        m = Manifest(seed=7, start="2026-03-02", days=1, symbols=["SPY", "AAPL"])
+
+    seed: any integer 0..2**63-1. start: first session, ``YYYY-MM-DD`` (must be a NYSE trading day).
+    days: number of consecutive sessions. symbols: tickers to generate (``None`` = the whole universe).
+    universe: instrument definitions (``None`` = the built-in default universe). mode: activity scale,
+    ``realistic`` | ``active`` (4x) | ``firehose`` (20x). tables: which tables. format: output format
+    for the CLI (``parquet`` | ``ipc`` | ``ndjson``).
+    """
+
+    seed: int = 0
+    start: str = "2026-03-02"
+    days: int = 1
+    symbols: list[str] | None = None
+    universe: list[SymbolSpec] | None = None
+    mode: Literal["realistic", "active", "firehose"] = "realistic"
+    tables: list[str] = msgspec.field(default_factory=lambda: list(TABLES))
+    format: Literal["parquet", "ipc", "ndjson"] = "parquet"
+
+    def __post_init__(self) -> None:
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed < 2**63:
+            raise ConfigError("seed", self.seed, "an integer from 0 to 2**63-1")
+        if isinstance(self.start, _dt.date):
+            raise ConfigError("start", self.start, "a date string YYYY-MM-DD (use date.isoformat())")
+        try:
+            _dt.date.fromisoformat(self.start)
+        except (TypeError, ValueError):
+            raise ConfigError("start", self.start, "a date as YYYY-MM-DD") from None
+        if isinstance(self.days, bool) or not isinstance(self.days, int) or not 1 <= self.days <= 10_000:
+            raise ConfigError("days", self.days, "an integer from 1 to 10000")
+        if self.mode not in MODES:
+            raise ConfigError("mode", self.mode, " | ".join(MODES), closest(self.mode, MODES))
+        if self.format not in FORMATS:
+            raise ConfigError("format", self.format, " | ".join(FORMATS), closest(self.format, FORMATS))
+        if not self.tables:
+            raise ConfigError("tables", self.tables, "one or more of " + ", ".join(TABLES))
+        for t in self.tables:
+            if t not in TABLES:
+                raise ConfigError("tables", t, ", ".join(TABLES), closest(t, TABLES))
+        if len(set(self.tables)) != len(self.tables):
+            raise ConfigError("tables", self.tables, "each table at most once")
+        uni = self.universe_specs()
+        names = [s.symbol for s in uni]
+        if len(set(names)) != len(names):
+            dup = next(n for n in names if names.count(n) > 1)
+            raise ConfigError("universe", dup, "each symbol defined once")
+        if self.symbols is not None:
+            if not self.symbols:
+                raise ConfigError("symbols", self.symbols, "one or more symbols of the universe (or omit it for all)")
+            known = set(names)
+            for s in self.symbols:
+                if s not in known:
+                    where = "the built-in universe" if self.universe is None else "the manifest's universe"
+                    raise ConfigError("symbols", s, f"a symbol of {where}: " + ",".join(sorted(known)),
+                                      closest(s, known))
+            if len(set(self.symbols)) != len(self.symbols):
+                raise ConfigError("symbols", self.symbols, "each symbol at most once")
+
+    # ------------------------------------------------------------------ derived views
+    def universe_specs(self) -> tuple[SymbolSpec, ...]:
+        """The universe in force: the manifest's own or the built-in default."""
+        return tuple(self.universe) if self.universe is not None else default_universe()
+
+    def selected(self) -> tuple[SymbolSpec, ...]:
+        """The instruments to generate, in the order given (universe order when ``symbols`` is None)."""
+        uni = self.universe_specs()
+        if self.symbols is None:
+            return uni
+        by = {s.symbol: s for s in uni}
+        return tuple(by[s] for s in self.symbols)
+
+    def resolved(self) -> dict:
+        """The manifest with defaults made explicit (the universe restricted to the selected symbols)."""
+        d = msgspec.to_builtins(self)
+        d["universe"] = msgspec.to_builtins(list(self.selected()))
+        d["symbols"] = [s.symbol for s in self.selected()]
+        d["format_version"] = _FORMAT_VERSION
+        return d
+
+    def canonical_json(self) -> bytes:
+        """Canonical JSON of :meth:`resolved` (sorted keys, no whitespace): what the hash is taken over."""
+        return json.dumps(self.resolved(), sort_keys=True, separators=(",", ":")).encode()
+
+    def content_hash(self) -> str:
+        """Stable SHA-256 (hex) of the canonical JSON; equal hashes mean identical output bytes."""
+        return hashlib.sha256(self.canonical_json()).hexdigest()
+
+    def replace(self, **changes: object) -> Manifest:
+        """A copy with some fields changed (validated)."""
+        return msgspec.structs.replace(self, **changes)
+
+
+_DECODERS = {".json": msgspec.json.decode, ".yaml": msgspec.yaml.decode, ".yml": msgspec.yaml.decode,
+             ".toml": msgspec.toml.decode}
+
+
+def load_manifest(path: str | Path) -> Manifest:
+    """Read a manifest from a ``.json``, ``.yaml``/``.yml`` or ``.toml`` file.
+
+    Unknown fields, wrong types and bad values raise ``ConfigError`` naming the field and the value.
+    Example: ``load_manifest("run.yaml")``.
+    """
+    p = Path(path)
+    dec = _DECODERS.get(p.suffix.lower())
+    if dec is None:
+        raise ConfigError("manifest", str(p), "a .json, .yaml, .yml or .toml file")
+    try:
+        raw = p.read_bytes()
+    except OSError as e:
+        raise ConfigError("manifest", str(p), "a readable file", e.strerror or str(e)) from None
+    try:
+        data = dec(raw)
+    except msgspec.DecodeError as e:
+        raise ConfigError("manifest", str(p), f"valid {p.suffix.lstrip('.').upper()}", str(e)) from None
+    return manifest_from_data(data, source=str(p))
+
+
+def manifest_from_data(data: object, source: str = "manifest") -> Manifest:
+    """Build a validated Manifest from decoded builtins (dict), with friendly errors."""
+    if not isinstance(data, dict):
+        raise ConfigError(source, type(data).__name__, "a mapping of manifest fields")
+    if isinstance(data.get("start"), _dt.date):  # YAML/TOML parse bare dates
+        data = {**data, "start": data["start"].isoformat()}
+    try:
+        return msgspec.convert(data, Manifest)
+    except msgspec.ValidationError as e:
+        raise _friendly(e, data) from None
+
+
+def _friendly(err: msgspec.ValidationError, data: dict) -> ConfigError:
+    msg = str(err)
+    fields = [f for f in Manifest.__struct_fields__]
+    if msg.startswith("Object contains unknown field"):
+        name = msg.split("`")[1] if "`" in msg else msg
+        path = msg.rsplit("$", 1)[-1].rstrip("`") if "$" in msg else ""
+        if path.startswith(".universe"):
+            allowed = ", ".join(SymbolSpec.__struct_fields__)
+            return ConfigError(f"manifest{path}", name, "fields " + allowed, closest(name, SymbolSpec.__struct_fields__))
+        return ConfigError("manifest", name, "fields " + ", ".join(fields), closest(name, fields))
+    # "Expected `int`, got `str` - at `$.seed`"
+    path = msg.rsplit("`$", 1)[-1].rstrip("`") if "`$" in msg else ""
+    field = path.lstrip(".") or "manifest"
+    value: object = data
+    for part in path.lstrip(".").replace("[", ".").replace("]", "").split("."):
+        if not part:
+            continue
+        try:
+            value = value[int(part)] if isinstance(value, list) else value[part]  # type: ignore[index]
+        except (KeyError, IndexError, ValueError, TypeError):
+            value = "?"
+            break
+    return ConfigError(field, value, msg.split(" - at ")[0])

@@ -1,0 +1,177 @@
+"""Session-wide market pass: day-level volatility and returns, intraday seasonality, latent paths.
+
+The plan is a cheap day-level recursion over the whole run (computed once, O(days x symbols)):
+a daily log-volatility level with a leverage effect (a down day raises the next days' volatility),
+the market, sector and idiosyncratic return of every session, overnight gaps, and so every symbol's
+open price for every session. A (symbol, session) partition then builds its own 1-second latent path
+(market + sector + idiosyncratic stochastic-volatility paths, each bridged to the plan's session
+return), so partitions are independent yet agree with the multi-day path, and symbols co-move through
+the shared market and sector paths (computed from the same keys in every partition).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .calendar import Session
+from .manifest import Manifest, SymbolSpec
+from .rng import derive_key, normals
+
+__all__ = ["MarketPlan", "DayPlan", "plan_market", "latent_path", "LatentPath", "seasonality"]
+
+FULL_DAY_SECONDS = 23_400
+TRADING_DAYS = 252.0
+MARKET_VOL = 0.16          # annual vol of the market factor
+SECTOR_VOL = 0.10          # annual vol of each sector factor
+OVERNIGHT_VAR_SHARE = 0.25  # overnight variance as a share of a full session's
+# Daily log-vol level: AR(1) with persistence PHI, innovation sd XI and correlation RHO to the
+# previous session's standardized market return (the leverage effect, at the daily scale only).
+VOL_PHI, VOL_XI, VOL_RHO = 0.92, 0.18, -0.65
+# Intraday SV: fast (~10 min) and slow (~2 h) log-vol OU components (rates per second, stationary sds).
+SV_FAST = (1.0 / 600.0, 0.25)
+SV_SLOW = (1.0 / 10800.0, 0.40)
+JUMPS_PER_DAY = 0.5        # idiosyncratic jumps per symbol-session
+JUMP_SD = 6.0              # jump size sd in 1-minute sds
+
+
+@dataclass(frozen=True)
+class DayPlan:
+    """One session of the plan: the volatility level and every component's session return."""
+
+    session: Session
+    vol_level: float                 # multiplier of all volatilities this session (E[v^2] = 1)
+    market_return: float             # log-return open->close of the market factor
+    sector_return: dict[str, float]
+    idio_return: dict[str, float]    # per symbol
+    open_price: dict[str, float]     # per symbol, after the overnight gap
+
+
+@dataclass(frozen=True)
+class MarketPlan:
+    days: tuple[DayPlan, ...]
+
+
+def _components(spec: SymbolSpec) -> tuple[float, float, float]:
+    """(gamma, sector annual vol, idio annual vol) so beta^2 m^2 + gamma^2 s^2 + i^2 = annual_vol^2."""
+    gamma = 0.0 if spec.etf else 1.0
+    sys_var = (spec.beta * MARKET_VOL) ** 2 + (gamma * SECTOR_VOL) ** 2
+    floor = 0.02 if spec.etf else 0.10   # keep some idiosyncratic variance
+    idio_var = max(spec.annual_vol ** 2 - sys_var, floor * spec.annual_vol ** 2)
+    return gamma, SECTOR_VOL, math.sqrt(idio_var)
+
+
+def plan_market(m: Manifest, sessions: list[Session]) -> MarketPlan:
+    """The day-level plan for every session of the run (deterministic in the manifest)."""
+    specs = m.selected()
+    sectors = sorted({s.sector for s in specs})
+    nd = len(sessions)
+    z = normals(derive_key(m.seed, "plan", "market"), 0, 4 * nd)
+    mean_h = 0.0
+    stat_var = VOL_XI ** 2 / (1.0 - VOL_PHI ** 2)
+    h = math.sqrt(stat_var) * z[0]
+    prev_eps = 0.0
+    price = {s.symbol: s.price for s in specs}
+    days = []
+    for d, sess in enumerate(sessions):
+        if d > 0:
+            h = mean_h + VOL_PHI * (h - mean_h) + VOL_XI * (VOL_RHO * prev_eps + math.sqrt(1 - VOL_RHO ** 2) * z[4 * d])
+        v = math.exp(h - stat_var)           # E[v^2] = 1 under the stationary law
+        frac = sess.seconds / FULL_DAY_SECONDS
+        day_sd = v * math.sqrt(frac / TRADING_DAYS)
+        eps = z[4 * d + 1]
+        mret = MARKET_VOL * day_sd * eps
+        on_m = MARKET_VOL * v * math.sqrt(OVERNIGHT_VAR_SHARE / TRADING_DAYS) * z[4 * d + 2] if d > 0 else 0.0
+        sec_z = normals(derive_key(m.seed, "plan", "sectors", sess.date.isoformat()), 0, 2 * len(sectors))
+        sret = {s: SECTOR_VOL * day_sd * sec_z[2 * i] for i, s in enumerate(sectors)}
+        s_on = {s: SECTOR_VOL * v * math.sqrt(OVERNIGHT_VAR_SHARE / TRADING_DAYS) * sec_z[2 * i + 1]
+                for i, s in enumerate(sectors)}
+        idio, opens = {}, {}
+        for spec in specs:
+            gamma, _, ivol = _components(spec)
+            iz = normals(derive_key(m.seed, "plan", "idio", spec.symbol, sess.date.isoformat()), 0, 2)
+            idio[spec.symbol] = ivol * day_sd * iz[0]
+            if d > 0:
+                gap = spec.beta * on_m + gamma * s_on[spec.sector] \
+                    + ivol * v * math.sqrt(OVERNIGHT_VAR_SHARE / TRADING_DAYS) * iz[1]
+                price[spec.symbol] *= math.exp(gap)
+            opens[spec.symbol] = price[spec.symbol]
+            # the close of this session seeds the next open
+            price[spec.symbol] *= math.exp(spec.beta * mret + gamma * sret[spec.sector] + idio[spec.symbol])
+        days.append(DayPlan(sess, v, mret, sret, idio, opens))
+        prev_eps = eps
+    return MarketPlan(tuple(days))
+
+
+def seasonality(seconds: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Intraday profiles over a session's seconds: (volatility, activity, spread), each mean ~1.
+
+    Volatility: reverse-J (high after the open, a small rise into the close), normalized to mean
+    square 1. Activity (trade and quote arrival rate): U-shape with a lunch lull, normalized to mean 1.
+    Spread: widest at the open, narrowing through the day, narrowest into the close (mean 1).
+    """
+    u = (np.arange(seconds, dtype=np.float64) + 0.5) / seconds
+    vol = 1.0 + 1.9 * np.exp(-u / 0.045) + 0.30 * np.exp(-(1.0 - u) / 0.03)
+    vol /= math.sqrt(float(np.mean(vol * vol)))
+    act = (1.0 + 2.0 * np.exp(-u / 0.05) + 1.7 * np.exp(-(1.0 - u) / 0.06)
+           - 0.22 * np.exp(-((u - 0.52) / 0.14) ** 2))
+    act /= float(np.mean(act))
+    spr = (1.0 + 2.2 * np.exp(-u / 0.035)) * (1.25 - 0.65 * u)
+    spr /= float(np.mean(spr))
+    return vol, act, spr
+
+
+@dataclass(frozen=True)
+class LatentPath:
+    """A symbol's 1-second latent state for one session."""
+
+    log_price: np.ndarray   # (S+1,) log efficient price at the open and at each second's end
+    volrel: np.ndarray      # (S,) local volatility relative to the symbol's session average
+
+
+def _sv_path(key, season: np.ndarray, sigma_sec: float, jump_rate: float) -> tuple[np.ndarray, np.ndarray]:
+    from .kernels.market import sv_returns
+
+    n = season.shape[0]
+    ret = np.empty(n)
+    mult = np.empty(n)
+    sv_returns(key[0], key[1], season, sigma_sec, SV_FAST[0], SV_FAST[1], SV_SLOW[0], SV_SLOW[1],
+               jump_rate, JUMP_SD, ret, mult)
+    return ret, mult
+
+
+def _bridged(ret: np.ndarray, mult: np.ndarray, target: float) -> np.ndarray:
+    from .kernels.market import bridge
+
+    out = np.empty_like(ret)
+    bridge(ret, mult * mult, target, out)
+    return out
+
+
+def latent_path(m: Manifest, spec: SymbolSpec, day: DayPlan) -> LatentPath:
+    """The 1-second efficient log-price path and local volatility of ``spec`` in ``day``."""
+    sess = day.session
+    n = sess.seconds
+    date = sess.date.isoformat()
+    vol_season, _, _ = seasonality(n)
+    per_sec = day.vol_level / math.sqrt(TRADING_DAYS * FULL_DAY_SECONDS)
+    gamma, svol, ivol = _components(spec)
+    mret, mmult = _sv_path(derive_key(m.seed, "market", date), vol_season, MARKET_VOL * per_sec, 0.0)
+    mret = _bridged(mret, mmult, day.market_return)
+    x = spec.beta * mret
+    var = (spec.beta * MARKET_VOL * mmult) ** 2
+    if gamma != 0.0:
+        sret, smult = _sv_path(derive_key(m.seed, "sector", spec.sector, date), vol_season, svol * per_sec, 0.0)
+        x += gamma * _bridged(sret, smult, day.sector_return[spec.sector])
+        var += (gamma * svol * smult) ** 2
+    jump_rate = JUMPS_PER_DAY / FULL_DAY_SECONDS
+    iret, imult = _sv_path(derive_key(m.seed, "idio", spec.symbol, date), vol_season, ivol * per_sec, jump_rate)
+    x += _bridged(iret, imult, day.idio_return[spec.symbol])
+    var += (ivol * imult) ** 2
+    log_price = np.empty(n + 1)
+    log_price[0] = math.log(day.open_price[spec.symbol])
+    np.cumsum(x, out=log_price[1:])
+    log_price[1:] += log_price[0]
+    volrel = day.vol_level * np.sqrt(var) / spec.annual_vol
+    return LatentPath(log_price, volrel)

@@ -1,0 +1,109 @@
+"""Arrow IPC *stream* sink for the whole run (not partitioned).
+
+``out="-"`` writes one table's stream to standard output (a stream carries exactly one schema);
+a directory writes ``out/<table>.arrows`` per table, each to a temp name renamed at the end, so a
+file under its final name is always a complete stream. Read back with ``pa.ipc.open_stream``.
+
+Example::
+
+    write_ipc(engine.stream(), "-", ["equity_trades"])          # fastsynth ... | consumer
+    write_ipc(engine.stream(), "out", ["equity_trades", "bars_1m"])
+"""
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import pyarrow as pa
+
+from .. import schemas
+from ..errors import ConfigError, OutputError
+from ._atomic import (as_output_error, check_tables, commit, discard, ensure_dir, is_stdout, refuse_existing,
+                      silence_stdout, stdout_binary, temp_path)
+
+__all__ = ["IpcSink", "write_ipc", "SUFFIX"]
+
+SUFFIX = ".arrows"  # the registered extension for the IPC stream format
+
+
+class IpcSink:
+    """Arrow IPC stream writer; the constructor checks ``out`` so errors come before any generation.
+
+    ``out``: ``"-"`` for stdout (exactly one table, else ConfigError on field ``tables``) or a
+    directory (created; an existing ``<table>.arrows`` raises OutputError unless ``overwrite``).
+    ``fsync``: flush files to disk before the final rename.
+    """
+
+    def __init__(self, out: str | Path, tables: Sequence[str], *, overwrite: bool = False,
+                 fsync: bool = False) -> None:
+        self.tables: tuple[str, ...] = check_tables(tables)
+        self.fsync = fsync
+        self.finals: dict[str, Path] = {}
+        if is_stdout(out):
+            if len(self.tables) != 1:
+                raise ConfigError("tables", list(self.tables), "exactly one table when --out is '-'",
+                                  "stdout carries one table's Arrow IPC stream; write several tables to a "
+                                  "directory instead")
+        else:
+            out_dir = ensure_dir(Path(out))
+            self.finals = {t: out_dir / f"{t}{SUFFIX}" for t in self.tables}
+            refuse_existing(self.finals.values(), overwrite)
+
+    def write(self, items: Iterable[tuple[str, pa.RecordBatch]]) -> dict[str, int]:
+        """Consume ``(table, batch)`` pairs in order; returns rows written per table.
+
+        Batches of other tables are ignored. Every table gets a stream (schema only if no rows).
+        """
+        if not self.finals:
+            return _write_stdout(items, self.tables[0])
+        temps = {t: temp_path(p) for t, p in self.finals.items()}
+        rows = dict.fromkeys(self.tables, 0)
+        files: list[pa.NativeFile] = []
+        writers: dict[str, pa.ipc.RecordBatchStreamWriter] = {}
+        try:
+            for t in self.tables:  # open all up front so even a table with no rows gets its file
+                f = pa.OSFile(str(temps[t]), "wb")
+                files.append(f)
+                writers[t] = pa.ipc.new_stream(f, schemas.schema(t))
+            for table, batch in items:
+                w = writers.get(table)
+                if w is not None:
+                    w.write_batch(batch)
+                    rows[table] += batch.num_rows
+            for w in writers.values():
+                w.close()
+            for f in files:
+                f.close()
+            commit([(temps[t], self.finals[t]) for t in self.tables], fsync=self.fsync)
+        except BaseException as e:
+            for f in files:
+                with contextlib.suppress(Exception):
+                    f.close()
+            discard(temps.values())
+            if isinstance(e, OSError) and not isinstance(e, OutputError):  # disk full, permissions...
+                raise as_output_error(f"IPC output in {next(iter(self.finals.values())).parent}", e) from e
+            raise
+        return rows
+
+
+def _write_stdout(items: Iterable[tuple[str, pa.RecordBatch]], table: str) -> dict[str, int]:
+    rows = 0
+    out = stdout_binary()
+    try:
+        w = pa.ipc.new_stream(out, schemas.schema(table))
+        for t, batch in items:
+            if t == table:
+                w.write_batch(batch)
+                rows += batch.num_rows
+        w.close()
+        out.flush()
+    except BrokenPipeError:
+        silence_stdout()  # reader went away (`| head`): stop quietly, like other Unix tools
+    return {table: rows}
+
+
+def write_ipc(items: Iterable[tuple[str, pa.RecordBatch]], out: str | Path, tables: Sequence[str], *,
+              overwrite: bool = False, fsync: bool = False) -> dict[str, int]:
+    """Write the run as Arrow IPC streams (see :class:`IpcSink`); returns rows per table."""
+    return IpcSink(out, tables, overwrite=overwrite, fsync=fsync).write(items)

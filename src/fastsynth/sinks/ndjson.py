@@ -1,0 +1,132 @@
+"""Newline-delimited JSON sink for the whole run: one object per row, keys in schema order.
+
+Values: timestamps as integer ns since the epoch (``"ts_event": 1772461800001701248``), dictionary
+columns as their strings (``"venue": "XNAS"``), floats as the shortest repr that round-trips
+(``101.23``, never ``101.23000000000001``), unsigned sizes as integers.
+
+``out="-"`` writes to stdout; with several tables every object starts with ``"table"``::
+
+    {"table":"bars_1m","ts_event":1772461800000000000,"symbol":"AAPL","open":101.23,...}
+
+A directory gets ``out/<table>.ndjson`` per table (temp name, renamed at the end).
+"""
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import msgspec
+import numpy as np
+import pyarrow as pa
+
+from ..errors import OutputError
+from ._atomic import (as_output_error, check_tables, commit, discard, ensure_dir, is_stdout, refuse_existing,
+                      silence_stdout, stdout_binary, temp_path)
+
+__all__ = ["NdjsonSink", "write_ndjson", "encode_batch", "SUFFIX"]
+
+SUFFIX = ".ndjson"
+_CHUNK_ROWS = 65536  # encode in slices so one huge batch does not hold ~170 bytes/row of JSON at once
+_ENCODER = msgspec.json.Encoder()
+
+
+@lru_cache(maxsize=64)
+def _row_type(names: tuple[str, ...], table: str | None) -> type[msgspec.Struct]:
+    """A Struct per (columns, tag): msgspec encodes Structs ~5x faster than dicts, and a tagged
+    Struct writes its tag first — exactly the leading ``"table"`` key. gc=False: rows hold only
+    scalars, so the cycle collector need not track millions of them."""
+    if table is None:
+        return msgspec.defstruct("Row", list(names), gc=False)
+    return msgspec.defstruct("Row", list(names), tag_field="table", tag=table, gc=False)
+
+
+def _column(col: pa.Array) -> list[Any]:
+    """One column as a Python list of JSON-ready scalars, converted in bulk (numpy ``tolist``)."""
+    t = col.type
+    if pa.types.is_timestamp(t):
+        col = col.cast(pa.int64())  # zero-copy: same buffer, ns since epoch
+    if col.null_count:
+        return col.to_pylist()  # rare path: the schemas are non-nullable
+    if pa.types.is_dictionary(t):
+        values = np.array(col.dictionary.to_pylist(), dtype=object)
+        return values[col.indices.to_numpy()].tolist()
+    if pa.types.is_integer(col.type) or pa.types.is_floating(col.type) or pa.types.is_boolean(col.type):
+        return col.to_numpy(zero_copy_only=False).tolist()
+    return col.to_pylist()
+
+
+def encode_batch(batch: pa.RecordBatch, table: str | None = None) -> bytes:
+    """NDJSON bytes (one line per row, each ending in ``\\n``) for ``batch``; with ``table`` every
+    object starts with ``"table": table``. Example: ``encode_batch(b)`` -> ``b'{"ts_event":...}\\n'``."""
+    row = _row_type(tuple(batch.schema.names), table)
+    parts = []
+    for start in range(0, batch.num_rows, _CHUNK_ROWS):
+        chunk = batch.slice(start, _CHUNK_ROWS)
+        parts.append(_ENCODER.encode_lines(list(map(row, *(_column(c) for c in chunk.columns)))))
+    return b"".join(parts)
+
+
+class NdjsonSink:
+    """NDJSON writer; the constructor checks ``out`` so errors come before any generation.
+
+    ``out``: ``"-"`` for stdout (any number of tables; with more than one, rows carry a leading
+    ``"table"`` key) or a directory (``<table>.ndjson`` each; existing files raise OutputError
+    unless ``overwrite``). ``fsync``: flush files to disk before the final rename.
+    """
+
+    def __init__(self, out: str | Path, tables: Sequence[str], *, overwrite: bool = False,
+                 fsync: bool = False) -> None:
+        self.tables: tuple[str, ...] = check_tables(tables)
+        self.fsync = fsync
+        self.finals: dict[str, Path] = {}
+        if not is_stdout(out):
+            out_dir = ensure_dir(Path(out))
+            self.finals = {t: out_dir / f"{t}{SUFFIX}" for t in self.tables}
+            refuse_existing(self.finals.values(), overwrite)
+
+    def write(self, items: Iterable[tuple[str, pa.RecordBatch]]) -> dict[str, int]:
+        """Consume ``(table, batch)`` pairs in order; returns rows written per table (others ignored)."""
+        rows = dict.fromkeys(self.tables, 0)
+        if not self.finals:
+            tagged = len(self.tables) > 1
+            out = stdout_binary()
+            try:
+                for table, batch in items:
+                    if table in rows:
+                        out.write(encode_batch(batch, table if tagged else None))
+                        rows[table] += batch.num_rows
+                out.flush()
+            except BrokenPipeError:
+                silence_stdout()  # reader went away (`| head`): stop quietly
+            return rows
+        temps = {t: temp_path(p) for t, p in self.finals.items()}
+        files: dict[str, BinaryIO] = {}
+        try:
+            for t in self.tables:  # every table gets a file, empty if it has no rows
+                files[t] = open(temps[t], "wb")  # noqa: SIM115 - closed below on both paths
+            for table, batch in items:
+                f = files.get(table)
+                if f is not None:
+                    f.write(encode_batch(batch))
+                    rows[table] += batch.num_rows
+            for f in files.values():
+                f.close()
+            commit([(temps[t], self.finals[t]) for t in self.tables], fsync=self.fsync)
+        except BaseException as e:
+            for f in files.values():
+                with contextlib.suppress(Exception):
+                    f.close()
+            discard(temps.values())
+            if isinstance(e, OSError) and not isinstance(e, OutputError):  # disk full, permissions...
+                raise as_output_error(f"NDJSON output in {next(iter(self.finals.values())).parent}", e) from e
+            raise
+        return rows
+
+
+def write_ndjson(items: Iterable[tuple[str, pa.RecordBatch]], out: str | Path, tables: Sequence[str],
+                 overwrite: bool = False, *, fsync: bool = False) -> dict[str, int]:
+    """Write the run as NDJSON (see :class:`NdjsonSink`); returns rows per table."""
+    return NdjsonSink(out, tables, overwrite=overwrite, fsync=fsync).write(items)

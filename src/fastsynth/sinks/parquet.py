@@ -1,0 +1,375 @@
+"""Hive-partitioned Parquet dataset sink: ``root/<table>/date=YYYY-MM-DD/<part>.parquet``.
+
+One file per (table, session date, part) — ``part`` is normally the symbol. The ``date`` column lives
+only in the path, so pyarrow.dataset (``partitioning="hive"``), ``polars.scan_parquet(...,
+hive_partitioning=True)`` and duckdb ``read_parquet('root/equity_trades/*/*.parquet',
+hive_partitioning=true)`` all add it on read.
+
+Lifecycle::
+
+    sink = ParquetDatasetSink("data", ["equity_trades", "bars_1m"])
+    sink.begin(manifest_json, manifest_hash)        # fresh start, resume, or refuse
+    for date, sym in partitions:                     # may run on several threads
+        if not sink.is_done(date, sym):
+            sink.write_partition(date, sym, engine.partition(date, sym))
+    sink.finish({"rows": {...}})                     # writes _SUCCESS
+
+Bookkeeping files in ``root``: ``_fastsynth_manifest.json`` (``{"manifest_hash": ..., "manifest":
+<the canonical manifest JSON, verbatim>}``) marks the directory as ours and identifies the run;
+``_SUCCESS`` (JSON summary) marks it complete. A run interrupted before ``finish`` is resumed by
+``begin`` with the same manifest hash: finished partitions are kept, everything else is rewritten.
+"""
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import os
+import re
+import shutil
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import msgspec
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .. import schemas
+from ..errors import ConfigError, OutputError
+from ._atomic import (as_output_error, atomic_write_bytes, check_tables, commit, discard, ensure_dir,
+                      is_temp_name, temp_owner_alive, temp_path)
+
+__all__ = ["ParquetDatasetSink", "read_manifest", "MANIFEST_NAME", "SUCCESS_NAME", "ROW_GROUP_ROWS"]
+
+MANIFEST_NAME = "_fastsynth_manifest.json"
+SUCCESS_NAME = "_SUCCESS"
+
+# Rows per Parquet row group. Measured on 4M synthetic trades (zstd, delta-encoded timestamps):
+# 256Ki..4Mi rows all write at ~9.5 Mrows/s with the same size; 64Ki is ~40% slower and larger.
+# 1Mi matches pyarrow's default and keeps the per-thread buffer ~100 MB for trades + quotes.
+ROW_GROUP_ROWS = 1 << 20
+
+_COMPRESSIONS = ("zstd", "snappy", "lz4", "gzip", "brotli", "none")
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATE_DIR_RE = re.compile(r"^date=\d{4}-\d{2}-\d{2}$")
+_BAD_PART_CHARS = re.compile(r"[/\\\x00]")
+
+
+class _ManifestFile(msgspec.Struct):
+    manifest_hash: str
+    manifest: msgspec.Raw  # kept byte-for-byte so the canonical JSON (and its hash) survive
+
+
+def read_manifest(root: str | Path) -> tuple[str, bytes]:
+    """``(manifest_hash, manifest_json)`` stored in ``root/_fastsynth_manifest.json``.
+
+    Raises OutputError if the file is missing or not a fastsynth manifest.
+    """
+    path = Path(root).expanduser() / MANIFEST_NAME
+    try:
+        m = msgspec.json.decode(path.read_bytes(), type=_ManifestFile)
+    except OSError as e:
+        raise OutputError(f"cannot read {path}: {e.strerror or e}") from None
+    except msgspec.DecodeError as e:
+        raise OutputError(f"{path} is not a fastsynth manifest: {e}") from None
+    return m.manifest_hash, bytes(m.manifest)
+
+
+def _writer_options(schema: pa.Schema) -> dict[str, Any]:
+    """Per-column encodings: timestamps and ``sequence`` are monotone integers, where
+    DELTA_BINARY_PACKED is ~40% faster to write and ~30% smaller than dictionary+zstd (measured);
+    everything else (codes, prices on a tick grid, sizes) dictionary-encodes well."""
+    delta = [f.name for f in schema
+             if pa.types.is_timestamp(f.type) or (f.name == "sequence" and pa.types.is_integer(f.type))]
+    return {
+        "use_dictionary": [f.name for f in schema if f.name not in delta],
+        "column_encoding": dict.fromkeys(delta, "DELTA_BINARY_PACKED"),
+    }
+
+
+def _check_date(date: str) -> None:
+    ok = isinstance(date, str) and _DATE_RE.match(date) is not None
+    if ok:
+        try:
+            _dt.date.fromisoformat(date)
+        except ValueError:
+            ok = False
+    if not ok:
+        raise ConfigError("date", date, "a session date as YYYY-MM-DD")
+
+
+def _check_part(part: str) -> None:
+    if (not isinstance(part, str) or not part or part.startswith(".")
+            or _BAD_PART_CHARS.search(part) is not None):
+        raise ConfigError("part", part, "a file-name-safe partition name (no '/' or '\\', not starting with '.')")
+
+
+def _entries(path: str | Path) -> list[os.DirEntry[str]]:
+    """Directory entries, with the scandir handle closed promptly (avoids ResourceWarning)."""
+    with os.scandir(path) as it:
+        return list(it)
+
+
+def _listing(names: Sequence[str], limit: int = 3) -> str:
+    shown = ", ".join(names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+class ParquetDatasetSink:
+    """Writes each (date, part) partition as one Parquet file per table, atomically.
+
+    ``tables``: the tables this run produces (every one gets a file per partition, empty if the
+    engine yields no rows for it). ``compression``: Parquet codec (zstd default). ``overwrite``:
+    allow ``begin`` to delete a previous fastsynth run in ``root`` (never other files).
+    ``fsync``: flush files and directories to disk before renaming (slower; for crash safety
+    against power loss rather than just process death). ``row_group_rows``: rows per row group.
+
+    ``write_partition`` is safe to call from several threads for *different* partitions.
+    """
+
+    def __init__(self, root: str | Path, tables: Sequence[str], *, compression: str = "zstd",
+                 overwrite: bool = False, fsync: bool = False, row_group_rows: int = ROW_GROUP_ROWS) -> None:
+        self.root = Path(root).expanduser()
+        self.tables: tuple[str, ...] = check_tables(tables)
+        if compression not in _COMPRESSIONS:
+            raise ConfigError("compression", compression, ", ".join(_COMPRESSIONS))
+        if not (isinstance(row_group_rows, int) and row_group_rows >= 1):
+            raise ConfigError("row_group_rows", row_group_rows, "an integer >= 1")
+        self.compression = compression
+        self.overwrite = overwrite
+        self.fsync = fsync
+        self.row_group_rows = row_group_rows
+        self._schemas = {t: schemas.schema(t) for t in self.tables}
+        self._options = {t: _writer_options(s) for t, s in self._schemas.items()}
+        self._manifest_hash: str | None = None
+        self._lock = threading.Lock()
+        self._rows = dict.fromkeys(self.tables, 0)
+
+    # --- run lifecycle ---------------------------------------------------------------------------
+
+    def begin(self, manifest_json: bytes, manifest_hash: str) -> Literal["fresh", "resume"]:
+        """Prepare ``root`` for the run identified by ``manifest_hash``.
+
+        Returns ``"resume"`` when ``root`` holds the same run, interrupted (finished partitions are
+        kept; :meth:`is_done` reports them), else ``"fresh"``. Raises OutputError if ``root`` is
+        unwritable, already holds this run complete, holds another run or foreign files (the last
+        even with ``overwrite``: only files fastsynth wrote are ever deleted).
+        """
+        if not isinstance(manifest_hash, str) or not manifest_hash:
+            raise ValueError("manifest_hash must be a non-empty str")
+        manifest_json = bytes(manifest_json)
+        msgspec.json.decode(manifest_json)  # must be valid JSON: it is embedded verbatim below
+        root = ensure_dir(self.root)
+        state = self._inspect(manifest_hash)
+        if state == "resume" and not self.overwrite:
+            self._remove_temps()  # leftovers of the interrupted process
+            self._manifest_hash = manifest_hash
+            return "resume"
+        if state != "empty":
+            self._clear(state, manifest_hash)
+        body = msgspec.json.encode(_ManifestFile(manifest_hash, msgspec.Raw(manifest_json))) + b"\n"
+        atomic_write_bytes(root / MANIFEST_NAME, body, fsync=self.fsync)
+        self._manifest_hash = manifest_hash
+        return "fresh"
+
+    def _inspect(self, manifest_hash: str) -> str:
+        """Classify ``root``: empty, resume, complete, other-run:<hash>, unreadable-manifest, foreign."""
+        if not _entries(self.root):
+            return "empty"
+        mpath = self.root / MANIFEST_NAME
+        if not mpath.is_file():
+            return "foreign"
+        try:
+            old_hash, _ = read_manifest(self.root)
+        except OutputError:
+            return "unreadable-manifest"
+        if old_hash != manifest_hash:
+            return f"other-run:{old_hash}"
+        return "complete" if (self.root / SUCCESS_NAME).exists() else "resume"
+
+    def _clear(self, state: str, manifest_hash: str) -> None:
+        """Refuse (OutputError) or, with ``overwrite``, delete the previous fastsynth output."""
+        root = self.root
+        foreign = self._foreign_entries()
+        if not self.overwrite:
+            if state == "complete":
+                msg = f"{root} already holds this run (complete); pass --overwrite to regenerate"
+            elif state.startswith("other-run:"):
+                old = state.split(":", 1)[1]
+                msg = (f"{root} holds a different fastsynth run (manifest {old[:12]}, this run "
+                       f"{manifest_hash[:12]}); pass --overwrite to replace it or choose another --out")
+            elif state == "unreadable-manifest":
+                msg = (f"{root} holds an unreadable {MANIFEST_NAME}; pass --overwrite to replace "
+                       f"that run or choose another --out")
+            elif foreign:
+                msg = (f"{root} is not empty and was not written by fastsynth (found {_listing(foreign)}); "
+                       f"choose another --out")
+            else:
+                msg = (f"{root} holds fastsynth output without {MANIFEST_NAME}; pass --overwrite to "
+                       f"replace it or choose another --out")
+            raise OutputError(msg)
+        if foreign:
+            raise OutputError(f"{root} holds files fastsynth did not write ({_listing(foreign)}); refusing "
+                              f"to delete them even with --overwrite; choose another --out or remove them")
+        # _SUCCESS first, manifest last: an interrupted overwrite never looks complete, and never
+        # looks like anything but a fastsynth directory.
+        with contextlib.suppress(FileNotFoundError):
+            (root / SUCCESS_NAME).unlink()
+        for entry in _entries(root):
+            if entry.name in schemas.TABLES and entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path)
+            elif is_temp_name(entry.name):
+                discard([Path(entry.path)])
+        with contextlib.suppress(FileNotFoundError):
+            (root / MANIFEST_NAME).unlink()
+
+    def _foreign_entries(self) -> list[str]:
+        """Paths (relative to root) that fastsynth would not have written; sorted, dirs end in '/'."""
+        out: list[str] = []
+
+        def rel(entry: os.DirEntry[str]) -> str:
+            r = os.path.relpath(entry.path, self.root)
+            return r + "/" if entry.is_dir(follow_symlinks=False) else r
+
+        for e in _entries(self.root):
+            if e.is_file(follow_symlinks=False) and (e.name in (MANIFEST_NAME, SUCCESS_NAME) or is_temp_name(e.name)):
+                continue
+            if e.name in schemas.TABLES and e.is_dir(follow_symlinks=False):
+                for d in _entries(e.path):
+                    if not (_DATE_DIR_RE.match(d.name) and d.is_dir(follow_symlinks=False)):
+                        out.append(rel(d))
+                        continue
+                    for f in _entries(d.path):
+                        if not (f.is_file(follow_symlinks=False)
+                                and (f.name.endswith(".parquet") or is_temp_name(f.name))):
+                            out.append(rel(f))
+                continue
+            out.append(rel(e))
+        return sorted(out)
+
+    def _remove_temps(self) -> None:
+        """Delete temp files left by dead processes (a live one may still be writing them)."""
+        found = [p for t in self.tables for p in (self.root / t).glob("date=*/.*")] + list(self.root.glob(".*"))
+        discard(p for p in found if is_temp_name(p.name) and not temp_owner_alive(p.name))
+
+    def finish(self, summary: Mapping[str, Any] | None = None) -> None:
+        """Mark the run complete: write ``_SUCCESS`` = ``{"manifest_hash": ..., **summary}`` atomically.
+
+        ``summary`` is JSON-encodable run info (e.g. rows per table); numpy scalars are accepted.
+        """
+        self._require_begun()
+        body = {"manifest_hash": self._manifest_hash, **(summary or {})}
+        data = msgspec.json.format(msgspec.json.encode(body, enc_hook=_enc_hook), indent=2) + b"\n"
+        atomic_write_bytes(self.root / SUCCESS_NAME, data, fsync=self.fsync)
+
+    # --- partitions ------------------------------------------------------------------------------
+
+    def path(self, table: str, date: str, part: str) -> Path:
+        """Final file of one table's partition: ``root/<table>/date=<date>/<part>.parquet``."""
+        return self.root / table / f"date={date}" / f"{part}.parquet"
+
+    def is_done(self, date: str, part: str) -> bool:
+        """True if every table's final file for partition (date, part) exists (written completely)."""
+        return all(self.path(t, date, part).is_file() for t in self.tables)
+
+    def completed_partitions(self) -> list[tuple[str, str]]:
+        """Sorted ``(date, part)`` pairs for which every table's file exists."""
+        done: set[tuple[str, str]] | None = None
+        for t in self.tables:
+            found = {(p.parent.name[len("date="):], p.name[:-len(".parquet")])
+                     for p in (self.root / t).glob("date=*/*.parquet") if not p.name.startswith(".")}
+            done = found if done is None else done & found
+        return sorted(done or ())
+
+    @property
+    def rows_written(self) -> dict[str, int]:
+        """Rows written per table by this sink object (not counting partitions kept on resume)."""
+        with self._lock:
+            return dict(self._rows)
+
+    def write_partition(self, date: str, part: str,
+                        items: Iterable[tuple[str, pa.RecordBatch]]) -> dict[str, int]:
+        """Stream ``items`` into one Parquet file per table, then publish them all by rename.
+
+        ``items``: ``(table, batch)`` pairs in any interleaving; batches of tables this sink was not
+        given are ignored; each batch must have exactly ``schemas.schema(table)``'s fields. Tables
+        with no batch get an empty file. Returns rows written per table. On any exception the temp
+        files are removed (no final file of this partition is created) and the exception re-raised
+        (an OSError such as a full disk as a one-line OutputError).
+        """
+        self._require_begun()
+        _check_date(date)
+        _check_part(part)
+        finals = {t: self.path(t, date, part) for t in self.tables}
+        temps = {t: temp_path(p) for t, p in finals.items()}
+        writers: dict[str, pq.ParquetWriter] = {}
+        buffers: dict[str, list[pa.RecordBatch]] = {t: [] for t in self.tables}
+        buffered = dict.fromkeys(self.tables, 0)
+        rows = dict.fromkeys(self.tables, 0)
+        try:
+            for p in finals.values():
+                p.parent.mkdir(parents=True, exist_ok=True)  # exist_ok: other threads race on date dirs
+            for table, batch in items:
+                if table not in buffers:
+                    continue
+                if not batch.schema.equals(self._schemas[table], check_metadata=False):
+                    raise ValueError(f"{table} batch for date={date} part={part} does not match "
+                                     f"fastsynth.schema({table!r}): got {batch.schema.names}")
+                if batch.num_rows == 0:
+                    continue
+                buffers[table].append(batch)
+                buffered[table] += batch.num_rows
+                rows[table] += batch.num_rows
+                # Buffer small engine batches into full row groups: each write call ends a row group.
+                if buffered[table] >= self.row_group_rows:
+                    buffered[table] = self._flush(table, temps[table], writers, buffers, final=False)
+            for t in self.tables:
+                self._flush(t, temps[t], writers, buffers, final=True)
+            for t in self.tables:
+                writers.pop(t).close()
+            commit([(temps[t], finals[t]) for t in self.tables], fsync=self.fsync)
+        except BaseException as e:
+            for w in writers.values():
+                with contextlib.suppress(Exception):
+                    w.close()
+            discard(temps.values())
+            if isinstance(e, OSError) and not isinstance(e, OutputError):  # disk full, permissions...
+                raise as_output_error(f"partition date={date} part={part} under {self.root}", e) from e
+            raise
+        with self._lock:
+            for t, n in rows.items():
+                self._rows[t] += n
+        return rows
+
+    def _flush(self, table: str, tmp: Path, writers: dict[str, pq.ParquetWriter],
+               buffers: dict[str, list[pa.RecordBatch]], *, final: bool) -> int:
+        """Write whole row groups from the buffer (all of it if ``final``); returns rows left buffered."""
+        w = writers.get(table)
+        if w is None:
+            schema = self._schemas[table].with_metadata(
+                {**(self._schemas[table].metadata or {}), b"fastsynth_manifest_hash": str(self._manifest_hash).encode()})
+            w = writers[table] = pq.ParquetWriter(tmp, schema, compression=self.compression,
+                                                  **self._options[table])
+        buf = buffers[table]
+        if not buf:
+            return 0
+        tbl = pa.Table.from_batches(buf, schema=w.schema)
+        n = tbl.num_rows if final else (tbl.num_rows // self.row_group_rows) * self.row_group_rows
+        if n:
+            w.write_table(tbl.slice(0, n), row_group_size=self.row_group_rows)
+        rest = tbl.slice(n)
+        buffers[table] = rest.to_batches() if rest.num_rows else []
+        return rest.num_rows
+
+    def _require_begun(self) -> None:
+        if self._manifest_hash is None:
+            raise RuntimeError("ParquetDatasetSink.begin() must be called first")
+
+
+def _enc_hook(obj: Any) -> Any:
+    """Let numpy scalars (``np.int64`` row counts...) through msgspec."""
+    item = getattr(obj, "item", None)
+    if callable(item):
+        return item()
+    raise NotImplementedError(f"cannot encode {type(obj).__name__} in the _SUCCESS summary")
