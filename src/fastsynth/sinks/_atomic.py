@@ -1,4 +1,5 @@
-"""Atomic file writes (and the output-location checks the sinks share): write to a hidden temp name in the same directory, then ``os.replace``.
+"""Atomic file writes: write to a hidden temp name in the same directory, then ``os.replace``.
+Also the output-location checks the sinks share (writable directory, refuse existing files).
 
 A reader (or a resumed run) therefore only ever sees complete files under final names; an
 interrupted write leaves at most a ``.<name>.tmp-<pid>-<thread>`` file, which :func:`is_temp_name`

@@ -39,15 +39,16 @@ class IpcSink:
                  fsync: bool = False) -> None:
         self.tables: tuple[str, ...] = check_tables(tables)
         self.fsync = fsync
-        self.finals: dict[str, Path] = {}
+        self.finals: dict[str, Path] = {}  # table -> final file; empty when writing to stdout
+        self.out_dir: Path | None = None
         if is_stdout(out):
             if len(self.tables) != 1:
                 raise ConfigError("tables", list(self.tables), "exactly one table when --out is '-'",
                                   "stdout carries one table's Arrow IPC stream; write several tables to a "
                                   "directory instead")
         else:
-            out_dir = ensure_dir(Path(out))
-            self.finals = {t: out_dir / f"{t}{SUFFIX}" for t in self.tables}
+            self.out_dir = ensure_dir(Path(out))
+            self.finals = {t: self.out_dir / f"{t}{SUFFIX}" for t in self.tables}
             refuse_existing(self.finals.values(), overwrite)
 
     def write(self, items: Iterable[tuple[str, pa.RecordBatch]]) -> dict[str, int]:
@@ -82,7 +83,7 @@ class IpcSink:
                     f.close()
             discard(temps.values())
             if isinstance(e, OSError) and not isinstance(e, OutputError):  # disk full, permissions...
-                raise as_output_error(f"IPC output in {next(iter(self.finals.values())).parent}", e) from e
+                raise as_output_error(f"IPC output in {self.out_dir}", e) from e
             raise
         return rows
 

@@ -143,6 +143,7 @@ class ParquetDatasetSink:
         self._schemas = {t: schemas.schema(t) for t in self.tables}
         self._options = {t: _writer_options(s) for t, s in self._schemas.items()}
         self._manifest_hash: str | None = None
+        self._file_schemas: dict[str, pa.Schema] = {}
         self._lock = threading.Lock()
         self._rows = dict.fromkeys(self.tables, 0)
 
@@ -164,14 +165,20 @@ class ParquetDatasetSink:
         state = self._inspect(manifest_hash)
         if state == "resume" and not self.overwrite:
             self._remove_temps()  # leftovers of the interrupted process
-            self._manifest_hash = manifest_hash
+            self._set_run(manifest_hash)
             return "resume"
         if state != "empty":
             self._clear(state, manifest_hash)
         body = msgspec.json.encode(_ManifestFile(manifest_hash, msgspec.Raw(manifest_json))) + b"\n"
         atomic_write_bytes(root / MANIFEST_NAME, body, fsync=self.fsync)
-        self._manifest_hash = manifest_hash
+        self._set_run(manifest_hash)
         return "fresh"
+
+    def _set_run(self, manifest_hash: str) -> None:
+        self._manifest_hash = manifest_hash
+        # Each file records the run it belongs to (provenance when files are copied elsewhere).
+        self._file_schemas = {t: s.with_metadata({**(s.metadata or {}), b"fastsynth_manifest_hash":
+                                                  manifest_hash.encode()}) for t, s in self._schemas.items()}
 
     def _inspect(self, manifest_hash: str) -> str:
         """Classify ``root``: empty, resume, complete, other-run:<hash>, unreadable-manifest, foreign."""
@@ -347,9 +354,7 @@ class ParquetDatasetSink:
         """Write whole row groups from the buffer (all of it if ``final``); returns rows left buffered."""
         w = writers.get(table)
         if w is None:
-            schema = self._schemas[table].with_metadata(
-                {**(self._schemas[table].metadata or {}), b"fastsynth_manifest_hash": str(self._manifest_hash).encode()})
-            w = writers[table] = pq.ParquetWriter(tmp, schema, compression=self.compression,
+            w = writers[table] = pq.ParquetWriter(tmp, self._file_schemas[table], compression=self.compression,
                                                   **self._options[table])
         buf = buffers[table]
         if not buf:

@@ -1,0 +1,177 @@
+"""The ``fastsynth`` command line: generate, inspect, schema, warmup, bench.
+
+Errors the user can fix (bad values, unusable output paths) print one line and exit with status 2.
+"""
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from .errors import ConfigError, FastsynthError
+from .manifest import FORMATS, MODES, Manifest, load_manifest, manifest_from_data
+from .schemas import TABLES
+
+DEFAULT_OUT = "fastsynth-data"
+
+
+class _Cmd(click.Command):
+    """Turn fastsynth errors into one clear line and exit status 2 (no traceback)."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except FastsynthError as e:
+            click.echo(f"fastsynth: error: {e}", err=True)
+            ctx.exit(2)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="fastsynth")
+def main() -> None:
+    """fastsynth: deterministic synthetic US equity market data (NBBO quotes, trade prints, 1-minute bars).
+
+    Same manifest, same bytes. Start with `fastsynth generate` (one session of the built-in universe into
+    ./fastsynth-data as Parquet), then `fastsynth inspect fastsynth-data`.
+    """
+
+
+def _split(value: str | None) -> list[str] | None:
+    if value is None:
+        return None
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+@main.command(cls=_Cmd, epilog="""\b
+Examples:
+  fastsynth generate
+  fastsynth generate --date 2026-03-02 --days 5 --symbols SPY,AAPL,NVDA --seed 7 --mode active \\
+      --tables equity_trades,equity_quotes,bars_1m --format parquet --out data/
+  fastsynth generate --manifest run.yaml --out data/
+  fastsynth generate --symbols SPY --tables equity_trades --format ndjson --out - | head
+""")
+@click.option("--manifest", "manifest_path", type=click.Path(dir_okay=False),
+              help="Read the run from a manifest file (.json, .yaml, .toml); options given here override it.")
+@click.option("--date", "--start", "start", metavar="YYYY-MM-DD",
+              help="First session (a NYSE trading day). Default: 2026-03-02.")
+@click.option("--days", type=str, help="Number of consecutive sessions. Default: 1.")
+@click.option("--symbols", metavar="SYM,SYM,...", help="Tickers from the universe. Default: all 35 built-in names.")
+@click.option("--seed", type=str, help="Any integer 0..2**63-1; same seed + same options = same bytes. Default: 0.")
+@click.option("--mode", help=f"Activity scale: {' | '.join(MODES)} (1x, 4x, 20x arrivals). Default: realistic.")
+@click.option("--tables", metavar="T,T,...", help=f"Tables to write: {','.join(TABLES)} (default: all).")
+@click.option("--format", "fmt", help=f"Output format: {' | '.join(FORMATS)}. Default: parquet.")
+@click.option("--out", default=DEFAULT_OUT, show_default=True,
+              help="Output directory (Parquet: <table>/date=D/<SYM>.parquet); '-' = stdout for ipc/ndjson.")
+@click.option("--overwrite", is_flag=True, help="Replace a previous fastsynth run in --out.")
+@click.option("--workers", type=int, default=None, help="Partitions generated in parallel (default: one per core).")
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing on success.")
+def generate(manifest_path, start, days, symbols, seed, mode, tables, fmt, out, overwrite, workers, quiet) -> None:
+    """Generate a synthetic session (or several) into --out.
+
+    Without options: one US session (2026-03-02) of the built-in 35-name universe, realistic activity,
+    all tables, as a zstd Parquet dataset under ./fastsynth-data. An interrupted run resumes where it
+    stopped when started again with the same options; a finished one is kept unless --overwrite.
+    """
+    from .run import run_to_parquet, run_to_stream
+
+    data: dict = {}
+    if manifest_path:
+        m0 = load_manifest(manifest_path)
+        import msgspec
+
+        data = msgspec.to_builtins(m0)
+    if start is not None:
+        data["start"] = start
+    if days is not None:
+        data["days"] = _int("days", days)
+    if symbols is not None:
+        data["symbols"] = _split(symbols)
+    if seed is not None:
+        data["seed"] = _int("seed", seed)
+    if mode is not None:
+        data["mode"] = mode
+    if tables is not None:
+        data["tables"] = _split(tables)
+    if fmt is not None:
+        data["format"] = fmt
+    m = manifest_from_data(data, source="options")
+    if str(out) == "-" and m.format == "parquet":
+        raise ConfigError("--out", "-", "a directory for Parquet (stdout takes --format ipc or ndjson)")
+    t0 = time.perf_counter()
+    if m.format == "parquet":
+        res = run_to_parquet(m, out, overwrite=overwrite, workers=workers)
+    else:
+        res = run_to_stream(m, out, overwrite=overwrite)
+    if quiet or str(out) == "-":
+        return
+    total = sum(res.rows.values())
+    dt = time.perf_counter() - t0
+    click.echo(f"fastsynth: wrote {total:,} rows ({', '.join(f'{t} {n:,}' for t, n in res.rows.items())}) "
+               f"to {out} in {dt:.2f} s ({total / max(dt, 1e-9) / 1e6:.1f} M rows/s); manifest {m.content_hash()[:12]}")
+    if res.partitions_skipped:
+        click.echo(f"fastsynth: resumed: {res.partitions_skipped} finished partitions kept")
+
+
+def _int(field: str, value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise ConfigError(field, value, "an integer") from None
+
+
+@main.command(cls=_Cmd)
+@click.argument("data_dir", type=click.Path())
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+def inspect(data_dir: str, as_json: bool) -> None:
+    """Summarize a generated dataset: rows per table, time span, symbols, quick realism figures."""
+    from .inspect import inspect_dataset, format_report
+
+    rep = inspect_dataset(Path(data_dir))
+    if as_json:
+        import json
+
+        click.echo(json.dumps(rep, indent=1, default=str))
+    else:
+        click.echo(format_report(rep))
+
+
+@main.command(cls=_Cmd)
+@click.argument("table")
+def schema(table: str) -> None:
+    """Print a table's columns: name, Arrow type and meaning (with units)."""
+    from .schemas import describe
+
+    title, fields = describe(table)
+    click.echo(f"{table}: {title}")
+    w = max(len(f.name) for f in fields)
+    tw = max(len(str(f.type)) for f in fields)
+    for f in fields:
+        click.echo(f"  {f.name:<{w}}  {str(f.type):<{tw}}  {f.doc}")
+
+
+@main.command(cls=_Cmd)
+def warmup() -> None:
+    """Compile every kernel into Numba's on-disk cache (run once after install, or before fanning out)."""
+    from .engine import generate as _gen
+
+    t0 = time.perf_counter()
+    _gen(Manifest(seed=0, symbols=["IBM"], days=1))
+    from .kernels import processes, rng  # noqa: F401  (building blocks used by tests and users)
+
+    click.echo(f"fastsynth: kernels compiled and cached in {time.perf_counter() - t0:.1f} s")
+
+
+@main.command(cls=_Cmd)
+@click.option("--rounds", type=int, default=7, show_default=True, help="Interleaved rounds per case.")
+@click.option("--quick", is_flag=True, help="Fewer rows per case (a smoke run).")
+def bench(rounds: int, quick: bool) -> None:
+    """Measure throughput: kernels, Arrow stream, Parquet end to end, each beside its same-run ceiling."""
+    from .bench import format_table, run_bench
+
+    click.echo(format_table(run_bench(rounds=rounds, quick=quick)))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
