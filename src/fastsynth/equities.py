@@ -8,6 +8,7 @@ output bytes depend only on the manifest; memory is bounded by one block, not by
 from __future__ import annotations
 
 import math
+from statistics import NormalDist
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -35,13 +36,35 @@ _QUOTE = {"XNAS": 0.24, "XNYS": 0.14, "ARCX": 0.12, "BATS": 0.12, "EDGX": 0.12, 
           "IEXG": 0.04, "MEMX": 0.08, "EPRL": 0.03, "XBOS": 0.01, "XCIS": 0.01}
 
 
-def _table(shares: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
+QTAB = 1024   # = kernels.equities.QTAB (checked in tests)
+
+
+def _table(shares: dict[str, float]) -> np.ndarray:
+    """Venue code of each 1/QTAB quantile (categorical draws by one lookup; shares quantized to 1/1024)."""
     codes = np.array([schemas.VENUES.index(v) for v in shares], dtype=np.int8)
     w = np.array(list(shares.values()), dtype=np.float64)
-    return np.cumsum(w / w.sum()), codes
+    cdf = np.cumsum(w / w.sum())
+    q = (np.arange(QTAB) + 0.5) / QTAB
+    return codes[np.minimum(np.searchsorted(cdf, q, side="right"), len(codes) - 1)]
 
 
 LIT_TABLE, OFF_TABLE, QUOTE_TABLE = _table(_LIT), _table(_OFF), _table(_QUOTE)
+_STREAMS = ("cluster_gaps", "quote_gaps", "clusters", "prints", "quotes")   # order = kernels.equities.ST_*
+
+
+def _lognormal_quantiles(sd: float, n: int = 1024) -> np.ndarray:
+    """Quantiles at (i + 0.5)/n of a mean-one log-normal multiplier exp(sd Z - sd^2/2), for table lookup
+    in the kernel (stdlib inverse normal CDF: exact and platform-independent)."""
+    nd = NormalDist()
+    return np.array([math.exp(sd * nd.inv_cdf((i + 0.5) / n) - 0.5 * sd * sd) for i in range(n)])
+
+
+# unit exponential at quantiles i/QTAB, i = 0..QTAB (the last point caps the tail at -log(0.5/QTAB))
+EXP_TAB = -np.log(np.maximum(1.0 - np.arange(QTAB + 1) / QTAB, 0.5 / QTAB))[::-1].copy()
+
+
+def _lot_cuts(alpha: float, n: int = 8) -> np.ndarray:
+    return np.array([(j + 2.0) ** -alpha for j in range(n)])
 
 # Model constants (see kernels/equities.py for their meaning); chosen against the stylized facts of
 # real US tapes (docs/realism.md lists the figures, ours and the real samples', side by side).
@@ -52,6 +75,7 @@ ALPHA_LIT, ALPHA_OFF = 1.9, 1.35
 META_W, META_ALPHA, META_MIN, LEAN = 0.5, 1.5, 2.0, 0.7
 SIZE_ONLY, SPREAD_NOISE = 0.5, 0.5
 HAWKES_N, HAWKES_BETA = 0.55, 1.0 / 8.0   # self-excitation: branching ratio, decay per second (8 s)
+DEPTH_SD = 0.9               # log-sd of displayed size around its mean
 LAT_LIT_NS, LAT_OFF_NS = 150e3, 4e6
 MID_SHARE, IMPROVE_SHARE = 0.25, 0.45
 OFF_CLUSTER_SHARE = 0.38     # share of parent orders executed off-exchange (volume share ends near 40-45%)
@@ -124,7 +148,14 @@ def equity_params(spec: SymbolSpec, mode: str) -> EquityParams:
     par[k.P_IMPROVE_SHARE] = IMPROVE_SHARE
     par[k.P_HAWKES_N] = HAWKES_N
     par[k.P_HAWKES_BETA] = HAWKES_BETA
+    par[k.P_LOG_SWEEP_CONT] = math.log(SWEEP_CONT)
+    par[k.P_LOG_OFF_CONT] = math.log(OFF_CONT)
     return EquityParams(par, prints, prints / prints_per_cluster, spread_ticks, depth)
+
+
+LN_DEPTH = _lognormal_quantiles(DEPTH_SD)
+LOT_CUT_LIT, LOT_CUT_OFF = _lot_cuts(ALPHA_LIT), _lot_cuts(ALPHA_OFF)
+LN_SPREAD = _lognormal_quantiles(SPREAD_NOISE) * math.exp(0.5 * SPREAD_NOISE ** 2)   # median-one spread noise
 
 
 def _rates(params: EquityParams, volrel: np.ndarray, seconds: int):
@@ -236,8 +267,11 @@ def run_partition(m: Manifest, spec: SymbolSpec, day: DayPlan, sym_code: int, sy
     path = latent_path(m, spec, day)
     lam_base, lam_c, lam_q, spr = _rates(params, path.volrel, n_sec)
     date = sess.date.isoformat()
-    keys = np.array([v for purpose in ("cluster_gaps", "quote_gaps", "clusters", "prints", "quotes")
-                     for v in derive_key(m.seed, "equities", spec.symbol, date, purpose)], dtype=np.int64)
+    keys = np.array([v for purpose in _STREAMS for v in derive_key(m.seed, "equities", spec.symbol, date, purpose)],
+                    dtype=np.int64)
+    pt = np.exp(path.log_price) * params.par[k.P_TPU]      # efficient price in ticks
+    rbuf = np.empty((k.N_STREAMS, 4 * k.NB))
+    rbase = np.full(k.N_STREAMS, -k.NB, np.int64)
     st_i = np.zeros(k.N_STATE_I, np.int64)
     st_f = np.zeros(k.N_STATE_F, np.float64)
     want_t, want_q, want_b = ("equity_trades" in tables), ("equity_quotes" in tables), ("bars_1m" in tables)
@@ -246,9 +280,6 @@ def run_partition(m: Manifest, spec: SymbolSpec, day: DayPlan, sym_code: int, sy
     cum_q = np.concatenate(([0.0], np.cumsum(lam_q)))
     codes_t = np.full(0, sym_code, np.int32)
     bars = _BarMaker(sess.open_ns, sym_code, sym_dict)
-    lit_cdf, lit_code = LIT_TABLE
-    off_cdf, off_code = OFF_TABLE
-    qv_cdf, qv_code = QUOTE_TABLE
     for s0 in range(0, n_sec, BLOCK_SECONDS):
         s1 = min(n_sec, s0 + BLOCK_SECONDS)
         exp_t = (cum_c[s1] - cum_c[s0]) * ppc
@@ -258,9 +289,10 @@ def run_partition(m: Manifest, spec: SymbolSpec, day: DayPlan, sym_code: int, sy
         while True:
             si, sf = st_i.copy(), st_f.copy()
             buf = _Buffers(cap_t, cap_q)
-            nt, nq = k.simulate_block(path.log_price, lam_base, lam_q, spr, s0, s1, sess.open_ns, keys, params.par,
-                                      lit_cdf, lit_code, off_cdf, off_code, qv_cdf, qv_code,
-                                      si, sf, *buf.t, *buf.q)
+            nt, nq = k.simulate_block(pt, lam_base, lam_q, spr, s0, s1, sess.open_ns, keys, params.par,
+                                      LN_DEPTH, LN_SPREAD, EXP_TAB, LOT_CUT_LIT, LOT_CUT_OFF,
+                                      LIT_TABLE, OFF_TABLE, QUOTE_TABLE,
+                                      si, sf, rbuf, rbase, *buf.t, *buf.q)
             if nt >= 0:
                 break
             cap_t, cap_q = 2 * cap_t, 2 * cap_q      # overflow reported by the kernel: retry larger

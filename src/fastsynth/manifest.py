@@ -202,8 +202,8 @@ def manifest_from_data(data: object, source: str = "manifest") -> Manifest:
         data = {**data, "start": data["start"].isoformat()}
     try:
         return msgspec.convert(data, Manifest)
-    except msgspec.ValidationError as e:
-        raise _friendly(e, data) from None
+    except msgspec.ValidationError as e:  # a ConfigError from __post_init__ arrives wrapped: unwrap it
+        raise (e.__cause__ if isinstance(e.__cause__, ConfigError) else _friendly(e, data)) from None
 
 
 def _friendly(err: msgspec.ValidationError, data: dict) -> ConfigError:
