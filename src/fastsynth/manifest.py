@@ -190,7 +190,8 @@ def load_manifest(path: str | Path) -> Manifest:
     try:
         data = dec(raw)
     except msgspec.DecodeError as e:
-        raise ConfigError("manifest", str(p), f"valid {p.suffix.lstrip('.').upper()}", str(e)) from None
+        raise ConfigError("manifest", str(p), f"valid {p.suffix.lstrip('.').upper()}",
+                          " ".join(str(e).split())) from None  # one line: YAML errors span several
     return manifest_from_data(data, source=str(p))
 
 

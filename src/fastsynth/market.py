@@ -117,7 +117,7 @@ def seasonality(seconds: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     act = (1.0 + 2.0 * np.exp(-u / 0.05) + 1.7 * np.exp(-(1.0 - u) / 0.06)
            - 0.22 * np.exp(-((u - 0.52) / 0.14) ** 2))
     act /= float(np.mean(act))
-    spr = (1.0 + 2.2 * np.exp(-u / 0.035)) * (1.25 - 0.65 * u)
+    spr = (1.0 + 3.4 * np.exp(-u / 0.035)) * (1.25 - 0.65 * u)
     spr /= float(np.mean(spr))
     return vol, act, spr
 
