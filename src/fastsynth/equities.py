@@ -119,7 +119,7 @@ def equity_params(spec: SymbolSpec, mode: str) -> EquityParams:
     mean_size /= prints_per_cluster
     prints = spec.adv / mean_size * MODE_SCALE[mode]
     dollar_adv = spec.adv * spec.price
-    spread_bps = float(np.clip(60.0 / math.sqrt(dollar_adv / 1e6), 0.2, 50.0))
+    spread_bps = float(np.clip(45.0 / math.sqrt(dollar_adv / 1e6), 0.2, 50.0))
     spread_ticks = spread_bps * 1e-4 * spec.price * tpu
     depth = max(100.0, 1.6e-4 * spec.adv * math.sqrt(50.0 / spec.price))
     par = np.zeros(k.N_PARAMS)

@@ -112,9 +112,9 @@ def seasonality(seconds: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     Spread: widest at the open, narrowing through the day, narrowest into the close (mean 1).
     """
     u = (np.arange(seconds, dtype=np.float64) + 0.5) / seconds
-    vol = 1.0 + 1.9 * np.exp(-u / 0.045) + 0.30 * np.exp(-(1.0 - u) / 0.03)
+    vol = 1.0 + 2.6 * np.exp(-u / 0.05) + 0.35 * np.exp(-(1.0 - u) / 0.03)
     vol /= math.sqrt(float(np.mean(vol * vol)))
-    act = (1.0 + 2.0 * np.exp(-u / 0.05) + 1.7 * np.exp(-(1.0 - u) / 0.06)
+    act = (1.0 + 2.8 * np.exp(-u / 0.05) + 2.0 * np.exp(-(1.0 - u) / 0.06)
            - 0.22 * np.exp(-((u - 0.52) / 0.14) ** 2))
     act /= float(np.mean(act))
     spr = (1.0 + 3.4 * np.exp(-u / 0.035)) * (1.25 - 0.65 * u)
