@@ -52,16 +52,17 @@ batch_rows = st.one_of(st.integers(min_value=1000, max_value=200_000),
 
 # --------------------------------------------------------------------------------------------- bars
 @st.composite
-def sorted_prints(draw, max_n: int = 400):
-    """``(ts, px, sz, origin_ns, width_ns)`` for the bar kernel: sorted int64 ns timestamps (with ties,
-    possibly before the origin), prices on a cent grid, positive sizes."""
+def sorted_prints(draw, max_n: int = 400, before_origin: bool = False):
+    """``(ts, px, sz, origin_ns, width_ns)`` for the bar kernel: sorted int64 ns timestamps (with ties;
+    at or after the origin, as the engine's prints are, unless ``before_origin``), prices on a cent grid,
+    positive sizes."""
     import numpy as np
 
     n = draw(st.integers(min_value=0, max_value=max_n))
     width = draw(st.sampled_from([1_000_000_000, 60_000_000_000, 7, 1]))
     origin = draw(st.integers(min_value=-10**12, max_value=10**12))
     gaps = draw(st.lists(st.integers(min_value=0, max_value=3 * width), min_size=n, max_size=n))
-    first = origin + draw(st.integers(min_value=-3 * width, max_value=3 * width))
+    first = origin + draw(st.integers(min_value=-3 * width if before_origin else 0, max_value=3 * width))
     ts = first + np.cumsum(np.array(gaps, dtype=np.int64))
     cents = draw(st.lists(st.integers(min_value=1, max_value=10**7), min_size=n, max_size=n))
     px = np.array(cents, dtype=np.int64) / 100.0

@@ -358,6 +358,7 @@ def bench_cold_start(rounds: int, quick: bool, tmp: Path) -> list[dict[str, Any]
 def bench_memory(rounds: int, quick: bool, tmp: Path) -> list[dict[str, Any]]:
     sym = QUICK_SYMBOL if quick else KERNEL_SYMBOL
     n = 1 if quick else min(rounds, 3)
+    _py(_MEMORY.format(sym=sym, days=1), tmp)   # untimed: a stale Numba cache would compile (~1 GiB of LLVM)
     peak: dict[int, list[float]] = {1: [], 3: []}
     rows: dict[int, int] = {}
     for _ in range(n):
