@@ -162,6 +162,10 @@ BAD = {
     "negative seed": (["--seed", "-1"], ["seed", "-1"]),
     "parquet to stdout": (["--out", "-"], ["--out", "'-'"]),
     "zero workers": (["--workers", "0"], ["workers", "0"]),
+    "malformed date": (["--date", "2026-3-2"], ["start", "'2026-3-2'", "YYYY-MM-DD"]),
+    "date out of range": (["--date", "1800-01-02"], ["start", "'1800-01-02'"]),
+    "too many days": (["--days", "100000"], ["days", "100000"]),
+    "ipc stdout, several tables": (["--format", "ipc", "--out", "-"], ["tables", "exactly one table"]),
 }
 
 
@@ -176,6 +180,16 @@ def test_bad_option(tmp_path, case):
     for s in needles:
         assert s in err, (s, err)
     assert list(tmp_path.iterdir()) == [], "a failed run left output behind"
+
+
+def test_non_numeric_workers(tmp_path):
+    err = one_line_error(cli("generate", "--workers", "abc", "--symbols", "IBM", "--out", "out", cwd=tmp_path))
+    assert "workers" in err and "'abc'" in err
+
+
+def test_inspect_missing_directory(tmp_path):
+    err = one_line_error(cli("inspect", "nothere", cwd=tmp_path))
+    assert "'nothere'" in err
 
 
 @pytest.mark.parametrize("name,text,needles", [

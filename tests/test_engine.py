@@ -178,9 +178,6 @@ def test_parquet_bytes_independent_of_workers(tmp_path):
         assert got.num_rows == generated(m)[t].num_rows == r1.rows[t]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG market.plan_market: the day-level sector return is indexed by the "
-                                       "position of the sector among the *selected* sectors, so a symbol's "
-                                       "prices depend on which other symbols are in the run")
 def test_symbol_data_independent_of_other_symbols():
     alone = fastsynth.generate(Manifest(seed=5, symbols=["IBM"]), tables=["bars_1m"])["bars_1m"]
     both = fastsynth.generate(Manifest(seed=5, symbols=["JPM", "IBM"]), tables=["bars_1m"])["bars_1m"]

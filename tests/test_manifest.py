@@ -113,8 +113,6 @@ def test_unknown_enum_lists_choices(field, bad, choices):
     assert "did you mean" in msg
 
 
-@pytest.mark.xfail(strict=True, reason="BUG manifest._friendly: an enum error from a file/CLI reads "
-                                       "\"Invalid enum value 'x'\" without the allowed values or a close match")
 @pytest.mark.parametrize("field,bad,choices", [("mode", "firehoze", MODES), ("format", "parket", FORMATS)])
 def test_unknown_enum_from_data_lists_choices(field, bad, choices):
     with pytest.raises(ConfigError) as e:

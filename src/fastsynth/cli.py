@@ -65,7 +65,7 @@ Examples:
 @click.option("--out", default=DEFAULT_OUT, show_default=True,
               help="Output directory (Parquet: <table>/date=D/<SYM>.parquet); '-' = stdout for ipc/ndjson.")
 @click.option("--overwrite", is_flag=True, help="Replace a previous fastsynth run in --out.")
-@click.option("--workers", type=int, default=None, help="Partitions generated in parallel (default: one per core).")
+@click.option("--workers", type=str, default=None, help="Partitions generated in parallel (default: one per core).")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing on success.")
 def generate(manifest_path, start, days, symbols, seed, mode, tables, fmt, out, overwrite, workers, quiet) -> None:
     """Generate a synthetic session (or several) into --out.
@@ -100,6 +100,8 @@ def generate(manifest_path, start, days, symbols, seed, mode, tables, fmt, out, 
     if str(out) == "-" and m.format == "parquet":
         raise ConfigError("--out", "-", "a directory for Parquet (stdout takes --format ipc or ndjson)")
     t0 = time.perf_counter()
+    if workers is not None:
+        workers = _int("workers", workers)
     if m.format == "parquet":
         res = run_to_parquet(m, out, overwrite=overwrite, workers=workers)
     else:

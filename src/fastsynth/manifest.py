@@ -217,6 +217,12 @@ def _friendly(err: msgspec.ValidationError, data: dict) -> ConfigError:
             allowed = ", ".join(SymbolSpec.__struct_fields__)
             return ConfigError(f"manifest{path}", name, "fields " + allowed, closest(name, SymbolSpec.__struct_fields__))
         return ConfigError("manifest", name, "fields " + ", ".join(fields), closest(name, fields))
+    if msg.startswith("Invalid enum value"):
+        path = msg.rsplit("`$", 1)[-1].rstrip("`") if "`$" in msg else ""
+        field = path.lstrip(".")
+        choices = {"mode": MODES, "format": FORMATS}.get(field, ())
+        bad = data.get(field) if isinstance(data, dict) else None
+        return ConfigError(field or "manifest", bad, " | ".join(choices) or msg, closest(str(bad), choices))
     # "Expected `int`, got `str` - at `$.seed`"
     path = msg.rsplit("`$", 1)[-1].rstrip("`") if "`$" in msg else ""
     field = path.lstrip(".") or "manifest"

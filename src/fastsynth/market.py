@@ -83,10 +83,11 @@ def plan_market(m: Manifest, sessions: list[Session]) -> MarketPlan:
         eps = z[4 * d + 1]
         mret = MARKET_VOL * day_sd * eps
         on_m = MARKET_VOL * v * math.sqrt(OVERNIGHT_VAR_SHARE / TRADING_DAYS) * z[4 * d + 2] if d > 0 else 0.0
-        sec_z = normals(derive_key(m.seed, "plan", "sectors", sess.date.isoformat()), 0, 2 * len(sectors))
-        sret = {s: SECTOR_VOL * day_sd * sec_z[2 * i] for i, s in enumerate(sectors)}
-        s_on = {s: SECTOR_VOL * v * math.sqrt(OVERNIGHT_VAR_SHARE / TRADING_DAYS) * sec_z[2 * i + 1]
-                for i, s in enumerate(sectors)}
+        # each sector's draws are keyed by its name, so a symbol's path never depends on which other
+        # symbols (and sectors) are in the run
+        sec_z = {s: normals(derive_key(m.seed, "plan", "sector", s, sess.date.isoformat()), 0, 2) for s in sectors}
+        sret = {s: SECTOR_VOL * day_sd * z[0] for s, z in sec_z.items()}
+        s_on = {s: SECTOR_VOL * v * math.sqrt(OVERNIGHT_VAR_SHARE / TRADING_DAYS) * z[1] for s, z in sec_z.items()}
         idio, opens = {}, {}
         for spec in specs:
             gamma, _, ivol = _components(spec)

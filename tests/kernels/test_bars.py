@@ -1,6 +1,6 @@
 """Tests for ``fastsynth.kernels.bars.ohlcv`` against the plain-numpy reference (``tests/reference/bars.py``):
 exact OHLC, volume, count and bar start; vwap to ``VWAP_RTOL``. Inputs are random sorted prints
-(Hypothesis: ties, empty input, bar widths down to 1 ns); prints before the origin are a known bug (xfail)."""
+(Hypothesis: ties, empty input, bar widths down to 1 ns); prints before the origin get their own (earlier) bar."""
 from __future__ import annotations
 
 import numpy as np
@@ -53,9 +53,6 @@ def test_ohlcv_matches_reference(prints):
         assert np.all((got["ts"] - origin) % width == 0)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG kernels/bars.py: the 'no bar yet' sentinel cur = -1 is also the "
-                                       "index of the bar just before origin_ns, so prints there are written to "
-                                       "out[-1] (wrapping to the last row) and that bar is lost")
 def test_ohlcv_prints_before_origin():
     ts = np.array([33, 40], dtype=np.int64)  # bar -1 then bar 0 of origin 39
     got = run_kernel(ts, np.array([1.0, 2.0]), np.array([1, 1], dtype=np.uint32), 39, 10**9)
@@ -82,3 +79,16 @@ def test_ohlcv_empty():
     e = np.empty(0, np.int64)
     got = run_kernel(e, np.empty(0), np.empty(0, np.uint32), 0, 60)
     assert all(a.size == 0 for a in got.values())
+
+
+def test_ohlcv_large_random_session(rng):
+    # a session-sized input: 200k prints over 6.5 hours with bursts of equal timestamps
+    n = 200_000
+    origin = 1_772_461_800_000_000_000
+    gaps = rng.exponential(23_400e9 / n, n).astype(np.int64) * (rng.random(n) < 0.7)
+    ts = origin + np.cumsum(gaps)
+    px = np.round(220.0 * np.exp(np.cumsum(rng.normal(0.0, 1e-4, n))), 2)
+    sz = rng.integers(1, 5_000, n).astype(np.uint32)
+    got = run_kernel(ts, px, sz, origin, 60_000_000_000)
+    ref.assert_bars_equal(got, ref.ohlcv(ts, px, sz, origin, 60_000_000_000))
+    assert got["ts"].size > 100

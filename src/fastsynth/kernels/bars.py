@@ -15,13 +15,13 @@ from ._jit import kernel
 def ohlcv(ts, px, sz, origin_ns, width_ns, o_ts, o_open, o_high, o_low, o_close, o_vol, o_vwap, o_count):
     n = ts.shape[0]
     nb = -1
-    cur = -1
+    cur = 0
     notional = 0.0
     for i in range(n):
         b = (ts[i] - origin_ns) // width_ns
         p = px[i]
         s = sz[i]
-        if b != cur:
+        if nb < 0 or b != cur:
             if nb >= 0:
                 o_vwap[nb] = notional / o_vol[nb]
             nb += 1

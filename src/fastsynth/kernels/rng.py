@@ -6,7 +6,7 @@ A draw is a pure function of ``(key, index)``: ``uniform(k0, k1, i)`` is the i-t
 with key ``(k0, k1)``, whatever chunk it is computed in. Block ``b = i >> 1`` of the stream is the Philox
 output for counter ``(b & 0xffffffff, b >> 32, 0, 0)``; its four 32-bit words give two 53-bit uniforms
 (words 0,1 for even ``i``, words 2,3 for odd ``i``). Uniforms lie in the open interval (0, 1):
-``((a >> 5) * 2**26 + (b >> 6) + 0.5) / 2**53``.
+``((a >> 6) * 2**26 + (b >> 6) + 0.5) / 2**52`` (52 random bits; exact, never 0 or 1).
 
 Normals are the AS241 (PPND16) inverse CDF of the uniform with the same index, so they are exact
 functions of (key, index) too, bit-identical on every machine with IEEE doubles and the same libm log/sqrt
@@ -32,10 +32,9 @@ _W0 = np.uint64(0x9E3779B9)
 _W1 = np.uint64(0xBB67AE85)
 _MASK = np.uint64(0xFFFFFFFF)
 _S32 = np.uint64(32)
-_S5 = np.uint64(5)
 _S6 = np.uint64(6)
 _TWO26 = 67108864.0
-_INV53 = 1.0 / 9007199254740992.0
+_INV52 = 1.0 / 4503599627370496.0
 
 
 @inline_kernel
@@ -81,7 +80,9 @@ def philox4x32(c0, c1, c2, c3, k0, k1):
 
 @inline_kernel
 def _to_unit(a, b):
-    return (float(a >> _S5) * _TWO26 + float(b >> _S6) + 0.5) * _INV53
+    # 52 random bits plus one half: (x + 0.5) / 2**52 is exact for every x < 2**52, so the result lies
+    # strictly inside (0, 1) (with 53 bits, x = 2**53 - 1 would round up to exactly 1.0)
+    return (float(a >> _S6) * _TWO26 + float(b >> _S6) + 0.5) * _INV52
 
 
 @inline_kernel
