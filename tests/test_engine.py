@@ -287,8 +287,12 @@ def test_trade_prices_sizes_and_codes():
         # off-exchange on the 1/100-cent grid: price * 10_000 integral (x ~ 1e6: rounding error ~1e-10)
         hc = px[off] * 10_000
         assert np.abs(hc - np.round(hc)).max() < 1e-6, part
-        # the tape's codes: TRF prints carry side N, lit prints an aggressor; odd lots are flagged I
-        assert set(side[off]) == {"N"} and set(side[~off]) <= {"A", "B"}, part
+        # the tape's codes: TRF prints and the listing exchange's opening/closing crosses (O, 6) carry
+        # side N, other lit prints an aggressor; odd lots are flagged I
+        cross = np.isin(cond, ["@ O", "@ 6"])
+        assert list(cond[cross]) == ["@ O", "@ 6"], part
+        assert set(venue[cross]) == {specs[part.symbol].listing}, part
+        assert set(side[off]) == {"N"} and set(side[~off & ~cross]) <= {"A", "B"}, part
         is_odd = np.char.find(cond, "I") >= 0
         assert np.array_equal(is_odd, size < 100), part
 
@@ -313,6 +317,7 @@ def test_early_close_session_is_shorter():
     full, early = p.sessions
     assert not full.early_close and early.early_close
     bars = {(part.symbol, part.date): rows.num_rows for part, _, rows in partitions(INVARIANT_MANIFEST, "bars_1m")}
-    for sym in INVARIANT_MANIFEST.symbols:
-        assert bars[(sym, early.date.isoformat())] <= early.seconds // 60
-        assert bars[(sym, full.date.isoformat())] <= full.seconds // 60
+    for sym in INVARIANT_MANIFEST.symbols:   # + 1: the closing cross prints at the close, in its own bar
+        assert bars[(sym, early.date.isoformat())] <= early.seconds // 60 + 1
+        assert bars[(sym, full.date.isoformat())] <= full.seconds // 60 + 1
+        assert bars[(sym, full.date.isoformat())] > bars[(sym, early.date.isoformat())]

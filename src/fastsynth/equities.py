@@ -19,7 +19,7 @@ from . import schemas
 from ._arrow import dict_array, num_array, ts_array
 from .manifest import MODE_SCALE, Manifest, SymbolSpec
 from .market import DayPlan, latent_path, seasonality
-from .rng import derive_key
+from .rng import derive_key, normals
 
 __all__ = ["EquityParams", "equity_params", "run_partition", "BLOCK_SECONDS"]
 
@@ -76,11 +76,14 @@ META_W, META_ALPHA, META_MIN, LEAN = 0.5, 1.5, 2.0, 0.7
 SIZE_ONLY, SPREAD_NOISE = 0.5, 0.5
 HAWKES_N, HAWKES_BETA = 0.55, 1.0 / 8.0   # self-excitation: branching ratio, decay per second (8 s)
 DEPTH_SD = 0.9               # log-sd of displayed size around its mean
+# Opening and closing crosses on the listing exchange: printed size as a share of ADV (log-normal,
+# sd 0.5); the closing auction is the largest print of a US session (~5-10% of the day's volume).
+OPEN_CROSS_ADV, CLOSE_CROSS_ADV = 0.01, 0.06
 LAT_LIT_NS, LAT_OFF_NS = 150e3, 4e6
 MID_SHARE, IMPROVE_SHARE = 0.25, 0.45
 OFF_CLUSTER_SHARE = 0.38     # share of parent orders executed off-exchange (volume share ends near 40-45%)
 QUOTE_RATIO = 0.8            # quote-only NBBO updates per print (refreshes and trade updates come on top)
-VOL_ACTIVITY = 1.0           # elasticity of arrival rates to the stochastic-volatility multiplier
+VOL_ACTIVITY = 0.7           # elasticity of arrival rates to the stochastic-volatility multiplier
 VOL_SPREAD = 0.5             # elasticity of the spread to it
 
 
@@ -256,6 +259,21 @@ class _BarMaker:
         return pa.RecordBatch.from_arrays(arrays, schema=schemas.schema("bars_1m"))
 
 
+def _auction_batch(spec: SymbolSpec, ts_ns: int, price_ticks: float, tpu: int, share: float, z: float,
+                   cond: int, seq: int, sym_code: int, sym_dict: pa.Array) -> tuple[_Buffers, pa.RecordBatch]:
+    """One opening/closing cross print on the listing exchange (side N, as the tape reports it)."""
+    from .kernels import equities as k
+
+    b = _Buffers(1, 1)
+    lots = max(1, round(spec.adv * share * math.exp(0.5 * z - 0.125) / 100.0))
+    ts, recv, px, sz, side, venue, cnd, sq = b.t
+    ts[0], recv[0] = ts_ns, ts_ns + 200_000
+    px[0] = round(price_ticks) / tpu
+    sz[0] = min(lots * 100, 4_000_000_000)
+    side[0], venue[0], cnd[0], sq[0] = k.SIDE_N, schemas.VENUES.index(spec.listing), cond, seq
+    return b, _trades_batch(b, 1, np.full(1, sym_code, np.int32), sym_dict)
+
+
 def run_partition(m: Manifest, spec: SymbolSpec, day: DayPlan, sym_code: int, sym_dict: pa.Array,
                   tables: tuple[str, ...]) -> Iterator[tuple[str, pa.RecordBatch]]:
     """Generate one (symbol, session) partition: ``(table, batch)`` per block, in time order."""
@@ -274,12 +292,21 @@ def run_partition(m: Manifest, spec: SymbolSpec, day: DayPlan, sym_code: int, sy
     rbase = np.full(k.N_STREAMS, -k.NB, np.int64)
     st_i = np.zeros(k.N_STATE_I, np.int64)
     st_f = np.zeros(k.N_STATE_F, np.float64)
+    st_i[k.S_TSEQ] = 1                                      # sequence 0 is the opening cross
+    tpu = int(params.par[k.P_TPU])
+    az = normals(derive_key(m.seed, "equities", spec.symbol, date, "auctions"), 0, 2)
     want_t, want_q, want_b = ("equity_trades" in tables), ("equity_quotes" in tables), ("bars_1m" in tables)
     ppc = params.prints_per_day / params.clusters_per_day
     cum_c = np.concatenate(([0.0], np.cumsum(lam_c)))
     cum_q = np.concatenate(([0.0], np.cumsum(lam_q)))
     codes_t = np.full(0, sym_code, np.int32)
     bars = _BarMaker(sess.open_ns, sym_code, sym_dict)
+    ob, open_print = _auction_batch(spec, sess.open_ns, pt[0], tpu, OPEN_CROSS_ADV, az[0], k.COND_OPEN, 0,
+                                    sym_code, sym_dict)
+    if want_t:
+        yield "equity_trades", open_print
+    if want_b:
+        bars.add(ob.t[0][:1], ob.t[2][:1], ob.t[3][:1])
     for s0 in range(0, n_sec, BLOCK_SECONDS):
         s1 = min(n_sec, s0 + BLOCK_SECONDS)
         exp_t = (cum_c[s1] - cum_c[s0]) * ppc
@@ -307,7 +334,15 @@ def run_partition(m: Manifest, spec: SymbolSpec, day: DayPlan, sym_code: int, sy
             b = bars.add(buf.t[0][:nt], buf.t[2][:nt], buf.t[3][:nt])
             if b is not None and b.num_rows:
                 yield "bars_1m", b
+    close_ts = max(sess.close_ns, int(st_i[k.S_LAST_TTS]) + 1)
+    cb, close_print = _auction_batch(spec, close_ts, pt[-1], tpu, CLOSE_CROSS_ADV, az[1], k.COND_CLOSE,
+                                     int(st_i[k.S_TSEQ]), sym_code, sym_dict)
+    if want_t:
+        yield "equity_trades", close_print
     if want_b:
+        b = bars.add(cb.t[0][:1], cb.t[2][:1], cb.t[3][:1])
+        if b is not None and b.num_rows:
+            yield "bars_1m", b
         b = bars.flush()
         if b is not None:
             yield "bars_1m", b

@@ -27,7 +27,8 @@ MODES: tuple[str, ...] = ("realistic", "active", "firehose")
 FORMATS: tuple[str, ...] = ("parquet", "ipc", "ndjson")
 # Activity scale of each market mode: multiplies trade and quote arrival rates (prices are unaffected).
 MODE_SCALE: dict[str, float] = {"realistic": 1.0, "active": 4.0, "firehose": 20.0}
-_FORMAT_VERSION = 1  # bump when a kernel change alters output bytes for the same manifest
+_FORMAT_VERSION = 1
+LISTING_VENUES: tuple[str, ...] = ("XNYS", "XNAS", "ARCX", "BATS", "XASE")  # bump when a kernel change alters output bytes for the same manifest
 
 
 class SymbolSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
@@ -36,6 +37,7 @@ class SymbolSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_onl
     price: starting price level, USD. annual_vol: annualized volatility (0.25 = 25%). beta: loading on
     the market factor. sector: sector name (symbols of one sector share a sector factor). adv: average
     daily volume in shares (realistic mode). tick_size: minimum price increment, USD. etf: an ETF.
+    listing: MIC of the primary listing exchange, which runs the opening and closing auctions.
     """
 
     symbol: str
@@ -46,9 +48,13 @@ class SymbolSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_onl
     adv: float = 5e6
     tick_size: float = 0.01
     etf: bool = False
+    listing: str = "XNYS"
 
     def __post_init__(self) -> None:
         where = f"universe[{self.symbol}]"
+        if self.listing not in LISTING_VENUES:
+            raise ConfigError(f"{where}.listing", self.listing, " | ".join(LISTING_VENUES),
+                              closest(self.listing, LISTING_VENUES))
         if not self.symbol or not self.symbol.replace(".", "").replace("-", "").isalnum() or len(self.symbol) > 12:
             raise ConfigError("universe.symbol", self.symbol, "1-12 letters/digits (also '.' or '-')")
         _bounded(f"{where}.price", self.price, 0.01, 1e6, "a price in USD between 0.01 and 1,000,000")

@@ -80,7 +80,7 @@ N_STATE_I = 18
 F_EC, F_EQ, F_EXC, F_EXC_T, F_EXC_NEXT = 0, 1, 2, 3, 4
 N_STATE_F = 5
 
-COND_REGULAR, COND_ODD, COND_ISO, COND_ISO_ODD = 0, 1, 2, 3
+COND_REGULAR, COND_ODD, COND_ISO, COND_ISO_ODD, COND_OPEN, COND_CLOSE = 0, 1, 2, 3, 4, 5
 SIDE_A, SIDE_B, SIDE_N = 0, 1, 2
 MAX_PRINTS = 24      # prints per cluster, at most
 HC_PER_USD = 10_000  # off-exchange price grid: 1/100 cent

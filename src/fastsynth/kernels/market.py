@@ -38,7 +38,7 @@ def sv_returns(k0, k1, season, sigma_sec, theta_f, sd_f, theta_s, sd_s, jump_rat
     es = sd_s * math.sqrt(1.0 - as_ * as_)
     hf = sd_f * normal(k0, k1, 1)
     hs = sd_s * normal(k0, k1, 2)
-    corr = 0.5 * (sd_f * sd_f + sd_s * sd_s)
+    corr = sd_f * sd_f + sd_s * sd_s    # h ~ N(0, v): E[exp(2h - 2v)] = 1, so E[m^2] = season^2
     jscale = jump_sd * sigma_sec * math.sqrt(60.0)
     for k in range(n):
         b = 5 * k + 5
