@@ -351,7 +351,11 @@ def simulate_block(pt, lam_c, lam_q, spr, sec0, sec1, open_ns, keys, par, ln_dep
                 cont = par[P_OFF_CONT] if off else par[P_SWEEP_CONT]
                 nprint = 1
                 if cont > 0.0:
-                    nprint = 1 + np.int64(math.floor(math.log(u2) / (par[P_LOG_OFF_CONT] if off else par[P_LOG_SWEEP_CONT])))
+                    # geometric: one more print while u2 < cont**nprint (comparisons, no log)
+                    thr = cont
+                    while u2 < thr and nprint < MAX_PRINTS:
+                        nprint += 1
+                        thr *= cont
                 if nprint > MAX_PRINTS:
                     nprint = MAX_PRINTS
                 alpha = par[P_ALPHA_OFF] if off else par[P_ALPHA_LIT]
@@ -445,7 +449,7 @@ def simulate_block(pt, lam_c, lam_q, spr, sec0, sec1, open_ns, keys, par, ln_dep
                 ea, eb, _, _ = _draw4(keys, rbuf, rbase, ST_GAPS, aidx)
                 aidx += 1
                 if pos_c <= pos_x:      # a baseline arrival: draw the baseline's next gap
-                    pos_c = pos_c + (-math.log(ea)) / lc
+                    pos_c = pos_c + _expo(ea, exp_tab) / lc
                 # every arrival excites: decay to now, jump, and redraw the next excited arrival
                 now = k + frac
                 exc = exc * math.exp(-beta * (now - exc_t)) + h_jump
@@ -453,7 +457,7 @@ def simulate_block(pt, lam_c, lam_q, spr, sec0, sec1, open_ns, keys, par, ln_dep
                 exc_next = _next_excited(now, exc, beta, eb)
                 pos_x = exc_next - k
             else:
-                e = -math.log(_draw4(keys, rbuf, rbase, ST_QGAPS, bidx)[0])
+                e = _expo(_draw4(keys, rbuf, rbase, ST_QGAPS, bidx)[0], exp_tab)
                 bidx += 1
                 pos_q = pos_q + e / lq
         # carry the unused exponential mass into the next second
