@@ -27,8 +27,8 @@ MODES: tuple[str, ...] = ("realistic", "active", "firehose")
 FORMATS: tuple[str, ...] = ("parquet", "ipc", "ndjson")
 # Activity scale of each market mode: multiplies trade and quote arrival rates (prices are unaffected).
 MODE_SCALE: dict[str, float] = {"realistic": 1.0, "active": 4.0, "firehose": 20.0}
-_FORMAT_VERSION = 1
-LISTING_VENUES: tuple[str, ...] = ("XNYS", "XNAS", "ARCX", "BATS", "XASE")  # bump when a kernel change alters output bytes for the same manifest
+_FORMAT_VERSION = 2  # bump when a kernel change alters output bytes for the same manifest
+LISTING_VENUES: tuple[str, ...] = ("XNYS", "XNAS", "ARCX", "BATS", "XASE")
 
 
 class SymbolSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
