@@ -23,7 +23,8 @@ Groups and their ceilings:
 2. both cores: ``run.run_to_parquet(workers=2)`` against encoding the same (pre-generated) batches with
    the same sink, 2 threads across partitions;
 3. cold start (fresh processes): import, a 1-symbol 1-day ``generate`` with a warm and an empty Numba cache;
-4. memory (fresh processes): peak RSS streaming 1 and 3 sessions without accumulating.
+4. memory (fresh processes): peak RSS streaming 1 and 3 sessions without accumulating (VmHWM: a child's
+   ru_maxrss inherits the parent's peak on Linux, see ``_MEMORY``).
 """
 from __future__ import annotations
 
@@ -303,13 +304,21 @@ import fastsynth
 t1 = time.perf_counter()
 tabs = fastsynth.generate(fastsynth.Manifest(seed=0, symbols=[{sym!r}]))
 print(sum(t.num_rows for t in tabs.values()), t1 - t0, time.perf_counter() - t1)"""
+# Peak RSS: VmHWM of this process image where Linux has it. ru_maxrss is not usable from a child of a big
+# process: Linux carries the parent's high-water mark across fork + exec (the bench process holds ~1 GiB
+# of pre-generated batches by then, and every child reported exactly that).
 _MEMORY = """import json, resource
 import fastsynth
 rows = 0
 m = fastsynth.Manifest(seed=0, symbols=[{sym!r}], days={days}, tables=["equity_trades", "equity_quotes"])
 for _, b in fastsynth.stream(m, batch_rows=65536):
     rows += b.num_rows                     # counted, never kept
-print(json.dumps({{"rows": rows, "peak_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}}))"""
+try:
+    with open("/proc/self/status") as f:
+        peak = next(int(line.split()[1]) for line in f if line.startswith("VmHWM:"))
+except (OSError, StopIteration):
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({{"rows": rows, "peak_kib": peak}}))"""
 
 
 def _py(code: str, cwd: Path, env: dict[str, str] | None = None) -> tuple[float, str]:
@@ -366,7 +375,7 @@ def bench_memory(rounds: int, quick: bool, tmp: Path) -> list[dict[str, Any]]:
             got = json.loads(_py(_MEMORY.format(sym=sym, days=days), tmp)[1])
             peak[days].append(got["peak_kib"] / 1024.0)
             rows[days] = got["rows"]
-    g = f"memory (fresh processes): peak RSS streaming {sym} trades+quotes, batch_rows=65536"
+    g = f"memory (fresh processes): peak RSS (VmHWM) streaming {sym} trades+quotes, batch_rows=65536"
     return [
         _row(g, "1 session", peak[1], "MiB", rows=rows[1]),
         _row(g, "3 sessions", peak[3], "MiB", rows=rows[3], ceiling="1 session", ceiling_values=peak[1],
@@ -381,13 +390,19 @@ def run_bench(rounds: int = 7, quick: bool = False) -> list[dict[str, Any]]:
     """Run every benchmark group; one dict per case (see ``_row`` for the keys)."""
     if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 1:
         raise ValueError("rounds must be an integer >= 1")
+    load0 = _load()
     with tempfile.TemporaryDirectory(prefix="fastsynth-bench-") as d:
         tmp = Path(d)
         results = bench_per_core(rounds, quick)
         results += bench_parquet(rounds, quick, tmp)
         results += bench_cold_start(rounds, quick, tmp)
         results += bench_memory(rounds, quick, tmp)
-    return results
+    load = (load0, _load())     # the machine is shared: other jobs' load shows in the absolute rates
+    return [{**r, "load": load} for r in results]
+
+
+def _load() -> float | None:
+    return os.getloadavg()[0] if hasattr(os, "getloadavg") else None
 
 
 def machine() -> str:
@@ -438,8 +453,11 @@ def format_table(results: list[dict[str, Any]]) -> str:
         return "  ".join(c.ljust(w[i]) if i < len(w) else c for i, c in enumerate(cells)).rstrip()
 
     out = [f"fastsynth bench -- {machine()}",
-           "rates: rows/s (median, min - max over n interleaved rounds); ratio = median / ceiling median",
-           line(head)]
+           "rates: rows/s (median, min - max over n interleaved rounds); ratio = median / ceiling median"]
+    load = results[0].get("load") if results else None
+    if load and None not in load:
+        out.append(f"1-min load average at start / end: {load[0]:.2f} / {load[1]:.2f} (other jobs share the CPUs)")
+    out.append(line(head))
     for b in body:
         out.append(b if isinstance(b, str) else line(b))
     notes = [f"  {r['case']}: {r['note']}" for r in results if r["note"]]
