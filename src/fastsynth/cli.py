@@ -56,16 +56,16 @@ Examples:
               help="Read the run from a manifest file (.json, .yaml, .toml); options given here override it.")
 @click.option("--date", "--start", "start", metavar="YYYY-MM-DD",
               help="First session (a NYSE trading day). Default: 2026-03-02.")
-@click.option("--days", type=str, help="Number of consecutive sessions. Default: 1.")
+@click.option("--days", type=str, metavar="N", help="Number of consecutive sessions. Default: 1.")
 @click.option("--symbols", metavar="SYM,SYM,...", help="Tickers from the universe. Default: all 35 built-in names.")
-@click.option("--seed", type=str, help="Any integer 0..2**63-1; same seed + same options = same bytes. Default: 0.")
-@click.option("--mode", help=f"Activity scale: {' | '.join(MODES)} (1x, 4x, 20x arrivals). Default: realistic.")
+@click.option("--seed", type=str, metavar="INT", help="Any integer 0..2**63-1; same seed + same options = same bytes. Default: 0.")
+@click.option("--mode", metavar="|".join(MODES), help=f"Activity scale: {' | '.join(MODES)} (1x, 4x, 20x arrivals). Default: realistic.")
 @click.option("--tables", metavar="T,T,...", help=f"Tables to write: {','.join(TABLES)} (default: all).")
-@click.option("--format", "fmt", help=f"Output format: {' | '.join(FORMATS)}. Default: parquet.")
+@click.option("--format", "fmt", metavar="|".join(FORMATS), help=f"Output format: {' | '.join(FORMATS)}. Default: parquet.")
 @click.option("--out", default=DEFAULT_OUT, show_default=True,
               help="Output directory (Parquet: <table>/date=D/<SYM>.parquet); '-' = stdout for ipc/ndjson.")
 @click.option("--overwrite", is_flag=True, help="Replace a previous fastsynth run in --out.")
-@click.option("--workers", type=str, default=None, help="Partitions generated in parallel (default: one per core).")
+@click.option("--workers", type=str, default=None, metavar="N", help="Partitions generated in parallel (default: one per core).")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing on success.")
 def generate(manifest_path, start, days, symbols, seed, mode, tables, fmt, out, overwrite, workers, quiet) -> None:
     """Generate a synthetic session (or several) into --out.
