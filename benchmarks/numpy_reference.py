@@ -44,7 +44,7 @@ import numpy as np
 import pyarrow as pa
 
 import fastsynth
-from fastsynth import schemas
+from fastsynth import equities, schemas
 
 __all__ = ["RefParams", "session_batches", "FULL_DAY_SECONDS"]
 
@@ -63,13 +63,8 @@ LAT_LIT_NS, LAT_OFF_NS = 150e3, 4e6
 MID_SHARE, IMPROVE_SHARE = 0.25, 0.45
 WALK = 0.3               # a follow-on lit print of a sweep takes the next price level with this probability
 
-# Venue shares (approximate recent US consolidated-tape shares, as in fastsynth.equities).
-_LIT = {"XNAS": 0.20, "XNYS": 0.13, "ARCX": 0.09, "BATS": 0.09, "EDGX": 0.10, "BATY": 0.04, "EDGA": 0.03,
-        "IEXG": 0.05, "MEMX": 0.07, "EPRL": 0.04, "XBOS": 0.02, "XPSX": 0.01, "XASE": 0.005, "XCIS": 0.02,
-        "XCHI": 0.02, "LTSE": 0.005}
-_OFF = {"FINN": 0.70, "FINY": 0.18, "FINC": 0.12}
-_QUOTE = {"XNAS": 0.24, "XNYS": 0.14, "ARCX": 0.12, "BATS": 0.12, "EDGX": 0.12, "BATY": 0.05, "EDGA": 0.04,
-          "IEXG": 0.04, "MEMX": 0.08, "EPRL": 0.03, "XBOS": 0.01, "XCIS": 0.01}
+# Venue shares: the same tables the kernel uses.
+_LIT, _OFF, _QUOTE = equities.LIT_SHARES, equities.OFF_SHARES, equities.QUOTE_SHARES
 
 _TS = pa.timestamp("ns", tz="UTC")
 

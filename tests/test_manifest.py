@@ -3,7 +3,6 @@ loading from JSON / YAML / TOML, and the content hash (the identity of a run).""
 from __future__ import annotations
 
 import json
-import textwrap
 
 import msgspec
 import numpy as np

@@ -13,7 +13,6 @@ import importlib.util
 import sys
 from pathlib import Path
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 

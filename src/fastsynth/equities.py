@@ -28,11 +28,11 @@ FULL_DAY_SECONDS = 23_400
 
 # Lit venue shares of lit volume, off-exchange (TRF) shares, and quote-setting venue shares (approximate
 # recent US consolidated-tape shares; the TRF total is set per print cluster by the model).
-_LIT = {"XNAS": 0.20, "XNYS": 0.13, "ARCX": 0.09, "BATS": 0.09, "EDGX": 0.10, "BATY": 0.04, "EDGA": 0.03,
+LIT_SHARES = {"XNAS": 0.20, "XNYS": 0.13, "ARCX": 0.09, "BATS": 0.09, "EDGX": 0.10, "BATY": 0.04, "EDGA": 0.03,
         "IEXG": 0.05, "MEMX": 0.07, "EPRL": 0.04, "XBOS": 0.02, "XPSX": 0.01, "XASE": 0.005, "XCIS": 0.02,
         "XCHI": 0.02, "LTSE": 0.005}
-_OFF = {"FINN": 0.70, "FINY": 0.18, "FINC": 0.12}
-_QUOTE = {"XNAS": 0.24, "XNYS": 0.14, "ARCX": 0.12, "BATS": 0.12, "EDGX": 0.12, "BATY": 0.05, "EDGA": 0.04,
+OFF_SHARES = {"FINN": 0.70, "FINY": 0.18, "FINC": 0.12}
+QUOTE_SHARES = {"XNAS": 0.24, "XNYS": 0.14, "ARCX": 0.12, "BATS": 0.12, "EDGX": 0.12, "BATY": 0.05, "EDGA": 0.04,
           "IEXG": 0.04, "MEMX": 0.08, "EPRL": 0.03, "XBOS": 0.01, "XCIS": 0.01}
 
 
@@ -48,7 +48,7 @@ def _table(shares: dict[str, float]) -> np.ndarray:
     return codes[np.minimum(np.searchsorted(cdf, q, side="right"), len(codes) - 1)]
 
 
-LIT_TABLE, OFF_TABLE, QUOTE_TABLE = _table(_LIT), _table(_OFF), _table(_QUOTE)
+LIT_TABLE, OFF_TABLE, QUOTE_TABLE = _table(LIT_SHARES), _table(OFF_SHARES), _table(QUOTE_SHARES)
 _STREAMS = ("cluster_gaps", "quote_gaps", "clusters", "prints", "quotes")   # order = kernels.equities.ST_*
 
 
@@ -126,7 +126,6 @@ def equity_params(spec: SymbolSpec, mode: str) -> EquityParams:
     spread_ticks = spread_bps * 1e-4 * spec.price * tpu
     depth = max(100.0, 1.6e-4 * spec.adv * math.sqrt(50.0 / spec.price))
     par = np.zeros(k.N_PARAMS)
-    par[k.P_TICK] = spec.tick_size
     par[k.P_TPU] = float(tpu)
     par[k.P_DEPTH] = depth
     par[k.P_OFF_SHARE] = OFF_CLUSTER_SHARE
@@ -151,8 +150,6 @@ def equity_params(spec: SymbolSpec, mode: str) -> EquityParams:
     par[k.P_IMPROVE_SHARE] = IMPROVE_SHARE
     par[k.P_HAWKES_N] = HAWKES_N
     par[k.P_HAWKES_BETA] = HAWKES_BETA
-    par[k.P_LOG_SWEEP_CONT] = math.log(SWEEP_CONT)
-    par[k.P_LOG_OFF_CONT] = math.log(OFF_CONT)
     return EquityParams(par, prints, prints / prints_per_cluster, spread_ticks, depth)
 
 

@@ -4,7 +4,6 @@ exact OHLC, volume, count and bar start; vwap to ``VWAP_RTOL``. Inputs are rando
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from hypothesis import given
 
 import strategies as fst

@@ -43,34 +43,31 @@ from ._jit import inline_kernel, kernel
 from .rng import uniforms4
 
 # ---- parameter indices (par) --------------------------------------------------------------------
-P_TICK = 0            # tick size, USD
-P_TPU = 1             # ticks per USD (1 / tick), exact integer as float
-P_DEPTH = 2           # mean displayed size at the touch, shares
-P_OFF_SHARE = 3       # probability a cluster executes off-exchange
-P_SWEEP_CONT = 4      # lit: probability a cluster continues with one more print
-P_OFF_CONT = 5        # off-exchange: probability of one more print (a block split)
-P_SAME_TS = 6         # probability a follow-on print shares the previous print's timestamp
-P_GAP_NS = 7          # mean gap between follow-on prints that do not share a timestamp, ns
-P_INSIDE = 8          # lit: probability of a print inside a spread of >= 2 ticks
-P_ODD = 9             # probability of an odd-lot print
-P_ALPHA_LIT = 10      # Pareto tail index of lit print sizes (in round lots)
-P_ALPHA_OFF = 11      # Pareto tail index of off-exchange print sizes (heavier: blocks)
-P_MIXED = 12          # probability a round-lot print carries an odd remainder (e.g. 137 shares)
-P_META_W = 13         # probability a cluster's side follows the current meta-order
-P_META_ALPHA = 14     # Pareto tail index of meta-order lengths (in clusters)
-P_META_MIN = 15       # minimum meta-order length
-P_LEAN = 16           # how strongly non-meta flow leans toward the side the efficient price favours
-P_SIZE_ONLY = 17      # probability a quote-only update changes only a size
-P_SPREAD_NOISE = 18   # sd of log spread noise at a refresh
-P_LAT_LIT_NS = 19     # mean feed latency of lit prints and quotes, ns
-P_LAT_OFF_NS = 20     # mean reporting delay of off-exchange prints, ns
-P_MID_SHARE = 21      # off-exchange: share of midpoint crosses
-P_IMPROVE_SHARE = 22  # off-exchange: share of sub-penny price-improved prints (rest: at the touch)
-P_HAWKES_N = 23       # branching ratio of the self-exciting part (mean clusters triggered per cluster)
-P_HAWKES_BETA = 24    # decay rate of the excitation, per second
-P_LOG_SWEEP_CONT = 25 # log(P_SWEEP_CONT), precomputed
-P_LOG_OFF_CONT = 26   # log(P_OFF_CONT), precomputed
-N_PARAMS = 27
+P_TPU = 0  # ticks per USD (1 / tick), exact integer as float
+P_DEPTH = 1  # mean displayed size at the touch, shares
+P_OFF_SHARE = 2  # probability a cluster executes off-exchange
+P_SWEEP_CONT = 3  # lit: probability a cluster continues with one more print
+P_OFF_CONT = 4  # off-exchange: probability of one more print (a block split)
+P_SAME_TS = 5  # probability a follow-on print shares the previous print's timestamp
+P_GAP_NS = 6  # mean gap between follow-on prints that do not share a timestamp, ns
+P_INSIDE = 7  # lit: probability of a print inside a spread of >= 2 ticks
+P_ODD = 8  # probability of an odd-lot print
+P_ALPHA_LIT = 9  # Pareto tail index of lit print sizes (in round lots)
+P_ALPHA_OFF = 10  # Pareto tail index of off-exchange print sizes (heavier: blocks)
+P_MIXED = 11  # probability a round-lot print carries an odd remainder (e.g. 137 shares)
+P_META_W = 12  # probability a cluster's side follows the current meta-order
+P_META_ALPHA = 13  # Pareto tail index of meta-order lengths (in clusters)
+P_META_MIN = 14  # minimum meta-order length
+P_LEAN = 15  # how strongly non-meta flow leans toward the side the efficient price favours
+P_SIZE_ONLY = 16  # probability a quote-only update changes only a size
+P_SPREAD_NOISE = 17  # sd of log spread noise at a refresh
+P_LAT_LIT_NS = 18  # mean feed latency of lit prints and quotes, ns
+P_LAT_OFF_NS = 19  # mean reporting delay of off-exchange prints, ns
+P_MID_SHARE = 20  # off-exchange: share of midpoint crosses
+P_IMPROVE_SHARE = 21  # off-exchange: share of sub-penny price-improved prints (rest: at the touch)
+P_HAWKES_N = 22  # branching ratio of the self-exciting part (mean clusters triggered per cluster)
+P_HAWKES_BETA = 23  # decay rate of the excitation, per second
+N_PARAMS = 24
 
 # ---- state indices ------------------------------------------------------------------------------
 S_TSEQ, S_QSEQ, S_CIDX, S_PIDX, S_QIDX, S_AIDX, S_BIDX = 0, 1, 2, 3, 4, 5, 6
@@ -193,6 +190,21 @@ def _pstar(pt, k, frac):
     return pt[k] + (pt[k + 1] - pt[k]) * frac
 
 
+@inline_kernel
+def _write_quote(i, ts, recv, bid, sprd, tpu, bsz, asz, bv, av, seq,
+                 q_ts, q_recv, q_bid, q_ask, q_bsz, q_asz, q_bv, q_av, q_seq):
+    """Write NBBO row ``i``: prices from integer ticks (``ticks / tpu`` keeps decimal text clean)."""
+    q_ts[i] = ts
+    q_recv[i] = recv
+    q_bid[i] = bid / tpu
+    q_ask[i] = (bid + sprd) / tpu
+    q_bsz[i] = bsz
+    q_asz[i] = asz
+    q_bv[i] = bv
+    q_av[i] = av
+    q_seq[i] = seq
+
+
 @kernel
 def simulate_block(pt, lam_c, lam_q, spr, sec0, sec1, open_ns, keys, par, ln_depth, ln_spread, exp_tab,
                    lot_cut_lit, lot_cut_off, lit_tab, off_tab, qv_tab,
@@ -251,15 +263,8 @@ def simulate_block(pt, lam_c, lam_q, spr, sec0, sec1, open_ns, keys, par, ln_dep
         bv = _pick(qv_tab, b0)
         av = _pick(qv_tab, b1)
         ts = open_ns + np.int64(b2 * 1e6)
-        q_ts[nq] = ts
-        q_recv[nq] = ts + np.int64(lat * (0.5 + 0.5 * _expo(b3, exp_tab)))
-        q_bid[nq] = bid / tpu
-        q_ask[nq] = (bid + sprd) / tpu
-        q_bsz[nq] = bsz
-        q_asz[nq] = asz
-        q_bv[nq] = bv
-        q_av[nq] = av
-        q_seq[nq] = qseq
+        _write_quote(nq, ts, ts + np.int64(lat * (0.5 + 0.5 * _expo(b3, exp_tab))), bid, sprd, tpu,
+                     bsz, asz, bv, av, qseq, q_ts, q_recv, q_bid, q_ask, q_bsz, q_asz, q_bv, q_av, q_seq)
         qseq += 1
         nq += 1
         last_qts = ts
@@ -316,15 +321,8 @@ def simulate_block(pt, lam_c, lam_q, spr, sec0, sec1, open_ns, keys, par, ln_dep
                         av = _pick(qv_tab, d3)
                     bid = nb
                 qt = ts if ts > last_qts else last_qts
-                q_ts[nq] = qt
-                q_recv[nq] = qt + np.int64(lat * (0.5 + 0.5 * _expo(c0, exp_tab)))
-                q_bid[nq] = bid / tpu
-                q_ask[nq] = (bid + sprd) / tpu
-                q_bsz[nq] = bsz
-                q_asz[nq] = asz
-                q_bv[nq] = bv
-                q_av[nq] = av
-                q_seq[nq] = qseq
+                _write_quote(nq, qt, qt + np.int64(lat * (0.5 + 0.5 * _expo(c0, exp_tab))), bid, sprd, tpu,
+                             bsz, asz, bv, av, qseq, q_ts, q_recv, q_bid, q_ask, q_bsz, q_asz, q_bv, q_av, q_seq)
                 qseq += 1
                 nq += 1
                 last_qts = qt
@@ -434,15 +432,8 @@ def simulate_block(pt, lam_c, lam_q, spr, sec0, sec1, open_ns, keys, par, ln_dep
                     qt = tcur + 2000 + np.int64(lat * u6)
                     if qt < last_qts:
                         qt = last_qts
-                    q_ts[nq] = qt
-                    q_recv[nq] = qt + np.int64(lat * (0.5 + 0.5 * _expo(u7, exp_tab)))
-                    q_bid[nq] = bid / tpu
-                    q_ask[nq] = (bid + sprd) / tpu
-                    q_bsz[nq] = bsz
-                    q_asz[nq] = asz
-                    q_bv[nq] = bv
-                    q_av[nq] = av
-                    q_seq[nq] = qseq
+                    _write_quote(nq, qt, qt + np.int64(lat * (0.5 + 0.5 * _expo(u7, exp_tab))), bid, sprd, tpu,
+                                 bsz, asz, bv, av, qseq, q_ts, q_recv, q_bid, q_ask, q_bsz, q_asz, q_bv, q_av, q_seq)
                     qseq += 1
                     nq += 1
                     last_qts = qt

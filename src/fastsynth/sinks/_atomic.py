@@ -171,6 +171,33 @@ def as_output_error(what: str, err: OSError) -> OutputError:
     return OutputError(f"cannot write {what}: {reason}")
 
 
+@contextlib.contextmanager
+def committed_files(finals: dict[str, Path], what: str, *, fsync: bool = False) -> Iterator[dict[str, BinaryIO]]:
+    """Open a temporary file beside each final path and yield them by key.
+
+    On a normal exit every file is closed and renamed to its final name; on any error the files are
+    closed, the temporaries deleted, and an OS error (disk full, permissions) re-raised as a one-line
+    OutputError about ``what``. Nothing half-written ever appears under a final name.
+    """
+    temps = {k: temp_path(p) for k, p in finals.items()}
+    files: dict[str, BinaryIO] = {}
+    try:
+        for k in finals:  # every key gets a file, empty if nothing is written to it
+            files[k] = open(temps[k], "wb")  # noqa: SIM115 - closed below on both paths
+        yield files
+        for f in files.values():
+            f.close()
+        commit([(temps[k], finals[k]) for k in finals], fsync=fsync)
+    except BaseException as e:
+        for f in files.values():
+            with contextlib.suppress(Exception):
+                f.close()
+        discard(temps.values())
+        if isinstance(e, OSError) and not isinstance(e, OutputError):
+            raise as_output_error(what, e) from e
+        raise
+
+
 def refuse_existing(finals: Iterable[Path], overwrite: bool) -> None:
     """OutputError if any of ``finals`` exists and ``overwrite`` is false (one line, first offender)."""
     if overwrite:

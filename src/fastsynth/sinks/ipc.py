@@ -11,16 +11,15 @@ Example::
 """
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import pyarrow as pa
 
 from .. import schemas
-from ..errors import ConfigError, OutputError
-from ._atomic import (as_output_error, check_tables, commit, discard, ensure_dir, is_stdout, refuse_existing,
-                      silence_stdout, stdout_binary, temp_path)
+from ..errors import ConfigError
+from ._atomic import (check_tables, committed_files, ensure_dir, is_stdout, refuse_existing, silence_stdout,
+                      stdout_binary)
 
 __all__ = ["IpcSink", "write_ipc", "SUFFIX"]
 
@@ -58,15 +57,10 @@ class IpcSink:
         """
         if not self.finals:
             return _write_stdout(items, self.tables[0])
-        temps = {t: temp_path(p) for t, p in self.finals.items()}
         rows = dict.fromkeys(self.tables, 0)
-        files: list[pa.NativeFile] = []
-        writers: dict[str, pa.ipc.RecordBatchStreamWriter] = {}
-        try:
-            for t in self.tables:  # open all up front so even a table with no rows gets its file
-                f = pa.OSFile(str(temps[t]), "wb")
-                files.append(f)
-                writers[t] = pa.ipc.new_stream(f, schemas.schema(t))
+        with committed_files(self.finals, f"IPC output in {self.out_dir}", fsync=self.fsync) as files:
+            # a stream per table up front, so even a table with no rows gets its (schema-only) file
+            writers = {t: pa.ipc.new_stream(files[t], schemas.schema(t)) for t in self.tables}
             for table, batch in items:
                 w = writers.get(table)
                 if w is not None:
@@ -74,17 +68,6 @@ class IpcSink:
                     rows[table] += batch.num_rows
             for w in writers.values():
                 w.close()
-            for f in files:
-                f.close()
-            commit([(temps[t], self.finals[t]) for t in self.tables], fsync=self.fsync)
-        except BaseException as e:
-            for f in files:
-                with contextlib.suppress(Exception):
-                    f.close()
-            discard(temps.values())
-            if isinstance(e, OSError) and not isinstance(e, OutputError):  # disk full, permissions...
-                raise as_output_error(f"IPC output in {self.out_dir}", e) from e
-            raise
         return rows
 
 

@@ -12,19 +12,17 @@ A directory gets ``out/<table>.ndjson`` per table (temp name, renamed at the end
 """
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import msgspec
 import numpy as np
 import pyarrow as pa
 
-from ..errors import OutputError
-from ._atomic import (as_output_error, check_tables, commit, discard, ensure_dir, is_stdout, refuse_existing,
-                      silence_stdout, stdout_binary, temp_path)
+from ._atomic import (check_tables, committed_files, ensure_dir, is_stdout, refuse_existing, silence_stdout,
+                      stdout_binary)
 
 __all__ = ["NdjsonSink", "write_ndjson", "encode_batch", "SUFFIX"]
 
@@ -103,27 +101,12 @@ class NdjsonSink:
             except BrokenPipeError:
                 silence_stdout()  # reader went away (`| head`): stop quietly
             return rows
-        temps = {t: temp_path(p) for t, p in self.finals.items()}
-        files: dict[str, BinaryIO] = {}
-        try:
-            for t in self.tables:  # every table gets a file, empty if it has no rows
-                files[t] = open(temps[t], "wb")  # noqa: SIM115 - closed below on both paths
+        with committed_files(self.finals, f"NDJSON output in {self.out_dir}", fsync=self.fsync) as files:
             for table, batch in items:
                 f = files.get(table)
                 if f is not None:
                     f.write(encode_batch(batch))
                     rows[table] += batch.num_rows
-            for f in files.values():
-                f.close()
-            commit([(temps[t], self.finals[t]) for t in self.tables], fsync=self.fsync)
-        except BaseException as e:
-            for f in files.values():
-                with contextlib.suppress(Exception):
-                    f.close()
-            discard(temps.values())
-            if isinstance(e, OSError) and not isinstance(e, OutputError):  # disk full, permissions...
-                raise as_output_error(f"NDJSON output in {self.out_dir}", e) from e
-            raise
         return rows
 
 
