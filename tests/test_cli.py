@@ -155,7 +155,7 @@ BAD = {
     "holiday date": (["--date", "2026-07-03"], ["start", "2026-07-03", "2026-07-02", "2026-07-06"]),
     "zero days": (["--days", "0"], ["days", "got 0"]),
     "non-numeric days": (["--days", "two"], ["days", "'two'"]),
-    "unknown table": (["--tables", "bars_1m,trades"], ["tables", "'trades'", "did you mean 'equity_trades'?"]),
+    "unknown table": (["--tables", "bars_1m,equity_trade"], ["tables", "'equity_trade'", "did you mean 'equity_trades'?"]),
     "unknown format": (["--format", "csv"], ["format", "'csv'"]),
     "unknown mode": (["--mode", "fire"], ["mode", "'fire'"]),
     "non-numeric seed": (["--seed", "abc"], ["seed", "'abc'"]),

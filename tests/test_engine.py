@@ -23,7 +23,9 @@ import strategies as fst
 from fastsynth import ConfigError, Manifest, SymbolSpec, default_universe
 from fastsynth.engine import plan
 from fastsynth.run import run_to_parquet
-from fastsynth.schemas import OFF_EXCHANGE_VENUES, TABLES
+from fastsynth.schemas import OFF_EXCHANGE_VENUES
+
+TABLES = tuple(fastsynth.Manifest().tables)  # the default tables
 
 try:  # rootdir-relative layout used by pytest's default "prepend" import mode
     from reference import bars as ref_bars

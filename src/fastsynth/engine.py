@@ -18,15 +18,20 @@ from .calendar import Session, sessions
 from .errors import ConfigError
 from .manifest import Manifest, SymbolSpec
 from .market import DayPlan, MarketPlan, plan_market
+from .regime import RegimePlan, plan_regime
 
-__all__ = ["Partition", "Plan", "plan", "iter_partition", "stream", "generate", "reader"]
+__all__ = ["SESSION_PART", "Partition", "Plan", "plan", "iter_partition", "stream", "generate", "reader"]
 
 DEFAULT_BATCH_ROWS = 65_536
 
 
+SESSION_PART = "_session"   # part name of a session's session-wide tables (never a valid ticker)
+
+
 @dataclass(frozen=True)
 class Partition:
-    """The unit of work: one symbol in one session."""
+    """The unit of work: one symbol in one session, or (``symbol == SESSION_PART``) the session-wide
+    tables of a session (``regime``, ``events``)."""
 
     symbol: str
     day_index: int
@@ -36,12 +41,17 @@ class Partition:
     def date(self) -> str:
         return self.session.date.isoformat()
 
+    @property
+    def is_session(self) -> bool:
+        return self.symbol == SESSION_PART
+
 
 @dataclass(frozen=True)
 class Plan:
     manifest: Manifest
     sessions: tuple[Session, ...]
     market: MarketPlan
+    regime: RegimePlan
     specs: dict[str, SymbolSpec]
     symbol_dictionary: pa.Array
     partitions: tuple[Partition, ...]
@@ -51,21 +61,43 @@ class Plan:
 
 
 def plan(m: Manifest) -> Plan:
-    """Resolve sessions and the market plan; list partitions (session-major, symbols in manifest order)."""
+    """Resolve sessions, run the session-wide pass (market plan, regime engine: regimes, events,
+    scenario schedule and coverage) and list partitions: per session, its session-wide part (when a
+    session table is wanted) then one per symbol in manifest order."""
     sess = tuple(sessions(m.start, m.days))
     specs = {s.symbol: s for s in m.selected()}
-    parts = tuple(Partition(sym, d, s) for d, s in enumerate(sess) for sym in specs)
-    return Plan(m, sess, plan_market(m, list(sess)), specs, pa.array(list(specs)), parts)
+    market = plan_market(m, list(sess))
+    regime = plan_regime(m, sess, market)
+    want_session = any(t in schemas.SESSION_TABLES for t in m.tables)
+    parts = tuple(Partition(sym, d, s) for d, s in enumerate(sess)
+                  for sym in ((SESSION_PART,) if want_session else ()) + tuple(specs))
+    return Plan(m, sess, market, regime, specs, pa.array(list(specs)), parts)
+
+
+_EQUITY_TABLES = ("equity_trades", "equity_quotes", "bars_1m")
 
 
 def iter_partition(p: Plan, part: Partition,
                    tables: tuple[str, ...] | None = None) -> Iterator[tuple[str, pa.RecordBatch]]:
-    """All batches of one partition, block by block (tables interleaved in time order)."""
-    from .equities import run_partition
-
+    """All batches of one partition: equities block by block (tables interleaved in time order), then
+    the options tables of the same underlying; or the session-wide tables for a session part."""
     tabs = tuple(tables) if tables is not None else tuple(p.manifest.tables)
+    if part.is_session:
+        from .regime import session_batches
+
+        yield from session_batches(p, part.day_index, tuple(t for t in tabs if t in schemas.SESSION_TABLES))
+        return
     code = list(p.specs).index(part.symbol)
-    yield from run_partition(p.manifest, p.specs[part.symbol], p.day(part), code, p.symbol_dictionary, tabs)
+    eq = tuple(t for t in tabs if t in _EQUITY_TABLES)
+    if eq:
+        from .equities import run_partition
+
+        yield from run_partition(p.manifest, p.specs[part.symbol], p.day(part), code, p.symbol_dictionary, eq)
+    opt = tuple(t for t in tabs if t in schemas.OPTION_TABLES)
+    if opt:
+        from .options import run_partition as run_options
+
+        yield from run_options(p, part, code, opt)
 
 
 class _Rechunker:

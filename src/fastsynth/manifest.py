@@ -19,7 +19,11 @@ from typing import Literal
 import msgspec
 
 from .errors import ConfigError, closest
-from .schemas import TABLES
+from .schemas import DEFAULT_TABLES, TABLES
+
+# Tables produced when the manifest does not list them. TODO(issue 3): DEFAULT_TABLES (equities +
+# regime/events + options) once the options tape lands; equities only until then.
+_DEFAULT_TABLES: tuple[str, ...] = tuple(t for t in DEFAULT_TABLES if t.startswith(("equity_", "bars_")))
 
 __all__ = ["SymbolSpec", "Manifest", "MODES", "FORMATS", "default_universe", "load_manifest"]
 
@@ -27,7 +31,7 @@ MODES: tuple[str, ...] = ("realistic", "active", "firehose")
 FORMATS: tuple[str, ...] = ("parquet", "ipc", "ndjson")
 # Activity scale of each market mode: multiplies trade and quote arrival rates (prices are unaffected).
 MODE_SCALE: dict[str, float] = {"realistic": 1.0, "active": 4.0, "firehose": 20.0}
-_FORMAT_VERSION = 2  # bump when a kernel change alters output bytes for the same manifest
+_FORMAT_VERSION = 3  # bump when a kernel change alters output bytes for the same manifest
 LISTING_VENUES: tuple[str, ...] = ("XNYS", "XNAS", "ARCX", "BATS", "XASE")
 
 
@@ -99,7 +103,7 @@ class Manifest(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=
     symbols: list[str] | None = None
     universe: list[SymbolSpec] | None = None
     mode: Literal["realistic", "active", "firehose"] = "realistic"
-    tables: list[str] = msgspec.field(default_factory=lambda: list(TABLES))
+    tables: list[str] = msgspec.field(default_factory=lambda: list(_DEFAULT_TABLES))
     format: Literal["parquet", "ipc", "ndjson"] = "parquet"
 
     def __post_init__(self) -> None:

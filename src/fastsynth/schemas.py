@@ -13,7 +13,9 @@ import pyarrow as pa
 
 from .errors import ConfigError, closest
 
-__all__ = ["TABLES", "VENUES", "OFF_EXCHANGE_VENUES", "SIDES", "CONDITIONS", "schema", "describe",
+__all__ = ["TABLES", "DEFAULT_TABLES", "SESSION_TABLES", "OPTION_TABLES", "VENUES", "OPTION_VENUES", "RIGHTS",
+           "OPTION_CONDITIONS", "PLACEMENTS", "EXPIRY_KINDS", "PHASES", "REGIMES", "EVENT_TYPES", "EVENT_TIMINGS",
+           "PROFILES", "FAMILIES", "FAMILY_PROFILE", "OFF_EXCHANGE_VENUES", "SIDES", "CONDITIONS", "schema", "describe",
            "table_names", "FieldDoc"]
 
 TS = pa.timestamp("ns", tz="UTC")
@@ -58,11 +60,70 @@ CONDITIONS: tuple[str, ...] = (
 )
 
 
+# ---- options and the regime engine -----------------------------------------------------------------
+
+# US options exchanges (MICs). Index = code used inside kernels.
+OPTION_VENUES: tuple[str, ...] = (
+    "XCBO",  # 0 Cboe Options
+    "C2OX",  # 1 Cboe C2
+    "BATO",  # 2 Cboe BZX Options
+    "EDGO",  # 3 Cboe EDGX Options
+    "XISX",  # 4 Nasdaq ISE
+    "GMNI",  # 5 Nasdaq GEMX
+    "MCRY",  # 6 Nasdaq MRX
+    "XPHO",  # 7 Nasdaq PHLX
+    "XNDQ",  # 8 Nasdaq Options Market
+    "XBXO",  # 9 Nasdaq BX Options
+    "XMIO",  # 10 MIAX Options
+    "MPRL",  # 11 MIAX Pearl Options
+    "EMLD",  # 12 MIAX Emerald
+    "SPHR",  # 13 MIAX Sapphire
+    "ARCO",  # 14 NYSE Arca Options
+    "AMXO",  # 15 NYSE American Options
+    "XBOX",  # 16 BOX Options
+    "MXOP",  # 17 MEMX Options
+)
+RIGHTS: tuple[str, ...] = ("C", "P")
+# OPRA-style trade conditions (the subset a synthetic tape uses).
+OPTION_CONDITIONS: tuple[str, ...] = (
+    "AUTO",  # 0 regular electronic execution
+    "ISOI",  # 1 intermarket sweep order (one leg of a sweep across exchanges)
+    "SLAN",  # 2 single-leg auction (price-improvement auction), non-ISO
+    "MLET",  # 3 multi-leg electronic (spread / straddle / box leg)
+    "MLAT",  # 4 multi-leg auction
+    "TLET",  # 5 stock-option (tied to a stock leg: buy-write, conversion)
+)
+# Placement of a price against the NBBO at print time (generation and analytics share the rule).
+PLACEMENTS: tuple[str, ...] = ("AA", "A", "MID", "B", "BB")
+EXPIRY_KINDS: tuple[str, ...] = ("daily", "weekly", "monthly", "quarterly", "leaps")
+PHASES: tuple[str, ...] = ("open", "midday", "power_hour", "after_event")
+REGIMES: tuple[str, ...] = ("trend_up", "trend_down", "mean_revert", "retail_chase", "event_ramp",
+                            "dealer_gamma", "arb_calm")
+EVENT_TYPES: tuple[str, ...] = ("CPI", "NFP", "FOMC", "EARNINGS")
+EVENT_TIMINGS: tuple[str, ...] = ("pre_open", "intraday", "after_close")
+PROFILES: tuple[str, ...] = ("institutional_directional", "retail_whale", "event_driven", "vol_seller",
+                             "arbitrage", "hedge_reactive", "neutral_noise")
+FAMILIES: tuple[str, ...] = (
+    "call_sweep", "put_sweep", "ask_lift_accumulation", "far_dated_conviction",          # institutional_directional
+    "0dte_call_chase", "short_dated_put_panic", "attention_contract_spike",              # retail_whale
+    "earnings_vol_probe", "pre_event_directional_ramp", "post_gap_followthrough",        # event_driven
+    "covered_call_overwrite", "cash_secured_put_write", "short_straddle_harvest",         # vol_seller
+    "parity_vertical", "conversion_reversal", "box_spread",                              # arbitrage
+    "gamma_pinch_call_hedge", "reactive_put_wall", "dealer_unwind",                      # hedge_reactive
+    "single_print_mid", "two_sided_scalp", "stale_quote_noise",                          # neutral_noise
+)
+# family index -> profile index (3-4 families per profile, in the order above)
+FAMILY_PROFILE: tuple[int, ...] = (0, 0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4, 5, 5, 5, 6, 6, 6)
+
+OSI = pa.string()
+SYMS = pa.list_(pa.string())
+
+
 class FieldDoc:
     """Meaning and unit of one column (used by ``fastsynth schema`` and the docs)."""
 
-    def __init__(self, name: str, type_: pa.DataType, doc: str) -> None:
-        self.name, self.type, self.doc = name, type_, doc
+    def __init__(self, name: str, type_: pa.DataType, doc: str, nullable: bool = False) -> None:
+        self.name, self.type, self.doc, self.nullable = name, type_, doc, nullable
 
 
 _TABLES: dict[str, tuple[str, list[FieldDoc]]] = {
@@ -109,9 +170,111 @@ _TABLES: dict[str, tuple[str, list[FieldDoc]]] = {
             FieldDoc("trade_count", pa.uint32(), "number of prints"),
         ],
     ),
+    "regime": (
+        "The shared regime engine's session state, one row per minute of each session (session-wide).",
+        [
+            FieldDoc("ts_event", TS, "minute START, ns since epoch UTC"),
+            FieldDoc("phase", CODE, "session phase: open | midday | power_hour | after_event"),
+            FieldDoc("regime", CODE, "trend_up | trend_down | mean_revert | retail_chase | event_ramp | dealer_gamma | arb_calm"),
+            FieldDoc("volatility_level", pa.float64(), "multiplier of every symbol's volatility (1 = normal)"),
+            FieldDoc("liquidity_level", pa.float64(), "multiplier of arrival rates and displayed depth (1 = normal)"),
+            FieldDoc("quote_cleanliness", pa.float64(), "0..1: 1 = tight, fresh quotes; lower = wider, staler, more missing"),
+            FieldDoc("focus_symbols", SYMS, "symbols the current regime concentrates on"),
+            FieldDoc("event_symbols", SYMS, "symbols with a scheduled event in play (ramp or aftermath)"),
+            FieldDoc("seed_bucket", pa.uint32(), "index of the regime segment within the session (changes at each switch)"),
+        ],
+    ),
+    "events": (
+        "Scheduled events that drive event_ramp / after_event: macro releases and earnings (session-wide).",
+        [
+            FieldDoc("ts_event", TS, "scheduled release time, ns UTC (08:30 ET for CPI/NFP, 14:00 ET for FOMC; "
+                                     "earnings before the open or after the close)"),
+            FieldDoc("event_type", CODE, "CPI | NFP | FOMC | EARNINGS"),
+            FieldDoc("symbol", OSI, "the single name for EARNINGS; '*' (all symbols) for macro releases"),
+            FieldDoc("timing", CODE, "pre_open | intraday | after_close"),
+            FieldDoc("jump_sd", pa.float64(), "sd of the price jump at the release, in the symbol's daily sds"),
+            FieldDoc("iv_runup", pa.float64(), "relative IV run-up into the release of the expiry spanning it (0.2 = +20%)"),
+            FieldDoc("iv_crush", pa.float64(), "relative IV drop right after the release (0.3 = -30%)"),
+            FieldDoc("spread_widen", pa.float64(), "spread multiplier around the release (1.5 = 50% wider)"),
+        ],
+    ),
+    "option_contracts": (
+        "Listed option contracts of each underlying for a session (the chain), like DBN `definition`.",
+        [
+            FieldDoc("ts_event", TS, "session open, ns UTC (the chain as listed that session)"),
+            FieldDoc("underlying", SYM, "underlying ticker"),
+            FieldDoc("instrument_id", pa.uint64(), "stable contract id: first 8 bytes of BLAKE2b(OSI symbol), same every session"),
+            FieldDoc("symbol", OSI, "OSI symbol, e.g. 'AAPL  260320C00150000' (root padded to 6, YYMMDD, C/P, strike x 1000 in 8 digits)"),
+            FieldDoc("expiration", pa.date32(), "expiration date (last trading day)"),
+            FieldDoc("strike", pa.float64(), "strike price, USD"),
+            FieldDoc("right", CODE, "C = call, P = put"),
+            FieldDoc("expiry_kind", CODE, "daily | weekly | monthly | quarterly | leaps"),
+            FieldDoc("dte", pa.int32(), "calendar days to expiration from the session date (0 = same-day expiry)"),
+            FieldDoc("multiplier", pa.uint16(), "shares per contract (100)"),
+        ],
+    ),
+    "option_quotes": (
+        "Option NBBO changes per contract (OPRA-style consolidated best bid/offer), thinned to realistic rates.",
+        [
+            FieldDoc("ts_event", TS, "time the contract's NBBO changed, ns UTC"),
+            FieldDoc("ts_recv", TS, "time the feed delivered it, ns UTC (>= ts_event)"),
+            FieldDoc("underlying", SYM, "underlying ticker"),
+            FieldDoc("instrument_id", pa.uint64(), "contract id (see option_contracts)"),
+            FieldDoc("bid_px", pa.float64(), "best bid, USD per share (0 = no bid)"),
+            FieldDoc("ask_px", pa.float64(), "best ask, USD per share (>= bid)"),
+            FieldDoc("bid_sz", pa.uint32(), "contracts at the best bid"),
+            FieldDoc("ask_sz", pa.uint32(), "contracts at the best ask"),
+            FieldDoc("sequence", pa.uint64(), "0-based quote number within (underlying, session), monotone in ts_event"),
+        ],
+    ),
+    "option_trades": (
+        "Option prints (OPRA time & sales) with their execution context. Public columns only: the scenario "
+        "that produced a print is never on this table (see the opt-in scenario_labels).",
+        [
+            FieldDoc("ts_event", TS, "execution time, ns UTC"),
+            FieldDoc("ts_recv", TS, "time the feed delivered the print, ns UTC (>= ts_event)"),
+            FieldDoc("trade_id", pa.uint64(), "print id, unique within the run (key of scenario_labels)"),
+            FieldDoc("underlying", SYM, "underlying ticker"),
+            FieldDoc("instrument_id", pa.uint64(), "contract id (see option_contracts)"),
+            FieldDoc("symbol", OSI, "OSI symbol of the contract"),
+            FieldDoc("expiration", pa.date32(), "expiration date"),
+            FieldDoc("strike", pa.float64(), "strike, USD"),
+            FieldDoc("right", CODE, "C = call, P = put"),
+            FieldDoc("price", pa.float64(), "premium per share, USD (x multiplier x size = notional)"),
+            FieldDoc("size", pa.uint32(), "contracts"),
+            FieldDoc("side", CODE, "aggressor: A = buyer lifted the offer, B = seller hit the bid, N = unknown/cross"),
+            FieldDoc("venue", CODE, "MIC of the options exchange"),
+            FieldDoc("conditions", CODE, "AUTO regular, ISOI sweep leg, SLAN auction, MLET/MLAT multi-leg, TLET stock-option"),
+            FieldDoc("structure_id", pa.uint64(), "legs of one multi-leg order share it; 0 = single-leg"),
+            FieldDoc("bid_px", pa.float64(), "contract NBBO bid at the print, USD (null = no quote yet)", nullable=True),
+            FieldDoc("ask_px", pa.float64(), "contract NBBO ask at the print, USD (null = no quote yet)", nullable=True),
+            FieldDoc("nbbo_age_ns", pa.int64(), "age of that NBBO at the print, ns (null = no quote yet)", nullable=True),
+            FieldDoc("underlying_px", pa.float64(), "underlying NBBO midpoint at the print, USD"),
+            FieldDoc("underlying_age_ns", pa.int64(), "age of that underlying quote at the print, ns"),
+            FieldDoc("iv", pa.float64(), "Black-Scholes implied volatility of the print price (null = no solution)", nullable=True),
+            FieldDoc("delta", pa.float64(), "Black-Scholes delta at the print's IV (null when iv is null)", nullable=True),
+            FieldDoc("sequence", pa.uint64(), "0-based print number within (underlying, session), monotone in ts_event"),
+        ],
+    ),
+    "scenario_labels": (
+        "OPT-IN ground truth for option_trades (not produced by default): the hidden scenario behind each print.",
+        [
+            FieldDoc("trade_id", pa.uint64(), "the print (option_trades.trade_id)"),
+            FieldDoc("ts_event", TS, "the print's ts_event"),
+            FieldDoc("underlying", SYM, "underlying ticker"),
+            FieldDoc("family", CODE, "hidden scenario family (e.g. call_sweep, box_spread, single_print_mid)"),
+            FieldDoc("profile", CODE, "public profile the family belongs to, or neutral_noise"),
+            FieldDoc("intended_placement", CODE, "AA | A | MID | B | BB: where the generator placed the price vs the NBBO"),
+            FieldDoc("burst_id", pa.uint64(), "prints of one scenario burst share it (0 = background noise)"),
+        ],
+    ),
 }
 
 TABLES: tuple[str, ...] = tuple(_TABLES)
+# Produced unless the manifest lists tables explicitly (scenario_labels is opt-in ground truth).
+DEFAULT_TABLES: tuple[str, ...] = tuple(t for t in TABLES if t != "scenario_labels")
+SESSION_TABLES: tuple[str, ...] = ("regime", "events")   # one per session, not per symbol
+OPTION_TABLES: tuple[str, ...] = ("option_contracts", "option_quotes", "option_trades", "scenario_labels")
 
 
 def table_names() -> tuple[str, ...]:
@@ -132,7 +295,7 @@ def schema(table: str) -> pa.Schema:
     _check(table)
     title, fields = _TABLES[table]
     return pa.schema(
-        [pa.field(f.name, f.type, nullable=False, metadata={"doc": f.doc}) for f in fields],
+        [pa.field(f.name, f.type, nullable=f.nullable, metadata={"doc": f.doc}) for f in fields],
         metadata={"table": table, "doc": title},
     )
 
