@@ -19,6 +19,8 @@ from typing import Literal
 import msgspec
 
 from .errors import ConfigError, closest
+from .regime.control import ControlChange, SyntheticControlState, ts_ns
+from .regime.events import EVENT_CALENDARS, EventSpec
 from .schemas import DEFAULT_TABLES, TABLES
 
 # Tables produced when the manifest does not list them. TODO(issue 3): DEFAULT_TABLES (equities +
@@ -94,7 +96,10 @@ class Manifest(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=
     days: number of consecutive sessions. symbols: tickers to generate (``None`` = the whole universe).
     universe: instrument definitions (``None`` = the built-in default universe). mode: activity scale,
     ``realistic`` | ``active`` (4x) | ``firehose`` (20x). tables: which tables. format: output format
-    for the CLI (``parquet`` | ``ipc`` | ``ndjson``).
+    for the CLI (``parquet`` | ``ipc`` | ``ndjson``). control: the synthetic control state (preset,
+    soft coverage, profile weights; see ``docs/regime.md``). control_changes: timestamped control changes,
+    each applying from its ts on. events: events listed explicitly (added to the calendar's).
+    event_calendar: ``builtin`` (the built-in macro/earnings calendar) | ``none``.
     """
 
     seed: int = 0
@@ -105,6 +110,10 @@ class Manifest(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=
     mode: Literal["realistic", "active", "firehose"] = "realistic"
     tables: list[str] = msgspec.field(default_factory=lambda: list(_DEFAULT_TABLES))
     format: Literal["parquet", "ipc", "ndjson"] = "parquet"
+    control: SyntheticControlState = msgspec.field(default_factory=SyntheticControlState)
+    control_changes: list[ControlChange] = msgspec.field(default_factory=list)
+    events: list[EventSpec] | None = None
+    event_calendar: Literal["builtin", "none"] = "builtin"
 
     def __post_init__(self) -> None:
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or not 0 <= self.seed < 2**63:
@@ -128,6 +137,12 @@ class Manifest(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=
                 raise ConfigError("tables", t, ", ".join(TABLES), closest(t, TABLES))
         if len(set(self.tables)) != len(self.tables):
             raise ConfigError("tables", self.tables, "each table at most once")
+        if self.event_calendar not in EVENT_CALENDARS:
+            raise ConfigError("event_calendar", self.event_calendar, " | ".join(EVENT_CALENDARS),
+                              closest(str(self.event_calendar), EVENT_CALENDARS))
+        change_ts = [ts_ns(c.ts, "control_changes.ts") for c in self.control_changes]
+        if any(b <= a for a, b in zip(change_ts, change_ts[1:])):
+            raise ConfigError("control_changes", change_ts, "changes in strictly increasing ts order")
         uni = self.universe_specs()
         names = [s.symbol for s in uni]
         if len(set(names)) != len(names):
@@ -144,6 +159,9 @@ class Manifest(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=
                                       closest(s, known))
             if len(set(self.symbols)) != len(self.symbols):
                 raise ConfigError("symbols", self.symbols, "each symbol at most once")
+        for ev in self.events or ():
+            if ev.symbol != "*" and ev.symbol not in set(names):
+                raise ConfigError("events.symbol", ev.symbol, "a symbol of the universe or '*'", closest(ev.symbol, names))
 
     # ------------------------------------------------------------------ derived views
     def universe_specs(self) -> tuple[SymbolSpec, ...]:
@@ -223,6 +241,13 @@ def _friendly(err: msgspec.ValidationError, data: dict) -> ConfigError:
     if msg.startswith("Object contains unknown field"):
         name = msg.split("`")[1] if "`" in msg else msg
         path = msg.rsplit("$", 1)[-1].rstrip("`") if "$" in msg else ""
+        if path.startswith((".control", ".control_changes")):
+            allowed = ", ".join(SyntheticControlState.__struct_fields__)
+            return ConfigError(f"manifest{path}", name, "fields " + allowed,
+                               closest(name, SyntheticControlState.__struct_fields__))
+        if path.startswith(".events"):
+            return ConfigError(f"manifest{path}", name, "fields " + ", ".join(EventSpec.__struct_fields__),
+                               closest(name, EventSpec.__struct_fields__))
         if path.startswith(".universe"):
             allowed = ", ".join(SymbolSpec.__struct_fields__)
             return ConfigError(f"manifest{path}", name, "fields " + allowed, closest(name, SymbolSpec.__struct_fields__))
@@ -230,7 +255,7 @@ def _friendly(err: msgspec.ValidationError, data: dict) -> ConfigError:
     if msg.startswith("Invalid enum value"):
         path = msg.rsplit("`$", 1)[-1].rstrip("`") if "`$" in msg else ""
         field = path.lstrip(".")
-        choices = {"mode": MODES, "format": FORMATS}.get(field, ())
+        choices = {"mode": MODES, "format": FORMATS, "event_calendar": EVENT_CALENDARS}.get(field, ())
         bad = data.get(field) if isinstance(data, dict) else None
         return ConfigError(field or "manifest", bad, " | ".join(choices) or msg, closest(str(bad), choices))
     # "Expected `int`, got `str` - at `$.seed`"
