@@ -16,7 +16,7 @@ from .errors import ConfigError, closest
 __all__ = ["TABLES", "DEFAULT_TABLES", "SESSION_TABLES", "OPTION_TABLES", "VENUES", "OPTION_VENUES", "RIGHTS",
            "OPTION_CONDITIONS", "PLACEMENTS", "EXPIRY_KINDS", "PHASES", "REGIMES", "EVENT_TYPES", "EVENT_TIMINGS",
            "PROFILES", "FAMILIES", "FAMILY_PROFILE", "OFF_EXCHANGE_VENUES", "SIDES", "CONDITIONS", "schema", "describe",
-           "table_names", "FieldDoc"]
+           "table_names", "FieldDoc", "ANALYTICS_TABLES"]
 
 TS = pa.timestamp("ns", tz="UTC")
 SYM = pa.dictionary(pa.int32(), pa.string())
@@ -276,6 +276,91 @@ DEFAULT_TABLES: tuple[str, ...] = tuple(t for t in TABLES if t != "scenario_labe
 SESSION_TABLES: tuple[str, ...] = ("regime", "events")   # one per session, not per symbol
 OPTION_TABLES: tuple[str, ...] = ("option_contracts", "option_quotes", "option_trades", "scenario_labels")
 
+# ---- derived (analytics) tables: written by `fastsynth analyze`, never by `generate` --------------------
+
+_JOIN_FIELDS = [
+    FieldDoc("price", pa.float64(), "print price, USD"),
+    FieldDoc("size", pa.uint64(), "print size (shares or contracts)"),
+    FieldDoc("bid_px", pa.float64(), "NBBO bid in force at the print (null unless join_quality = fresh)", nullable=True),
+    FieldDoc("ask_px", pa.float64(), "NBBO ask in force at the print (null unless fresh)", nullable=True),
+    FieldDoc("bid_sz", pa.uint64(), "size at that bid (0 when the input has no sizes; null unless fresh)", nullable=True),
+    FieldDoc("ask_sz", pa.uint64(), "size at that ask (null unless fresh)", nullable=True),
+    FieldDoc("spread", pa.float64(), "ask - bid, USD (negative when crossed; null unless fresh)", nullable=True),
+    FieldDoc("quote_age_ns", pa.int64(), "print ts - quote ts, ns (null when missing; reported when stale)",
+             nullable=True),
+    FieldDoc("placement", CODE, "AA | A | MID | B | BB by the shared placement rule (null unless fresh and "
+                                "not crossed)", nullable=True),
+    FieldDoc("join_quality", CODE, "fresh (quote age <= max age) | stale (older: NBBO columns null) | "
+                                   "missing (no quote yet for the key)"),
+    FieldDoc("nbbo_state", CODE, "normal | locked (bid = ask) | crossed (bid > ask: kept and flagged); null "
+                                 "unless fresh", nullable=True),
+]
+_ANALYTICS: dict[str, tuple[str, list[FieldDoc]]] = {
+    "equity_joins": (
+        "Equity prints as-of joined to the equity NBBO of their symbol, bounded by a max quote age "
+        "(derived: fastsynth analyze / fastsynth.analytics.join_equity).",
+        [
+            FieldDoc("ts_event", TS, "print time, ns UTC"),
+            FieldDoc("symbol", SYM, "ticker"),
+            FieldDoc("venue", SYM, "venue code as in the input (MIC, or a tape letter on real data)"),
+            FieldDoc("print_row", pa.uint64(), "0-based row of the print in the input (per partition file)"),
+            *_JOIN_FIELDS,
+        ],
+    ),
+    "option_joins": (
+        "Option prints as-of joined to their contract's NBBO (by instrument_id), bounded by a max quote age "
+        "(derived: fastsynth.analytics.join_options).",
+        [
+            FieldDoc("ts_event", TS, "print time, ns UTC"),
+            FieldDoc("instrument_id", pa.uint64(), "contract id"),
+            FieldDoc("trade_id", pa.uint64(), "the input's trade_id (its row index when absent)"),
+            FieldDoc("underlying", SYM, "underlying ticker (null when the input has none)", nullable=True),
+            *_JOIN_FIELDS,
+        ],
+    ),
+    "inferred_dark": (
+        "Dark (off-exchange) activity inferred from off-exchange equity prints joined to the NBBO: single "
+        "blocks and same-side accumulation within a window (derived: fastsynth.analytics.infer_dark).",
+        [
+            FieldDoc("ts_event", TS, "time of the print that triggered the event, ns UTC"),
+            FieldDoc("symbol", SYM, "ticker"),
+            FieldDoc("kind", CODE, "block (one print >= min block size) | accumulation (>= N prints and >= size "
+                                   "on one side within the window)"),
+            FieldDoc("side", CODE, "buy (at/near/above the ask) | sell (at/near/below the bid) | unknown"),
+            FieldDoc("size", pa.uint64(), "shares in the evidence prints"),
+            FieldDoc("notional", pa.float64(), "sum of price x size of the evidence prints, USD"),
+            FieldDoc("vwap", pa.float64(), "notional / size, USD"),
+            FieldDoc("print_count", pa.uint32(), "number of prints in the event (evidence may list fewer)"),
+            FieldDoc("first_ts", TS, "time of the event's first print, ns UTC"),
+            FieldDoc("evidence_rows", pa.list_(pa.uint64()), "print_row of the evidence prints (the last "
+                                                               "max_evidence of them), in time order"),
+            FieldDoc("confidence", pa.float64(), "0..1 score (quote freshness, size and count versus thresholds)"),
+            FieldDoc("reason", pa.string(), "one-line human-readable explanation"),
+        ],
+    ),
+    "candles": (
+        "OHLCV candles of the equity prints at several intervals, with late-print accounting "
+        "(derived: fastsynth.analytics.candles).",
+        [
+            FieldDoc("ts_event", TS, "bar START (epoch-aligned multiple of the interval), ns UTC"),
+            FieldDoc("symbol", SYM, "ticker"),
+            FieldDoc("interval_ms", pa.uint32(), "bar length, ms"),
+            FieldDoc("open", pa.float64(), "first print price in the bar, USD (null: every print was late)",
+                     nullable=True),
+            FieldDoc("high", pa.float64(), "highest print price, USD (null as open)", nullable=True),
+            FieldDoc("low", pa.float64(), "lowest print price, USD (null as open)", nullable=True),
+            FieldDoc("close", pa.float64(), "last print price, USD (null as open)", nullable=True),
+            FieldDoc("volume", pa.uint64(), "shares of the prints counted in the OHLC"),
+            FieldDoc("vwap", pa.float64(), "volume-weighted average price of those prints, USD (null as open)",
+                     nullable=True),
+            FieldDoc("trade_count", pa.uint32(), "prints counted in the OHLC"),
+            FieldDoc("late_prints", pa.uint32(), "prints of this bar received (ts_recv) after bar end + max lateness"),
+            FieldDoc("late_volume", pa.uint64(), "shares of those late prints"),
+        ],
+    ),
+}
+ANALYTICS_TABLES: tuple[str, ...] = tuple(_ANALYTICS)
+
 
 def table_names() -> tuple[str, ...]:
     """Names of every table fastsynth can produce."""
@@ -283,8 +368,8 @@ def table_names() -> tuple[str, ...]:
 
 
 def _check(table: str) -> None:
-    if table not in _TABLES:
-        raise ConfigError("table", table, ", ".join(TABLES), closest(table, TABLES))
+    if table not in _TABLES and table not in _ANALYTICS:
+        raise ConfigError("table", table, ", ".join(TABLES + ANALYTICS_TABLES), closest(table, TABLES + ANALYTICS_TABLES))
 
 
 def schema(table: str) -> pa.Schema:
@@ -293,7 +378,7 @@ def schema(table: str) -> pa.Schema:
     Example: ``fastsynth.schema("equity_trades").field("price").type`` is ``double``.
     """
     _check(table)
-    title, fields = _TABLES[table]
+    title, fields = _TABLES[table] if table in _TABLES else _ANALYTICS[table]
     return pa.schema(
         [pa.field(f.name, f.type, nullable=f.nullable, metadata={"doc": f.doc}) for f in fields],
         metadata={"table": table, "doc": title},
@@ -303,4 +388,4 @@ def schema(table: str) -> pa.Schema:
 def describe(table: str) -> tuple[str, list[FieldDoc]]:
     """``(title, [FieldDoc, ...])`` for ``table``."""
     _check(table)
-    return _TABLES[table]
+    return _TABLES[table] if table in _TABLES else _ANALYTICS[table]
