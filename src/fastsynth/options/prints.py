@@ -2,22 +2,552 @@
 
 ``PrintGenerator(p, part, sym_code, chain)`` is built once per (underlying, session) partition by
 ``options.run_partition``; ``.block(quote_block, und, s0, s1)`` returns the ``option_trades`` batch of the
-block's seconds ``[s0, s1)`` and the matching ``scenario_labels`` batch (or ``None`` when empty / not
-requested). SKELETON while being built (issue 3): returns no prints yet.
+block's seconds ``[s0, s1)`` and the matching ``scenario_labels`` batch (``None`` when empty or not
+requested). Blocks must be fed in time order, each with the quote tape of the same seconds.
+
+Per block:
+
+1. background prints (``kernels.option_prints.plan_noise``): Poisson arrivals at
+   ``prints_per_day(spec) x seasonality x modulation.option_activity x MODE_SCALE[mode]``, contracts drawn
+   with weights concentrated near the money and short-dated, 1-10 contracts typically (notional capped
+   below 10k USD), at the ask / bid / inside, venues by market share;
+2. the labeled bursts of ``p.regime.bursts(day).for_symbol(sym_code)`` that start in the block, assembled
+   in Python from the family templates (``options.families``): contract selection, orders, legs, venues,
+   timings, sizes and the placement each print should land on; prints of a burst that fall after the
+   block's end are carried to the next block;
+3. all requests sorted by time go through ``kernels.option_prints.fill_prints``: as-of NBBO and underlying
+   lookups, the price chosen from that NBBO so its placement (the shared ``kernels.placement`` rule) is the
+   intended one, trade ids and sequence numbers; then IV and delta from the Black-Scholes kernels.
+
+Ids: ``trade_id = (day_index << 48) | (sym_code << 32) | sequence`` (sequence = 0-based print number
+of the underlying in the session, < 2**32; day_index < 2**16, sym_code < 2**16), unique in the run and
+deterministic; ``structure_id`` of a multi-leg order = the same packing with the partition's structure
+counter (1-based) in the low 32 bits, 0 for single-leg prints. The side (aggressor) follows the final
+placement: A/AA -> A, B/BB -> B, MID -> N.
 """
 from __future__ import annotations
 
+import math
+from statistics import NormalDist
 from typing import Any
 
-__all__ = ["PrintGenerator"]
+import numpy as np
+import pyarrow as pa
+
+from .. import schemas
+from .._arrow import dict_array, num_array, ts_array
+from ..rng import derive_key, uniforms
+from .families import COND_CODE, FAMILY_TEMPLATES, PLACE_CODE, Family
+
+__all__ = ["PrintGenerator", "prints_per_day", "VENUE_SHARES", "trade_id_base", "STALE_NS"]
+
+NS = 1_000_000_000
+NS_YEAR = 365.0 * 86_400 * NS          # tau convention: calendar years of 365 days
+FULL_DAY_SECONDS = 23_400
+# approximate option-exchange shares of US equity-option prints (normalized)
+VENUE_SHARES = {"XCBO": 0.10, "C2OX": 0.03, "BATO": 0.07, "EDGO": 0.03, "XISX": 0.07, "GMNI": 0.02,
+                "MCRY": 0.02, "XPHO": 0.10, "XNDQ": 0.05, "XBXO": 0.01, "XMIO": 0.06, "MPRL": 0.07,
+                "EMLD": 0.03, "SPHR": 0.03, "ARCO": 0.07, "AMXO": 0.07, "XBOX": 0.04, "MXOP": 0.04}
+STALE_NS = 5 * NS           # a background print against an NBBO older than this is labeled stale_quote_noise
+NOISE_DTE_SCALE = 10.0      # background contract weight ~ exp(-dte / 10) + floor: short-dated concentration
+NOISE_DTE_FLOOR = 0.03
+NOISE_MONEYNESS_SD = 0.9    # ... x exp(-z^2 / (2 sd^2)), z = log(K/S) / (vol sqrt(tau)): near the money
+F_SINGLE_MID, F_SCALP, F_STALE = (schemas.FAMILIES.index(f) for f in
+                                  ("single_print_mid", "two_sided_scalp", "stale_quote_noise"))
+P_NOISE = schemas.PROFILES.index("neutral_noise")
+_ND = NormalDist()
+
+
+def prints_per_day(price: float, adv: float) -> float:
+    """Background option prints in a full realistic session for an underlying (liquid names: tens of
+    thousands; small names: hundreds): ~ 20k x sqrt(dollar ADV / 1e10), clipped to [300, 60k]."""
+    return float(np.clip(20_000.0 * math.sqrt(price * adv / 1e10), 300.0, 60_000.0))
+
+
+def trade_id_base(day_index: int, sym_code: int) -> int:
+    if not (0 <= day_index < 1 << 16 and 0 <= sym_code < 1 << 16):
+        raise ValueError(f"day_index {day_index} / sym_code {sym_code} out of the 16-bit id range")
+    return (day_index << 48) | (sym_code << 32)
+
+
+def _venue_table() -> np.ndarray:
+    from ..kernels.option_prints import QTAB
+
+    codes = np.array([schemas.OPTION_VENUES.index(v) for v in VENUE_SHARES], np.int8)
+    w = np.array(list(VENUE_SHARES.values()))
+    cdf = np.cumsum(w / w.sum())
+    q = (np.arange(QTAB) + 0.5) / QTAB
+    return codes[np.minimum(np.searchsorted(cdf, q, side="right"), len(codes) - 1)]
+
+
+VENUE_TABLE = _venue_table()
+_VENUE_P = np.array(list(VENUE_SHARES.values())) / sum(VENUE_SHARES.values())
+_VENUE_CODES = np.array([schemas.OPTION_VENUES.index(v) for v in VENUE_SHARES], np.int8)
+_RIGHTS = pa.array(schemas.RIGHTS)
+_SIDES = pa.array(schemas.SIDES)
+_OVENUES = pa.array(schemas.OPTION_VENUES)
+_CONDS = pa.array(schemas.OPTION_CONDITIONS)
+_FAMS = pa.array(schemas.FAMILIES)
+_PROFS = pa.array(schemas.PROFILES)
+_PLACES = pa.array(schemas.PLACEMENTS)
+_SIDE_OF_PLACE = np.array([0, 0, 2, 1, 1], np.int8)      # AA, A -> A; MID -> N; B, BB -> B
+_A, _AA, _MID, _B, _BB = (PLACE_CODE[k] for k in ("A", "AA", "MID", "B", "BB"))
+
+
+def _get(obj: Any, *names: str) -> Any:
+    for n in names:
+        if hasattr(obj, n):
+            return getattr(obj, n)
+    raise AttributeError(f"{type(obj).__name__} has none of {names}")
+
+
+class _Requests:
+    """Print requests (columns) accumulated for one block; ``key`` = creation order in the session."""
+
+    COLS = (("ts", np.int64), ("c", np.int32), ("place", np.int8), ("walk", np.int16), ("fb", np.int8),
+            ("struct", np.uint64), ("size", np.uint32), ("venue", np.int8), ("cond", np.int8),
+            ("lat", np.int64), ("family", np.int8), ("burst", np.uint64), ("key", np.int64))
+
+    def __init__(self) -> None:
+        self.parts: list[dict[str, np.ndarray]] = []
+
+    def add(self, **cols: Any) -> None:
+        n = len(cols["ts"])
+        self.parts.append({k: np.broadcast_to(np.asarray(cols[k], dt), (n,)).astype(dt, copy=False)
+                           for k, dt in self.COLS})
+
+    def concat(self) -> dict[str, np.ndarray]:
+        if not self.parts:
+            return {k: np.zeros(0, dt) for k, dt in self.COLS}
+        return {k: np.concatenate([p[k] for p in self.parts]) for k, _ in self.COLS}
 
 
 class PrintGenerator:
-    """Prints of one underlying in one session. ``want_labels=False`` skips building scenario_labels
-    batches (the option_trades bytes never depend on it)."""
+    """Prints of one underlying in one session (see the module docstring). ``want_labels=False`` skips
+    building scenario_labels batches; the option_trades bytes never depend on it."""
 
     def __init__(self, p: Any, part: Any, sym_code: int, chain: Any, want_labels: bool = True) -> None:
-        self.p, self.part, self.sym_code, self.chain, self.want_labels = p, part, sym_code, chain, want_labels
+        from ..manifest import MODE_SCALE
+        from ..market import seasonality
 
-    def block(self, quote_block: Any, und: Any, s0: int, s1: int) -> tuple[Any, Any]:
-        return None, None
+        self.p, self.part, self.sym_code, self.chain, self.want_labels = p, part, sym_code, chain, want_labels
+        m = p.manifest
+        self.spec = p.specs[part.symbol]
+        sess = part.session
+        self.open_ns, self.close_ns, self.seconds = int(sess.open_ns), int(sess.close_ns), int(sess.seconds)
+        self.date = sess.date.isoformat()
+        self.seed = int(m.seed)
+        self.id_base = trade_id_base(int(part.day_index), int(sym_code))
+        self.sym_dict = p.symbol_dictionary
+        try:
+            mod = p.regime.modulation(part.symbol, part.day_index).option_activity
+        except AttributeError:          # regime engine without modulation: neutral
+            mod = np.ones(self.seconds)
+        _, act, _ = seasonality(self.seconds)
+        self.lam = np.ascontiguousarray(prints_per_day(self.spec.price, self.spec.adv) / FULL_DAY_SECONDS * act
+                                        * np.asarray(mod, np.float64)[: self.seconds] * MODE_SCALE[m.mode])
+        try:
+            sched = p.regime.bursts(part.day_index).for_symbol(sym_code)
+        except AttributeError:
+            sched = None
+        self.bursts = sched
+        try:
+            self.events = list(p.regime.events_for(part.symbol, part.day_index))
+        except AttributeError:
+            self.events = []
+        self.noise_key = derive_key(self.seed, "option_prints", part.symbol, self.date, "noise")
+        self.noise_state = np.zeros(2, np.int64)
+        self.noise_need = np.zeros(1, np.float64)
+        self.u_prev_ts = np.full(1, -1, np.int64)
+        self.u_prev_mid = np.full(1, np.nan)
+        self.seq = 0
+        self.key = 0
+        self.n_struct = 0
+        self.pending: dict[str, np.ndarray] | None = None
+        self.penny_all = bool(self.spec.etf)
+        # chain arrays
+        c = chain
+        self.c_strike = np.asarray(c.strike, np.float64)
+        self.c_right = np.asarray(c.right, np.int8)
+        self.c_dte = np.asarray(c.dte, np.int32)
+        self.c_tau = np.asarray(c.tau, np.float64)
+        self.c_exp = np.asarray(c.expiration, np.int32)
+        self.c_iid = np.asarray(c.instrument_id, np.uint64)
+        self.n_contracts = self.c_strike.shape[0]
+        self.by_key = {(int(e), round(k * 1000), int(r)): i
+                       for i, (e, k, r) in enumerate(zip(self.c_exp, self.c_strike, self.c_right))}
+        self.vol = float(self.spec.annual_vol)
+        from ..kernels.blackscholes import DIV_YIELD
+
+        self.div_yield = float(getattr(chain, "div_yield", DIV_YIELD))
+
+    # ---- helpers -----------------------------------------------------------------------------------
+
+    def _tau_at(self, t_ns: int) -> np.ndarray:
+        return self.c_tau + max(0, self.close_ns - t_ns) / NS_YEAR
+
+    def _z(self, spot: float, t_ns: int) -> np.ndarray:
+        """d1 of each contract under the reference volatility (calls: N(z) = delta; puts: N(-z) = |delta|)."""
+        tau = np.maximum(self._tau_at(t_ns), 1.0 / (365.0 * 24.0 * 4.0))
+        sq = self.vol * np.sqrt(tau)
+        return (np.log(spot / self.c_strike) + 0.5 * sq * sq) / sq
+
+    def _spot(self, und_ts: np.ndarray, und_mid: np.ndarray, t: int) -> float:
+        i = int(np.searchsorted(und_ts, t, side="right")) - 1
+        if i >= 0:
+            return float(und_mid[i])
+        if self.u_prev_ts[0] >= 0:
+            return float(self.u_prev_mid[0])
+        return float(und_mid[0]) if und_mid.shape[0] else float(self.spec.price)
+
+    @staticmethod
+    def _snapshot(qb: Any, t: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per-contract (ts, bid, ask) of the last quote with ts <= ``t`` (block start state + block tape)."""
+        q_ts = np.asarray(qb.ts)
+        st = np.array(qb.start_ts, np.int64)
+        bid = np.array(qb.start_bid, np.float64)
+        ask = np.array(qb.start_ask, np.float64)
+        k = int(np.searchsorted(q_ts, t, side="right"))
+        if k:
+            rev = np.arange(k - 1, -1, -1)
+            qc = np.asarray(qb.contract)[rev]
+            _, first = np.unique(qc, return_index=True)
+            last = rev[first]
+            c = np.asarray(qb.contract)[last]
+            st[c], bid[c], ask[c] = q_ts[last], np.asarray(qb.bid)[last], np.asarray(qb.ask)[last]
+        return st, bid, ask
+
+    def _event_expiry(self) -> int | None:
+        """Days-since-epoch of the first expiry on or after the symbol's event of the day (after-close
+        events: the next day)."""
+        if not self.events:
+            return None
+        ev = self.events[0]
+        day = int(self.part.session.date.toordinal() - 719163)    # 1970-01-01 ordinal
+        if getattr(ev, "timing", "") == "after_close":
+            day += 1
+        exps = np.unique(self.c_exp[self.c_exp >= day])
+        return int(exps[0]) if exps.shape[0] else None
+
+    def _select(self, fam: Family, right: int, spot: float, t: int, u: float, qb: Any,
+                need_bid: bool, event_exp: int | None) -> int:
+        """Index of the contract a burst of ``fam`` trades (or -1): the right, DTE band (or the event
+        expiry), |delta| band and premium cap of the template, among contracts quoted at ``t``;
+        the least-violating contracts when none fits, a round strike nearest the money when asked. The quotes
+        seen are those at ``t`` (the print's own NBBO is looked up again, exactly, by the kernel)."""
+        z = self._z(spot, t)
+        zz = z if right == 0 else -z
+        lo, hi = _ND.inv_cdf(fam.delta[0]), _ND.inv_cdf(min(fam.delta[1], 0.999))
+        dz = np.maximum(lo - zz, 0.0) + np.maximum(zz - hi, 0.0)
+        if event_exp is not None and fam.event:
+            dd = np.where(self.c_exp == event_exp, 0.0, 1.0 + np.abs(self.c_exp - event_exp) / 7.0)
+        else:
+            d0, d1 = fam.dte
+            dd = (np.maximum(d0 - self.c_dte, 0) + np.maximum(self.c_dte - d1, 0)) / (d1 + 1.0)
+        ts0, bid0, ask0 = self._snapshot(qb, t)
+        ok = (self.c_right == right) & (ts0 >= 0) & (ask0 > 0)
+        if need_bid:
+            ok &= bid0 >= 0.05
+        pen = 4.0 * dd + dz + np.where(ask0 > fam.max_price, 1.0 + ask0 - fam.max_price, 0.0)
+        pen = np.where(ok, pen, np.inf)
+        best = float(pen.min()) if pen.shape[0] else np.inf
+        if not np.isfinite(best):
+            return -1
+        cand = np.flatnonzero(pen <= best + 0.05)
+        if fam.round_strike:
+            step = max(5.0, 10.0 ** (math.floor(math.log10(spot)) - 1))
+            rnd = cand[np.abs(self.c_strike[cand] / step - np.round(self.c_strike[cand] / step)) < 1e-9]
+            if rnd.shape[0]:
+                cand = rnd
+            dist = np.abs(self.c_strike[cand] - spot)
+            cand = cand[dist <= dist.min() + 1e-9]
+        return int(cand[min(int(u * cand.shape[0]), cand.shape[0] - 1)])
+
+    def _sibling(self, i: int, right: int | None = None, strike_steps: int = 0) -> int:
+        """Contract with the same expiry as ``i``, the given right, ``strike_steps`` listed strikes away."""
+        r = int(self.c_right[i]) if right is None else right
+        same = np.flatnonzero((self.c_exp == self.c_exp[i]) & (self.c_right == r))
+        ks = np.unique(self.c_strike[same])
+        j = int(np.searchsorted(ks, self.c_strike[i])) + strike_steps
+        if not 0 <= j < ks.shape[0]:
+            return -1
+        return self.by_key.get((int(self.c_exp[i]), round(ks[j] * 1000), r), -1)
+
+    # ---- bursts --------------------------------------------------------------------------------------
+
+    def _burst(self, req: _Requests, qb: Any, und_ts: np.ndarray, und_mid: np.ndarray, t0: int, fam_i: int,
+               bid: int, intensity: float, direction: int) -> None:
+        fam = FAMILY_TEMPLATES[fam_i]
+        u = uniforms(derive_key(self.seed, "option_prints", self.part.symbol, self.date, "burst", bid), 0, 1024)
+        k = iter(range(1024))
+
+        def nxt() -> float:
+            return float(u[next(k)])
+
+        spot = self._spot(und_ts, und_mid, t0)
+        bull = direction > 0 or (direction == 0 and nxt() < 0.5)
+        right = {"C": 0, "P": 1, "dir": 0 if bull else 1, "CP": 0}[fam.right]
+        sell = fam.placement in ("B", "BB")
+        ev = self._event_expiry() if fam.event else None
+        c0 = self._select(fam, right, spot, t0, nxt(), qb, sell, ev)
+        if c0 < 0:
+            return
+        lo_n, hi_n = fam.n_prints
+        n_orders = lo_n + min(int(nxt() * (hi_n - lo_n + 1)), hi_n - lo_n)
+        lo_v, hi_v = fam.venues
+        n_ven = lo_v + min(int(nxt() * (hi_v - lo_v + 1)), hi_v - lo_v)
+        ven = self._venues(n_ven, nxt)
+        span = fam.span_ms[0] + nxt() * (fam.span_ms[1] - fam.span_ms[0])
+        offs = np.sort(np.array([nxt() for _ in range(n_orders)])) * span * 1e6
+        offs[0] = 0.0
+        ts = t0 + offs.astype(np.int64)
+        pl0 = PLACE_CODE[fam.placement]
+        cond = COND_CODE[fam.condition]
+        lo_s, sd_s, mn_s, mx_s = fam.size
+
+        def size() -> int:
+            z = _ND.inv_cdf(nxt())
+            return int(np.clip(round(lo_s * intensity * math.exp(sd_s * z)), mn_s, mx_s))
+
+        def lat() -> int:
+            return int(400_000 * math.exp(0.6 * _ND.inv_cdf(nxt())))
+
+        st = fam.structure
+        legs: list[tuple[int, int, int, int, int, int, int, int, int]] = []   # ts c place walk fb struct size ven cond
+        if st == "sweep":
+            walk = 0
+            for j in range(n_ven):
+                if j > 0 and nxt() < fam.walk:
+                    walk += 1
+                pl = _AA if walk > 0 else pl0
+                legs.append((int(t0 + int(j * span * 1e6 / max(1, n_ven))), c0, pl, walk, -1, 0, size(),
+                             int(ven[j]), cond))
+        elif st in ("single", "accumulation", "spike", "scalp"):
+            c_alt = self._sibling(c0, strike_steps=1 if right == 0 else -1) if st == "spike" else -1
+            for j in range(n_orders):
+                c = c_alt if (c_alt >= 0 and nxt() < 0.3) else c0
+                pl, walk, fb = pl0, 0, -1
+                if fam.walk and nxt() < fam.walk:
+                    pl, walk = _AA, 1
+                if st == "scalp":
+                    pl = _A if (j % 2 == 0) == bull else _B
+                if fam.name == "dealer_unwind":
+                    c = c0 if j % 2 == 0 else self._sibling(c0, right=1 - right)
+                    if c < 0:
+                        continue
+                if pl0 == _MID:
+                    fb = _A if nxt() < 0.5 else _B
+                legs.append((int(ts[j]), c, pl, walk, fb, 0, size(), int(ven[j % n_ven]), cond))
+        else:
+            for j in range(n_orders):
+                legs.extend(self._structure(fam, st, c0, right, int(ts[j]), pl0, size(), int(ven[j % n_ven]),
+                                            cond, nxt))
+        if not legs:
+            return
+        a = np.array(legs, dtype=np.int64).reshape(-1, 9)
+        n = a.shape[0]
+        req.add(ts=a[:, 0], c=a[:, 1], place=a[:, 2], walk=a[:, 3], fb=a[:, 4],
+                struct=a[:, 5].astype(np.uint64), size=a[:, 6], venue=a[:, 7], cond=a[:, 8],
+                lat=np.array([lat() for _ in range(n)]), family=fam_i, burst=np.uint64(bid),
+                key=self._keys(n))
+
+    def _structure(self, fam: Family, st: str, c0: int, right: int, t: int, pl0: int, sz: int, ven: int,
+                   cond: int, nxt: Any) -> list[tuple[int, ...]]:
+        """Legs (ts c place walk fb struct size venue cond) of one multi-leg order, all at ``t``."""
+        if st == "buy_write":                       # the stock leg prints on the equity tape
+            return [(t, c0, pl0, 0, -1, self._new_struct(), sz, ven, cond)]
+        if st == "straddle":
+            strangle = fam.name == "earnings_vol_probe" and nxt() < 0.5
+            cp = self._sibling(c0, right=1, strike_steps=-1 if strangle else 0) if strangle else \
+                self.by_key.get((int(self.c_exp[c0]), round(self.c_strike[c0] * 1000), 1), -1)
+            if cp < 0:
+                return []
+            c_call = self._sibling(c0, strike_steps=1) if strangle else c0
+            if c_call < 0:
+                return []
+            s = self._new_struct()
+            return [(t, c_call, pl0, 0, -1, s, sz, ven, cond), (t, cp, pl0, 0, -1, s, sz, ven, cond)]
+        if st == "vertical":
+            c1 = self._sibling(c0, strike_steps=1)
+            if c1 < 0:
+                return []
+            s = self._new_struct()
+            return [(t, c0, _MID, 0, _A, s, sz, ven, cond), (t, c1, _MID, 0, _B, s, sz, ven, cond)]
+        if st == "conversion":
+            cp = self.by_key.get((int(self.c_exp[c0]), round(self.c_strike[c0] * 1000), 1), -1)
+            if cp < 0:
+                return []
+            s = self._new_struct()
+            buy_call = nxt() < 0.5                    # reversal: buy call, sell put; conversion: the reverse
+            return [(t, c0, _MID, 0, _A if buy_call else _B, s, sz, ven, cond),
+                    (t, cp, _MID, 0, _B if buy_call else _A, s, sz, ven, cond)]
+        if st == "box":
+            c1 = self._sibling(c0, strike_steps=2)
+            if c1 < 0:
+                return []
+            e = int(self.c_exp[c0])
+            p0 = self.by_key.get((e, round(self.c_strike[c0] * 1000), 1), -1)
+            p1 = self.by_key.get((e, round(self.c_strike[c1] * 1000), 1), -1)
+            if p0 < 0 or p1 < 0:
+                return []
+            s = self._new_struct()
+            return [(t, c0, _MID, 0, _A, s, sz, ven, cond), (t, c1, _MID, 0, _B, s, sz, ven, cond),
+                    (t, p1, _MID, 0, _A, s, sz, ven, cond), (t, p0, _MID, 0, _B, s, sz, ven, cond)]
+        raise ValueError(f"unknown structure {st!r}")
+
+    def _new_struct(self) -> int:
+        self.n_struct += 1
+        return self.id_base | self.n_struct
+
+    def _keys(self, n: int) -> np.ndarray:
+        k = np.arange(self.key, self.key + n, dtype=np.int64)
+        self.key += n
+        return k
+
+    @staticmethod
+    def _venues(n: int, nxt: Any) -> np.ndarray:
+        """``n`` distinct venues drawn by market share (sequentially without replacement)."""
+        p = _VENUE_P.copy()
+        out = []
+        for _ in range(min(n, p.shape[0])):
+            j = int(np.searchsorted(np.cumsum(p / p.sum()), nxt(), side="right"))
+            j = min(j, p.shape[0] - 1)
+            out.append(_VENUE_CODES[j])
+            p[j] = 0.0
+        return np.array(out, np.int8)
+
+    # ---- noise ---------------------------------------------------------------------------------------
+
+    def _noise(self, req: _Requests, qb: Any, und_ts: np.ndarray, und_mid: np.ndarray, s0: int, s1: int) -> None:
+        from ..kernels.option_prints import plan_noise
+
+        t0 = self.open_ns + s0 * NS
+        spot = self._spot(und_ts, und_mid, t0)
+        z = self._z(spot, t0) - 0.5 * self.vol * np.sqrt(np.maximum(self._tau_at(t0), 1e-6))  # ~ log-moneyness
+        w = (np.exp(-self.c_dte / NOISE_DTE_SCALE) + NOISE_DTE_FLOOR) * np.exp(-0.5 * (z / NOISE_MONEYNESS_SD) ** 2)
+        ts0, bid0, ask0 = self._snapshot(qb, self.open_ns + s1 * NS)   # quoted at some time in the block
+        w = np.where((ts0 >= 0) & (ask0 > 0), w, 0.0)
+        if self.n_contracts == 0 or not w.sum() > 0:
+            return
+        cdf = np.cumsum(w / w.sum())
+        cdf[-1] = 1.0
+        ref = np.where(bid0 > 0, 0.5 * (bid0 + ask0), ask0)
+        exp_n = float(self.lam[s0:s1].sum())
+        cap = int(1.3 * exp_n + 8 * math.sqrt(exp_n) + 64)
+        while True:
+            st, nd = self.noise_state.copy(), self.noise_need.copy()
+            cols = (np.empty(cap, np.int64), np.empty(cap, np.int32), np.empty(cap, np.int8), np.empty(cap, np.int8),
+                    np.empty(cap, np.uint32), np.empty(cap, np.int8), np.empty(cap, np.int8), np.empty(cap, np.int64))
+            n = plan_noise(self.lam, s0, s1, self.open_ns, self.noise_key[0], self.noise_key[1], st, nd, cdf, ref,
+                           VENUE_TABLE, *cols)
+            if n >= 0:
+                break
+            cap *= 2
+        self.noise_state, self.noise_need = st, nd
+        ts, c, pl, fb, sz, ven, cond, lat = (x[:n] for x in cols)
+        req.add(ts=ts, c=c, place=pl, walk=0, fb=fb, struct=np.uint64(0), size=sz, venue=ven, cond=cond, lat=lat,
+                family=-1, burst=np.uint64(0), key=self._keys(n))
+
+    # ---- the block -----------------------------------------------------------------------------------
+
+    def block(self, quote_block: Any, und: Any, s0: int, s1: int) -> tuple[pa.RecordBatch | None,
+                                                                          pa.RecordBatch | None]:
+        """Prints of seconds ``[s0, s1)``: ``(option_trades batch | None, scenario_labels batch | None)``."""
+        from ..kernels.option_prints import fill_prints
+
+        qb = quote_block
+        und_ts = np.ascontiguousarray(_get(und, "und_ts", "ts"), np.int64)
+        und_mid = np.ascontiguousarray(_get(und, "und_mid", "mid"), np.float64)
+        req = _Requests()
+        if self.pending is not None:
+            req.parts.append(self.pending)
+            self.pending = None
+        self._noise(req, qb, und_ts, und_mid, s0, s1)
+        b0, b1 = self.open_ns + s0 * NS, self.open_ns + s1 * NS
+        if self.bursts is not None and len(self.bursts):
+            sel = np.flatnonzero((self.bursts.ts_ns >= b0) & (self.bursts.ts_ns < b1))
+            for i in sel:
+                self._burst(req, qb, und_ts, und_mid, int(self.bursts.ts_ns[i]), int(self.bursts.family[i]),
+                            int(self.bursts.burst_id[i]), float(self.bursts.intensity[i]),
+                            int(self.bursts.direction[i]))
+        r = req.concat()
+        last = s1 >= self.seconds
+        end = self.close_ns if last else b1
+        order = np.lexsort((r["key"], r["ts"]))
+        r = {k: v[order] for k, v in r.items()}
+        cut = int(np.searchsorted(r["ts"], end, side="left"))
+        if not last and cut < r["ts"].shape[0]:
+            self.pending = {k: v[cut:] for k, v in r.items()}
+        r = {k: v[:cut] for k, v in r.items()}
+        n = cut
+        cur_ts = np.array(qb.start_ts, np.int64)
+        cur_bid = np.array(qb.start_bid, np.float64)
+        cur_ask = np.array(qb.start_ask, np.float64)
+        o = dict(idx=np.empty(n, np.int32), price=np.empty(n), bid=np.empty(n), ask=np.empty(n),
+                 age=np.empty(n, np.int64), upx=np.empty(n), uage=np.empty(n, np.int64),
+                 place=np.empty(n, np.int8), seq=np.empty(n, np.uint64))
+        m = fill_prints(r["ts"], r["c"], r["place"], r["walk"], r["fb"], r["struct"],
+                        np.ascontiguousarray(qb.ts, np.int64), np.ascontiguousarray(qb.contract, np.int32),
+                        np.ascontiguousarray(qb.bid, np.float64), np.ascontiguousarray(qb.ask, np.float64),
+                        cur_ts, cur_bid, cur_ask, und_ts, und_mid, self.u_prev_ts, self.u_prev_mid,
+                        self.penny_all, np.uint64(self.seq), *o.values())
+        self.seq += m
+        if m == 0:
+            return None, None
+        o = {k: v[:m] for k, v in o.items()}
+        idx = o["idx"]
+        g = {k: v[idx] for k, v in r.items()}
+        trades = self._trades_batch(g, o, m)
+        labels = self._labels_batch(g, o, m) if self.want_labels else None
+        return trades, labels
+
+    def _iv_delta(self, price: np.ndarray, und: np.ndarray, c: np.ndarray, ts: np.ndarray):
+        """IV and delta of each print by the Black-Scholes kernels (NaN -> null where no IV solution)."""
+        from ..kernels.blackscholes import RATE
+        from ..kernels.option_prints import iv_delta
+
+        n = price.shape[0]
+        iv, delta = np.empty(n), np.empty(n)
+        iv_delta(price, und, np.ascontiguousarray(self.c_strike[c]), np.ascontiguousarray(self.c_tau[c]),
+                 np.ascontiguousarray(self.c_right[c]), np.int64(self.close_ns), ts, RATE, self.div_yield, iv, delta)
+        return iv, delta
+
+    def _trades_batch(self, g: dict[str, np.ndarray], o: dict[str, np.ndarray], m: int) -> pa.RecordBatch:
+        c = g["c"]
+        ts = g["ts"]
+        iv, delta = self._iv_delta(o["price"], o["upx"], c, ts)
+        tid = np.uint64(self.id_base) + o["seq"]
+        side = _SIDE_OF_PLACE[o["place"]]
+        exp = np.ascontiguousarray(self.c_exp[c])
+        sym = _get(self.chain, "symbol")
+        sym = sym.take(pa.array(c)) if isinstance(sym, (pa.Array, pa.ChunkedArray)) else pa.array(np.asarray(sym)[c])
+        if isinstance(sym, pa.ChunkedArray):
+            sym = sym.combine_chunks()
+        cols = [ts_array(ts), ts_array(ts + g["lat"]), num_array(tid),
+                dict_array(np.full(m, self.sym_code, np.int32), self.sym_dict), num_array(self.c_iid[c]), sym,
+                pa.Array.from_buffers(pa.date32(), m, [None, pa.py_buffer(exp)]), num_array(self.c_strike[c]),
+                dict_array(self.c_right[c], _RIGHTS), num_array(o["price"]), num_array(g["size"]),
+                dict_array(side, _SIDES), dict_array(g["venue"], _OVENUES), dict_array(g["cond"], _CONDS),
+                num_array(g["struct"]), num_array(o["bid"]), num_array(o["ask"]), num_array(o["age"]),
+                num_array(o["upx"]), num_array(o["uage"]), _nullable(iv), _nullable(delta), num_array(o["seq"])]
+        return pa.RecordBatch.from_arrays(cols, schema=schemas.schema("option_trades"))
+
+    def _labels_batch(self, g: dict[str, np.ndarray], o: dict[str, np.ndarray], m: int) -> pa.RecordBatch:
+        fam = g["family"].copy()
+        bg = fam < 0
+        noise_fam = np.where(o["age"] > STALE_NS, F_STALE, np.where(o["place"] == _MID, F_SINGLE_MID, F_SCALP))
+        fam[bg] = noise_fam[bg].astype(np.int8)
+        prof = np.asarray(schemas.FAMILY_PROFILE, np.int8)[fam]
+        tid = np.uint64(self.id_base) + o["seq"]
+        cols = [num_array(tid), ts_array(g["ts"]), dict_array(np.full(m, self.sym_code, np.int32), self.sym_dict),
+                dict_array(fam, _FAMS), dict_array(prof, _PROFS), dict_array(o["place"], _PLACES),
+                num_array(g["burst"])]
+        return pa.RecordBatch.from_arrays(cols, schema=schemas.schema("scenario_labels"))
+
+
+def _nullable(x: np.ndarray) -> pa.Array:
+    """float64 with NaN -> null (validity bitmap), zero-copy values."""
+    mask = np.isnan(x)
+    if not mask.any():
+        return pa.array(x)
+    return pa.array(x, mask=mask)

@@ -1,0 +1,255 @@
+"""Option print kernels: background arrivals, and the per-print NBBO context and price placement.
+
+``plan_noise`` — neutral background prints of one block (arrays in, arrays out):
+  ``lam`` float64 (S,) expected prints per second of the session (already scaled by seasonality, the
+  regime's ``option_activity`` and the market mode); seconds ``[s0, s1)``; ``open_ns`` the session open;
+  ``(k0, k1)`` the Philox key of the partition's noise stream; ``state`` int64 (2,) = [prints drawn so
+  far in the session (the counter), unused] and ``fstate`` float64 (1,) = [intensity still to consume
+  before the next arrival] — both carried from block to block and updated; ``cdf`` float64 (C,) the
+  cumulative contract-choice weights (last = 1); ``ref_px`` float64 (C,) a reference premium per contract
+  (caps noise notional); ``venue_tab`` int8 (1024,) venue code per 1/1024 quantile. Writes ``ts``,
+  ``contract`` (int32), ``place`` (int8 desired placement), ``fallback`` (int8, -1 none), ``size``
+  (uint32), ``venue`` (int8), ``cond`` (int8), ``lat`` (int64 ns, ts_recv - ts_event); returns the number
+  of rows, or -1 when the buffers are too small (the caller retries larger from the same state copy).
+
+``fill_prints`` — the per-print work: for requests sorted by ``ts`` (ties in creation order), the as-of
+  lookup of the contract NBBO (last quote with ts <= print ts, starting from the per-contract state at
+  the block start ``cur_ts``/``cur_bid``/``cur_ask``, -1 = no quote yet; these arrays are updated) and of
+  the underlying mid (tape ``u_ts``/``u_mid``; ``u_prev_ts``/``u_prev_mid`` (1,) carried from the previous
+  block, ts -1 = none), the price chosen FROM that NBBO to land on the requested placement (``place`` of
+  ``kernels.placement``: A = the ask, B = the bid, MID = the cent-rounded midpoint strictly inside,
+  AA/BB = ``walk`` price steps through the ask/bid; 1 cent, or 5 cents for premiums >= 3 USD unless
+  ``penny_all``), falling back to ``fallback`` when the requested placement cannot be met (one-tick
+  spread for MID, no bid to sell at) and dropping the print otherwise (no usable quote). A multi-leg
+  order (consecutive requests sharing a non-zero ``struct``) is dropped whole when one leg is dropped.
+  Kept rows are compacted into the ``o_*`` outputs (n-sized) with ``o_idx`` = index of the request and
+  ``o_seq`` = ``seq0`` + row. The placement written is re-checked with ``placement.place`` on the price
+  written, so it equals what analytics reads back from the tape. Returns the number of kept rows.
+
+``iv_delta`` — Black-Scholes implied vol and delta of each print from ``kernels.blackscholes``
+  (``implied_vol1``, ``bs_all1``): NaN where the price is outside the no-arbitrage bounds.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ._jit import inline_kernel, kernel
+from .placement import PLACEMENT_TOL, place
+from .blackscholes import bs_all1, implied_vol1
+from .rng import ndtri, uniforms4
+
+__all__ = ["plan_noise", "fill_prints", "iv_delta", "NS_YEAR", "AA", "A", "MID", "B", "BB", "NOISE_NOTIONAL_CAP", "QTAB"]
+
+AA, A, MID, B, BB = 0, 1, 2, 3, 4
+COND_AUTO, COND_SLAN = 0, 2
+QTAB = 1024
+NOISE_NOTIONAL_CAP = 9_000.0     # USD: background prints stay below the 10k smart-money floor
+NOISE_SIZE_MEDIAN, NOISE_SIZE_SD, NOISE_SIZE_MAX = 2.0, 0.9, 50.0
+NOISE_A, NOISE_B = 0.42, 0.84    # cumulative shares of ask-side, bid-side prints (rest: midpoint)
+NOISE_SLAN = 0.5                 # share of midpoint prints that come from a price-improvement auction
+LAT_MEDIAN_NS, LAT_SD = 400_000.0, 0.6   # feed latency ts_recv - ts_event: log-normal
+_LOG_LAT = math.log(LAT_MEDIAN_NS)
+_LOG_SIZE = math.log(NOISE_SIZE_MEDIAN)
+NS_YEAR = 365.0 * 86_400.0 * 1e9   # tau convention: 365-day years
+
+
+@inline_kernel
+def _bsearch(cdf, u):
+    lo, hi = 0, cdf.shape[0] - 1
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if cdf[mid] < u:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@kernel
+def plan_noise(lam, s0, s1, open_ns, k0, k1, state, fstate, cdf, ref_px, venue_tab,
+               ts, contract, place_, fallback, size, venue, cond, lat):
+    cap = ts.shape[0]
+    n = 0
+    cnt = state[0]
+    need = fstate[0]
+    if need <= 0.0:
+        u0, _, _, _ = uniforms4(k0, k1, 2 * cnt)
+        need = -math.log(u0)
+    s = s0
+    frac = 0.0
+    while s < s1:
+        rate = lam[s]
+        avail = rate * (1.0 - frac)
+        if need > avail or rate <= 0.0:
+            need -= avail if rate > 0.0 else 0.0
+            s += 1
+            frac = 0.0
+            continue
+        frac += need / rate
+        if frac >= 1.0:
+            frac = 0.999999999
+        if n >= cap:
+            return -1
+        # draws of print `cnt`: block 2*cnt (its first word was the gap), block 2*cnt + 1
+        _, uc, up, us = uniforms4(k0, k1, 2 * cnt)
+        uv, ul, ux, un = uniforms4(k0, k1, 2 * cnt + 1)
+        t = open_ns + np.int64(s) * np.int64(1_000_000_000) + np.int64(frac * 1e9)
+        ts[n] = t
+        c = _bsearch(cdf, uc)
+        contract[n] = c
+        if up < NOISE_A:
+            place_[n] = A
+            fallback[n] = -1
+            cond[n] = COND_AUTO
+        elif up < NOISE_B:
+            place_[n] = B
+            fallback[n] = -1
+            cond[n] = COND_AUTO
+        else:
+            place_[n] = MID
+            fallback[n] = A if un < 0.5 else B
+            cond[n] = COND_SLAN if ux < NOISE_SLAN else COND_AUTO
+        sz = math.floor(math.exp(_LOG_SIZE + NOISE_SIZE_SD * ndtri(us)))
+        if sz < 1.0:
+            sz = 1.0
+        if sz > NOISE_SIZE_MAX:
+            sz = NOISE_SIZE_MAX
+        cap_sz = math.floor(NOISE_NOTIONAL_CAP / (100.0 * ref_px[c] + 1e-9))
+        if sz > cap_sz:
+            sz = cap_sz if cap_sz >= 1.0 else 1.0
+        size[n] = np.uint32(sz)
+        venue[n] = venue_tab[int(uv * QTAB)]
+        lat[n] = np.int64(math.exp(_LOG_LAT + LAT_SD * ndtri(ul)))
+        n += 1
+        cnt += 1
+        u0, _, _, _ = uniforms4(k0, k1, 2 * cnt)
+        need = -math.log(u0)
+    state[0] = cnt
+    fstate[0] = need
+    return n
+
+
+@inline_kernel
+def _quote_ok(bid, ask):
+    return ask > 0.0 and bid >= 0.0 and bid <= ask
+
+
+@inline_kernel
+def _price_for(pl, walk, bid, ask, penny_all):
+    """Price landing on placement ``pl`` against (bid, ask), or -1.0 when impossible."""
+    if pl == A:
+        return ask
+    if pl == B:
+        return bid if bid >= 0.01 - PLACEMENT_TOL else -1.0
+    if pl == MID:
+        return math.floor((bid + ask) * 50.0 + 0.5) / 100.0
+    step = 0.01 if (penny_all or ask < 3.0) else 0.05
+    if pl == AA:
+        return math.floor((ask + walk * step) * 100.0 + 0.5) / 100.0
+    px = math.floor((bid - walk * step) * 100.0 + 0.5) / 100.0
+    return px if px >= 0.01 - PLACEMENT_TOL else -1.0
+
+
+@kernel
+def fill_prints(r_ts, r_c, r_place, r_walk, r_fb, r_struct,
+                q_ts, q_c, q_bid, q_ask, cur_ts, cur_bid, cur_ask,
+                u_ts, u_mid, u_prev_ts, u_prev_mid, penny_all, seq0,
+                o_idx, o_price, o_bid, o_ask, o_age, o_upx, o_uage, o_place, o_seq):
+    n = r_ts.shape[0]
+    nq = q_ts.shape[0]
+    nu = u_ts.shape[0]
+    qi = 0
+    ui = 0
+    ulast_ts = u_prev_ts[0]
+    ulast_mid = u_prev_mid[0]
+    tol = PLACEMENT_TOL
+    for i in range(n):
+        t = r_ts[i]
+        while qi < nq and q_ts[qi] <= t:
+            c = q_c[qi]
+            cur_ts[c] = q_ts[qi]
+            cur_bid[c] = q_bid[qi]
+            cur_ask[c] = q_ask[qi]
+            qi += 1
+        while ui < nu and u_ts[ui] <= t:
+            ulast_ts = u_ts[ui]
+            ulast_mid = u_mid[ui]
+            ui += 1
+        if ulast_ts < 0:                       # before the underlying's first quote: its first mid, age 0
+            o_upx[i] = u_mid[ui] if ui < nu else np.nan
+            o_uage[i] = 0
+        else:
+            o_upx[i] = ulast_mid
+            o_uage[i] = t - ulast_ts
+        c = r_c[i]
+        qt = cur_ts[c]
+        bid = cur_bid[c]
+        ask = cur_ask[c]
+        o_bid[i] = bid
+        o_ask[i] = ask
+        o_age[i] = t - qt
+        got = -1
+        px = -1.0
+        if qt >= 0 and _quote_ok(bid, ask):
+            pl = r_place[i]
+            px = _price_for(pl, r_walk[i], bid, ask, penny_all)
+            if px > 0.0 and place(px, bid, ask, tol) == pl:
+                got = pl
+            elif r_fb[i] >= 0:
+                pl = r_fb[i]
+                px = _price_for(pl, 1, bid, ask, penny_all)
+                if px > 0.0 and place(px, bid, ask, tol) == pl:
+                    got = pl
+        o_place[i] = got
+        o_price[i] = px
+    u_prev_ts[0] = ulast_ts
+    u_prev_mid[0] = ulast_mid
+    # a multi-leg order prints all its legs or none
+    i = 0
+    while i < n:
+        s = r_struct[i]
+        j = i + 1
+        if s != 0:
+            while j < n and r_struct[j] == s:
+                j += 1
+            bad = False
+            for k in range(i, j):
+                if o_place[k] < 0:
+                    bad = True
+            if bad:
+                for k in range(i, j):
+                    o_place[k] = -1
+        i = j
+    m = 0
+    for i in range(n):
+        if o_place[i] >= 0:
+            o_idx[m] = i
+            o_price[m] = o_price[i]
+            o_bid[m] = o_bid[i]
+            o_ask[m] = o_ask[i]
+            o_age[m] = o_age[i]
+            o_upx[m] = o_upx[i]
+            o_uage[m] = o_uage[i]
+            o_place[m] = o_place[i]
+            o_seq[m] = seq0 + m
+            m += 1
+    return m
+
+
+@kernel
+def iv_delta(price, S, K, tau_close, right, close_ns, ts, r, q, iv, delta):
+    """Black-Scholes implied vol and delta of each print (``kernels.blackscholes``): time to expiry at the
+    print = ``tau_close`` (years at the session close) + (close_ns - ts) in 365-day years. NaN (null) where
+    the price has no IV solution."""
+    for i in range(price.shape[0]):
+        rem = close_ns - ts[i]
+        tau = tau_close[i] + (rem if rem > 0 else 0) / NS_YEAR
+        v = implied_vol1(price[i], S[i], K[i], tau, r, q, right[i])
+        iv[i] = v
+        if v == v:
+            _, d, _, _, _, _ = bs_all1(S[i], K[i], tau, v, r, q, right[i])
+            delta[i] = d
+        else:
+            delta[i] = np.nan
