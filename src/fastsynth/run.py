@@ -34,9 +34,12 @@ def default_workers() -> int:
 
 def run_to_parquet(m: Manifest, out: str | Path, *, overwrite: bool = False, workers: int | None = None,
                    on_partition: Callable[[Partition, dict[str, int]], None] | None = None) -> RunResult:
-    """Write the run as a hive-partitioned Parquet dataset under ``out`` (``<table>/date=D/<SYM>.parquet``).
+    """Write the run as a hive-partitioned Parquet dataset under ``out`` (``<table>/date=D/<SYM>.parquet``;
+    the session-wide tables under ``<table>/date=D/_session.parquet``).
 
-    Partitions run on ``workers`` threads; finished partitions of an interrupted run are kept and skipped.
+    ``workers`` threads generate partitions and as many more encode their row groups to Parquet while
+    generation goes on (both release the GIL), so every core stays busy to the last partition. The
+    bytes do not depend on ``workers``. Finished partitions of an interrupted run are kept and skipped.
     """
     from .sinks import ParquetDatasetSink
 
@@ -47,30 +50,33 @@ def run_to_parquet(m: Manifest, out: str | Path, *, overwrite: bool = False, wor
     p = plan(m)
     sink = ParquetDatasetSink(out, m.tables, overwrite=overwrite)
     sink.begin(m.canonical_json(), m.content_hash())
-    todo = [part for part in p.partitions if not sink.is_done(part.date, part.symbol)]
-    res = RunResult(partitions_skipped=len(p.partitions) - len(todo))
+    parts = [part for part in p.partitions if sink.tables_of(part.symbol)]
+    todo = [part for part in parts if not sink.is_done(part.date, part.symbol)]
+    res = RunResult(rows=dict.fromkeys(m.tables, 0), partitions_skipped=len(parts) - len(todo))
 
-    def work(part: Partition) -> dict[str, int]:
-        counts: dict[str, int] = {}
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fastsynth-encode") as encoder:
 
-        def counted():
-            for t, b in iter_partition(p, part):
-                counts[t] = counts.get(t, 0) + b.num_rows
-                yield t, b
+        def work(part: Partition) -> dict[str, int]:
+            counts: dict[str, int] = {}
 
-        sink.write_partition(part.date, part.symbol, counted())
-        return counts
+            def counted():
+                for t, b in iter_partition(p, part, sink.tables_of(part.symbol)):
+                    counts[t] = counts.get(t, 0) + b.num_rows
+                    yield t, b
 
-    with ThreadPoolExecutor(max_workers=workers) as ex:
-        for part, counts in zip(todo, ex.map(work, todo)):
-            res.partitions_written += 1
-            for t, n in counts.items():
-                res.rows[t] = res.rows.get(t, 0) + n
-            if on_partition is not None:
-                on_partition(part, counts)
+            sink.write_partition(part.date, part.symbol, counted(), encoder=encoder)
+            return counts
+
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fastsynth-generate") as ex:
+            for part, counts in zip(todo, ex.map(work, todo)):
+                res.partitions_written += 1
+                for t, n in counts.items():
+                    res.rows[t] = res.rows.get(t, 0) + n
+                if on_partition is not None:
+                    on_partition(part, counts)
     res.seconds = time.perf_counter() - t0
     sink.finish({"manifest_hash": m.content_hash(), "rows_this_run": res.rows,
-                 "partitions": len(p.partitions)})
+                 "partitions": len(parts)})
     return res
 
 

@@ -399,3 +399,87 @@ def test_resume_keeps_temps_of_live_processes(tmp_path):
     alive.write_bytes(b"x")
     assert ParquetDatasetSink(tmp_path, TABLES).begin(MANIFEST, HASH) == "resume"
     assert not dead.exists() and alive.exists()
+
+
+# --- encoder threads, session-wide parts, writer options -------------------------------------------
+
+def _run_bytes(root: Path, *, encoder, batch_rows: int, row_group_rows: int = 64) -> dict[str, bytes]:
+    sink = ParquetDatasetSink(root, ["equity_trades", "equity_quotes"], row_group_rows=row_group_rows)
+    sink.begin(MANIFEST, HASH)
+    for date, sym in PARTS[:2]:
+        whole = {t: make_batch(t, 300, symbol=sym, date=date, seed=len(sym) + i)
+                 for i, t in enumerate(("equity_trades", "equity_quotes"))}
+        items = [(t, b.slice(o, batch_rows)) for o in range(0, 300, batch_rows) for t, b in whole.items()]
+        sink.write_partition(date, sym, items, encoder=encoder)
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*.parquet"))}
+
+
+def test_encoder_threads_give_the_same_bytes(tmp_path):
+    """Row groups encoded on other threads while the items are consumed: same files, byte for byte,
+    whatever the batching of the items."""
+    direct = _run_bytes(tmp_path / "direct", encoder=None, batch_rows=300)
+    with ThreadPoolExecutor(2) as enc:
+        threaded = _run_bytes(tmp_path / "threaded", encoder=enc, batch_rows=7)
+        threaded_big = _run_bytes(tmp_path / "threaded2", encoder=enc, batch_rows=100)
+    assert len(direct) == 4 and direct == threaded == threaded_big
+    md = pq.ParquetFile(tmp_path / "threaded" / "equity_trades" / "date=2026-03-02" / "AAPL.parquet").metadata
+    assert [md.row_group(i).num_rows for i in range(md.num_row_groups)] == [64, 64, 64, 64, 44]
+
+
+def test_encoder_failure_cleans_up(tmp_path):
+    """An error inside an encode task surfaces in write_partition, which removes its temp files."""
+    sink = ParquetDatasetSink(tmp_path, ["equity_trades"], row_group_rows=10)
+    sink.begin(MANIFEST, HASH)
+
+    class Boom(ThreadPoolExecutor):
+        def submit(self, fn, *a, **kw):
+            def fail(*_a, **_kw):
+                raise OSError(28, "No space left on device")
+            return super().submit(fail, *a, **kw)
+
+    items = [("equity_trades", make_batch("equity_trades", 25))]
+    with Boom(1) as enc, pytest.raises(OutputError, match="No space left on device"):
+        sink.write_partition("2026-03-02", "AAPL", items, encoder=enc)
+    assert all_files(tmp_path) == [MANIFEST_NAME]
+    assert not temps_under(tmp_path)
+
+
+def test_session_part_writes_only_session_tables(tmp_path):
+    """The "_session" part holds the session-wide tables; symbol parts never get files for them, and
+    is_done / completed_partitions / resume judge each part by its own tables."""
+    from fastsynth.sinks.parquet import SESSION_PART, part_tables
+    from fastsynth.engine import SESSION_PART as ENGINE_SESSION_PART
+
+    assert SESSION_PART == ENGINE_SESSION_PART
+    tables = ("regime", "equity_trades", "events")
+    assert part_tables(tables, SESSION_PART) == ("regime", "events")
+    assert part_tables(tables, "AAPL") == ("equity_trades",)
+    sink = ParquetDatasetSink(tmp_path, tables)
+    sink.begin(MANIFEST, HASH)
+    assert not sink.is_done("2026-03-02", SESSION_PART)
+    rows = sink.write_partition("2026-03-02", SESSION_PART, [])
+    assert rows == {"regime": 0, "events": 0}
+    sink.write_partition("2026-03-02", "AAPL", partition_items("2026-03-02", "AAPL", tables=("equity_trades",)))
+    assert all_files(tmp_path) == sorted([
+        MANIFEST_NAME, "equity_trades/date=2026-03-02/AAPL.parquet",
+        "events/date=2026-03-02/_session.parquet", "regime/date=2026-03-02/_session.parquet"])
+    assert sink.is_done("2026-03-02", SESSION_PART) and sink.is_done("2026-03-02", "AAPL")
+    assert sink.completed_partitions() == [("2026-03-02", "AAPL"), ("2026-03-02", SESSION_PART)]
+    sink.path("events", "2026-03-02", SESSION_PART).unlink()
+    assert not sink.is_done("2026-03-02", SESSION_PART)
+    assert sink.completed_partitions() == [("2026-03-02", "AAPL")]
+    for t in ("regime", "equity_trades"):   # still one readable dataset per table
+        ds.dataset(tmp_path / t, format="parquet", partitioning="hive").to_table()
+
+
+def test_writer_options_per_column():
+    from fastsynth.sinks.parquet import _writer_options
+
+    o = _writer_options(schemas.schema("equity_quotes"))
+    assert o["column_encoding"] == {"ts_event": "DELTA_BINARY_PACKED", "ts_recv": "DELTA_BINARY_PACKED",
+                                    "sequence": "DELTA_BINARY_PACKED"}
+    assert "bid_px_00" not in o["use_dictionary"] and "bid_venue" in o["use_dictionary"]
+    assert o["write_statistics"] == ["ts_event", "symbol"]
+    for t in schemas.TABLES:   # every table's options are accepted by the writer
+        s = schemas.schema(t)
+        pq.ParquetWriter(pa.BufferOutputStream(), s, compression="zstd", **_writer_options(s)).close()
