@@ -151,8 +151,7 @@ def _earnings_date(symbol: str, year: int, q: int) -> tuple[_dt.date, str]:
     base = _dt.date(year, 3 * q + 1, 14)                     # mid Jan/Apr/Jul/Oct
     off = (_h("earn", symbol) % 18) + (_h("earn", symbol, year, q) % 7)   # company habit + jitter
     d = base + _dt.timedelta(days=off)
-    while d.weekday() > 3:
-        d += _dt.timedelta(days=1)
+    d += _dt.timedelta(days={4: -1, 5: -2, 6: 2}.get(d.weekday(), 0))   # Fri/Sat -> Thu, Sun -> Tue
     timing = "pre_open" if _h("timing", symbol) % 2 == 0 else "after_close"
     return d, timing
 
