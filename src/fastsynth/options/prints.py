@@ -37,6 +37,7 @@ import pyarrow as pa
 from .. import schemas
 from .._arrow import dict_array, num_array, ts_array
 from ..rng import derive_key, uniforms
+from ..kernels.option_prints import NOISE_NOTIONAL_CAP
 from .families import COND_CODE, FAMILY_TEMPLATES, PLACE_CODE, Family
 
 __all__ = ["PrintGenerator", "prints_per_day", "VENUE_SHARES", "trade_id_base", "STALE_NS"]
@@ -245,6 +246,7 @@ class PrintGenerator:
             d0, d1 = fam.dte
             dd = (np.maximum(d0 - self.c_dte, 0) + np.maximum(self.c_dte - d1, 0)) / (d1 + 1.0)
         ts0, bid0, ask0 = self._snapshot(qb, t)
+        self._ask_seen = ask0
         ok = (self.c_right == right) & (ts0 >= 0) & (ask0 > 0)
         if need_bid:
             ok &= bid0 >= 0.05
@@ -254,13 +256,16 @@ class PrintGenerator:
         if not np.isfinite(best):
             return -1
         cand = np.flatnonzero(pen <= best + 0.05)
-        if fam.round_strike:
+        if fam.round_strike:       # the big round strike nearest the money (a put wall: at or below spot)
             step = max(5.0, 10.0 ** (math.floor(math.log10(spot)) - 1))
-            rnd = cand[np.abs(self.c_strike[cand] / step - np.round(self.c_strike[cand] / step)) < 1e-9]
-            if rnd.shape[0]:
-                cand = rnd
-            dist = np.abs(self.c_strike[cand] - spot)
-            cand = cand[dist <= dist.min() + 1e-9]
+            rnd = ok & (np.abs(self.c_strike / step - np.round(self.c_strike / step)) < 1e-9)
+            rnd &= dd <= dd[ok].min() + 1e-9
+            if right == 1:
+                rnd &= self.c_strike <= spot
+            if rnd.any():
+                cand = np.flatnonzero(rnd)
+                dist = np.abs(self.c_strike[cand] - spot)
+                cand = cand[dist <= dist.min() + 1e-9]
         return int(cand[min(int(u * cand.shape[0]), cand.shape[0] - 1)])
 
     def _sibling(self, i: int, right: int | None = None, strike_steps: int = 0) -> int:
@@ -304,6 +309,9 @@ class PrintGenerator:
         pl0 = PLACE_CODE[fam.placement]
         cond = COND_CODE[fam.condition]
         lo_s, sd_s, mn_s, mx_s = fam.size
+
+        if fam.profile == "neutral_noise":   # labeled noise obeys the background notional cap
+            mx_s = max(1.0, min(mx_s, math.floor(NOISE_NOTIONAL_CAP / (100.0 * self._ask_seen[c0]))))
 
         def size() -> int:
             z = _ND.inv_cdf(nxt())
@@ -431,7 +439,7 @@ class PrintGenerator:
             return
         cdf = np.cumsum(w / w.sum())
         cdf[-1] = 1.0
-        ref = np.where(bid0 > 0, 0.5 * (bid0 + ask0), ask0)
+        ref = ask0                 # caps the notional of a print at the ask seen in the block
         exp_n = float(self.lam[s0:s1].sum())
         cap = int(1.3 * exp_n + 8 * math.sqrt(exp_n) + 64)
         while True:
