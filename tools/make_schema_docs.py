@@ -24,6 +24,14 @@ def render() -> str:
         lines += [f"## `{t}`", "", title, "", "| column | type | meaning |", "|---|---|---|"]
         lines += [f"| `{f.name}` | `{f.type}` | {f.doc} |" for f in fields]
         lines.append("")
+    lines += ["# Derived (analytics) tables", "",
+              "Written by `fastsynth analyze` and the `fastsynth.analytics` functions, never by `generate` "
+              "(see docs/analytics.md).", ""]
+    for t in schemas.ANALYTICS_TABLES:
+        title, fields = schemas.describe(t)
+        lines += [f"## `{t}`", "", title, "", "| column | type | meaning |", "|---|---|---|"]
+        lines += [f"| `{f.name}` | `{f.type}` | {f.doc} |" for f in fields]
+        lines.append("")
     lines += ["## Codes", "",
               "Venues (MIC): " + ", ".join(f"`{v}`" for v in schemas.VENUES) + ". Off-exchange (FINRA TRF): "
               + ", ".join(f"`{v}`" for v in schemas.OFF_EXCHANGE_VENUES) + ".", "",

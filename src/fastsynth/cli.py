@@ -139,6 +139,35 @@ def inspect(data_dir: str, as_json: bool) -> None:
         click.echo(format_report(rep))
 
 
+@main.command(cls=_Cmd, epilog="""\b
+Examples:
+  fastsynth generate --symbols IBM --out data/ && fastsynth analyze data/ --out derived/
+  fastsynth analyze my_prints/ --out derived/ --params analytics.yaml --rename lean
+""")
+@click.argument("data_dir", type=click.Path())
+@click.option("--out", required=True, help="Output directory for the derived tables (hive Parquet).")
+@click.option("--params", "params_path", type=click.Path(dir_okay=False),
+              help="Analytics parameters (.json/.yaml/.toml; sections join, dark, candles, ...).")
+@click.option("--rename", metavar="PRESET", help="Column-name preset for user data (e.g. lean).")
+@click.option("--overwrite", is_flag=True, help="Replace a previous analyze output in --out.")
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing on success.")
+def analyze(data_dir, out, params_path, rename, overwrite, quiet) -> None:
+    """Derive print-to-NBBO joins, inferred dark events and candles (and option flow) from a dataset.
+
+    DATA_DIR is a `fastsynth generate` output or a user dataset in the same layout (see docs/analytics.md).
+    Bad input prints one line naming the table, column and first offending row, exits 2, writes nothing.
+    """
+    from .analytics.io import analyze_dataset
+    from .analytics.params import AnalyticsParams, load_params
+
+    params = load_params(params_path) if params_path else AnalyticsParams()
+    t0 = time.perf_counter()
+    res = analyze_dataset(data_dir, out, params, rename=rename, overwrite=overwrite)
+    if not quiet:
+        click.echo(f"fastsynth: analyzed {res.partitions} partition(s) in {time.perf_counter() - t0:.2f} s: "
+                   + ", ".join(f"{t} {n:,}" for t, n in res.rows.items()) + f" rows -> {out}")
+
+
 @main.command(cls=_Cmd)
 @click.argument("table")
 def schema(table: str) -> None:

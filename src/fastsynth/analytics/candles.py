@@ -17,39 +17,19 @@ their rows together are exactly :func:`candles`' rows.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Literal
 
-import msgspec
 import numpy as np
 import pyarrow as pa
 
 from .. import schemas
 from .._arrow import ts_array
-from ..errors import ConfigError
 from ..kernels import asof as KA
 from ..kernels import candles as K
 from ._columns import AnalyticsInputError, read_input
 from .joins import KeyCoder
+from .params import CandleParams
 
 __all__ = ["CandleParams", "CandleStream", "candles"]
-
-
-class CandleParams(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
-    """Candle parameters: ``intervals_ms`` [CANDLE_INTERVALS_MS], ``max_late_ms`` [CANDLE_MAX_LATE_MS],
-    ``late``: count | revise (see the module docs)."""
-
-    intervals_ms: tuple[int, ...] = (1_000, 60_000, 300_000)
-    max_late_ms: float = 2_000.0
-    late: Literal["count", "revise"] = "count"
-
-    def __post_init__(self) -> None:
-        iv = self.intervals_ms
-        if not iv or len(set(iv)) != len(iv) or not all(isinstance(v, int) and 1 <= v <= 86_400_000 for v in iv):
-            raise ConfigError("intervals_ms", list(iv), "distinct integers in [1, 86400000] (ms)")
-        if not (0 <= self.max_late_ms <= 86_400_000):
-            raise ConfigError("max_late_ms", self.max_late_ms, "milliseconds in [0, 86400000]")
-        if self.late not in ("count", "revise"):
-            raise ConfigError("late", self.late, "count, revise")
 
 
 class CandleStream:

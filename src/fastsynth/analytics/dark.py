@@ -23,58 +23,23 @@ gives exactly the whole-table output.
 """
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 
-import msgspec
 import numpy as np
 import pyarrow as pa
 
 from .. import schemas
 from .._arrow import ts_array
-from ..errors import ConfigError
 from ..kernels import dark as K
 from ..kernels.placement import AA, A, B, BB, MID
-from .joins import EquityJoinStream, JoinParams
+from .joins import EquityJoinStream
+from .params import DarkParams, JoinParams
 
 __all__ = ["DarkParams", "DarkStream", "infer_dark", "infer_dark_joined", "SIDES", "KINDS"]
 
 SIDES: tuple[str, ...] = ("buy", "sell", "unknown")
 KINDS: tuple[str, ...] = ("block", "accumulation")
 BUY, SELL, UNKNOWN_SIDE = 0, 1, 2
-DEFAULT_OFF_EXCHANGE: tuple[str, ...] = (*schemas.OFF_EXCHANGE_VENUES, "D")
-
-
-class DarkParams(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
-    """Dark-inference thresholds (defaults documented in docs/analytics.md)."""
-
-    window_ms: float = 30_000.0
-    cooldown_ms: float = 60_000.0
-    min_block_size: int = 10_000
-    min_accum_size: int = 5_000
-    min_accum_count: int = 5
-    min_print_size: int = 100
-    max_evidence: int = 50
-    max_spread_pct: float = 0.5
-    near_side_frac: float = 0.25
-    off_exchange_venues: tuple[str, ...] = DEFAULT_OFF_EXCHANGE
-
-    def __post_init__(self) -> None:
-        for f in ("window_ms", "cooldown_ms"):
-            v = getattr(self, f)
-            if not (isinstance(v, (int, float)) and 0 <= v <= 86_400_000):
-                raise ConfigError(f, v, "milliseconds in [0, 86400000]")
-        for f in ("min_block_size", "min_accum_size", "min_accum_count", "min_print_size", "max_evidence"):
-            v = getattr(self, f)
-            if not (isinstance(v, int) and v >= (1 if f in ("min_accum_count", "max_evidence") else 0)):
-                raise ConfigError(f, v, "an integer >= 1" if f in ("min_accum_count", "max_evidence")
-                                  else "an integer >= 0")
-        if not (0 < self.max_spread_pct <= 100):
-            raise ConfigError("max_spread_pct", self.max_spread_pct, "percent of the mid in (0, 100]")
-        if not (0 <= self.near_side_frac < 0.5):
-            raise ConfigError("near_side_frac", self.near_side_frac, "a fraction of the spread in [0, 0.5)")
-        if not self.off_exchange_venues:
-            raise ConfigError("off_exchange_venues", self.off_exchange_venues, "at least one venue code")
 
 
 def _sides(place: np.ndarray, price, bid, ask, fresh, crossed, p: DarkParams) -> np.ndarray:
@@ -137,7 +102,6 @@ class DarkStream:
             return t.column(name).to_numpy(zero_copy_only=False).astype(np.float64) if t.num_rows else np.zeros(0)
 
         price, sz, bid, ask = f("price"), f("size"), f("bid_px"), f("ask_px")
-        bid = np.nan_to_num(bid, nan=np.nan)
         q = t.column("join_quality").combine_chunks()
         qual = np.asarray(q.indices) if t.num_rows else np.zeros(0, np.int8)
         fresh = qual == 0
@@ -176,8 +140,7 @@ class DarkStream:
         keep = np.zeros(n, bool)
         if n:
             last = np.flatnonzero(np.r_[a["run"][1:] != a["run"][:-1], True])
-            first = np.r_[0, last[:-1] + 1]
-            for f0, l0 in zip(first, last):
+            for l0 in last:
                 keep[run_start[l0]: l0 + 1] = True
             keep &= a["ts"] >= self.t_end - np.int64(round(p.window_ms * 1e6))
         self.carry = {k: v[keep] for k, v in a.items()}
@@ -256,5 +219,3 @@ def infer_dark_joined(joins: pa.Table, params: DarkParams | None = None) -> pa.T
     """Inferred dark events from an already joined ``equity_joins`` table (as :func:`join_equity` returns)."""
     return DarkStream(params).step_joined(joins)
 
-
-_ = math  # (kept for readers: confidence terms are plain arithmetic)

@@ -23,44 +23,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import msgspec
 import numpy as np
 import pyarrow as pa
 
 from .. import schemas
 from .._arrow import ts_array
 from ..kernels import asof as K
-from ..kernels.placement import PLACEMENT_TOL
 from ._columns import AnalyticsInputError, Columns, read_input
+from .params import JoinParams
 
 __all__ = ["JoinParams", "join_equity", "join_options", "EquityJoinStream", "OptionJoinStream", "KeyCoder",
            "QUALITIES", "NBBO_STATES"]
 
 QUALITIES: tuple[str, ...] = ("fresh", "stale", "missing")
 NBBO_STATES: tuple[str, ...] = ("normal", "locked", "crossed")
-
-
-class JoinParams(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
-    """As-of join parameters (source names in brackets).
-
-    ``option_nbbo_max_age_ms`` [NBBO_MAX_AGE_MS, and OPTIONS_SIGNAL_NBBO_MAX_AGE_MS = 1500]: an option
-    NBBO older than this at the print is stale. ``equity_quote_max_age_ms`` [EQUITY_QUOTE_MAX_AGE_MS]:
-    the same for equity NBBO. ``placement_tol``: USD tolerance of "at the bid/ask" (the shared rule's).
-    """
-
-    option_nbbo_max_age_ms: float = 1500.0
-    equity_quote_max_age_ms: float = 1500.0
-    placement_tol: float = PLACEMENT_TOL
-
-    def __post_init__(self) -> None:
-        from ..errors import ConfigError
-
-        for f in ("option_nbbo_max_age_ms", "equity_quote_max_age_ms"):
-            v = getattr(self, f)
-            if not (isinstance(v, (int, float)) and 0 <= v <= 86_400_000):
-                raise ConfigError(f, v, "milliseconds in [0, 86400000]")
-        if not (isinstance(self.placement_tol, (int, float)) and 0 <= self.placement_tol < 0.01):
-            raise ConfigError("placement_tol", self.placement_tol, "USD in [0, 0.01)")
 
 
 class KeyCoder:
