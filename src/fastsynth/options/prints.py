@@ -559,3 +559,94 @@ def _nullable(x: np.ndarray) -> pa.Array:
     if not mask.any():
         return pa.array(x)
     return pa.array(x, mask=mask)
+
+
+# ---- benchmark entry point (wired by ``benchmarks/test_option_prints.py``; the lead may add it to ``fastsynth bench``)
+
+def bench_option_prints(rounds: int = 7, n_prints: int = 2_000_000, n_quotes: int = 4_000_000,
+                        n_contracts: int = 2_000) -> list[dict[str, Any]]:
+    """Per-core rates of the print kernels beside the compute probe, same process, round-robin:
+    ``fill_prints`` (as-of NBBO + underlying, placement-exact price, ids) over ``n_prints`` sorted print
+    requests against a tape of ``n_quotes`` option quotes; the same plus ``iv_delta`` (Black-Scholes IV
+    and delta of every print); ``plan_noise`` (background arrivals) for the same number of prints; and
+    ``bench.compute_probe`` for ``n_prints`` normals. Returns ``bench``-style rows (rows/s median,
+    min-max, ratio to the probe)."""
+    import statistics
+
+    from ..bench import PROBE_BUFFER, _Case, _interleave, _pinned, compute_probe
+    from ..kernels.blackscholes import RATE
+    from ..kernels.option_prints import fill_prints, iv_delta, plan_noise
+    from ..rng import uniforms as _u
+
+    k = derive_key(7, "bench", "option_prints")
+    u = _u(k, 0, 8 * n_prints + 4 * n_quotes)
+    t0 = 1_767_364_200 * NS
+    span = 23_400 * NS
+    q_ts = np.sort(t0 + (u[:n_quotes] * span).astype(np.int64))
+    q_c = (u[n_quotes:2 * n_quotes] * n_contracts).astype(np.int32)
+    theo = 0.05 + 10.0 * u[2 * n_quotes:3 * n_quotes]
+    q_bid = np.round(theo, 2)
+    q_ask = np.round(theo + 0.01 + 0.2 * u[3 * n_quotes:4 * n_quotes], 2)
+    v = u[4 * n_quotes:]
+    r_ts = np.sort(t0 + (v[:n_prints] * span).astype(np.int64))
+    r_c = (v[n_prints:2 * n_prints] * n_contracts).astype(np.int32)
+    r_place = np.minimum((v[2 * n_prints:3 * n_prints] * 5).astype(np.int8), 4)
+    r_walk = np.ones(n_prints, np.int16)
+    r_fb = np.full(n_prints, 1, np.int8)
+    r_struct = np.zeros(n_prints, np.uint64)
+    u_ts = np.sort(t0 + (v[3 * n_prints:4 * n_prints] * span).astype(np.int64))[: n_prints // 4]
+    u_mid = 100.0 + np.cumsum(v[4 * n_prints:4 * n_prints + u_ts.shape[0]] - 0.5) * 0.01
+    strike = 80.0 + 40.0 * (np.arange(n_contracts) % 41) / 40.0
+    tau = 0.02 + (np.arange(n_contracts) // 41) / 100.0
+    right = (np.arange(n_contracts) % 2).astype(np.int8)
+    lam = np.full(23_400, n_prints / 23_400.0)
+    cdf = np.cumsum(np.full(n_contracts, 1.0 / n_contracts))
+    cdf[-1] = 1.0
+    ref = np.full(n_contracts, 2.0)
+
+    def outs(n):
+        return (np.empty(n, np.int32), np.empty(n), np.empty(n), np.empty(n), np.empty(n, np.int64), np.empty(n),
+                np.empty(n, np.int64), np.empty(n, np.int8), np.empty(n, np.uint64))
+
+    def setup():
+        return (np.full(n_contracts, t0 - 1, np.int64), np.round(np.full(n_contracts, 1.0), 2),
+                np.full(n_contracts, 1.05), np.full(1, -1, np.int64), np.full(1, np.nan), outs(n_prints))
+
+    def run_fill(a, with_iv=False):
+        cur_ts, cur_bid, cur_ask, upt, upm, o = a
+        m = fill_prints(r_ts, r_c, r_place, r_walk, r_fb, r_struct, q_ts, q_c, q_bid, q_ask, cur_ts, cur_bid,
+                        cur_ask, u_ts, u_mid, upt, upm, False, np.uint64(0), *o)
+        if with_iv:
+            idx = o[0][:m]
+            iv, de = np.empty(m), np.empty(m)
+            iv_delta(o[1][:m], o[5][:m], strike[r_c[idx]], tau[r_c[idx]], right[r_c[idx]], np.int64(t0 + span),
+                     r_ts[idx], RATE, 0.0, iv, de)
+        return m
+
+    def setup_noise():
+        n = int(1.3 * n_prints) + 1024
+        return (np.zeros(2, np.int64), np.zeros(1), np.empty(n, np.int64), np.empty(n, np.int32),
+                np.empty(n, np.int8), np.empty(n, np.int8), np.empty(n, np.uint32), np.empty(n, np.int8),
+                np.empty(n, np.int8), np.empty(n, np.int64))
+
+    def run_noise(a):
+        st, nd, *cols = a
+        return plan_noise(lam, 0, 23_400, t0, k[0], k[1], st, nd, cdf, ref, VENUE_TABLE, *cols)
+
+    buf = np.empty(PROBE_BUFFER)
+    m_kept = run_fill(setup())
+    cases = [_Case("compute probe", lambda _: (compute_probe(1, 2, m_kept, buf), m_kept)[1]),
+             _Case("fill_prints (NBBO context)", run_fill, setup),
+             _Case("fill_prints + iv_delta", lambda a: run_fill(a, True), setup),
+             _Case("plan_noise", run_noise, setup_noise)]
+    for c in cases:                                    # compile / warm up, untimed
+        c.run(c.setup() if c.setup else None)
+    with _pinned():
+        rates = _interleave(cases, rounds)
+    probe = statistics.median(rates["compute probe"])
+    out = []
+    for name, r in rates.items():
+        med = statistics.median(r)
+        out.append({"case": name, "rows_per_s_median": med, "min": min(r), "max": max(r),
+                    "ratio_to_probe": med / probe})
+    return out
