@@ -171,16 +171,22 @@ def _rates(params: EquityParams, volrel: np.ndarray, seconds: int):
     return lam_base, lam_c, lam_q, spr
 
 
+def _pool_empty(n: int, dtype) -> np.ndarray:
+    # from pyarrow's pool: memory of batches the consumer dropped is reused without page faults
+    dt = np.dtype(dtype)
+    return np.frombuffer(pa.allocate_buffer(max(n, 1) * dt.itemsize), dt)[:n]
+
+
 class _Buffers:
-    """Output columns of one block (fresh per block: batches handed out keep referencing them)."""
+    """Output columns of one block (new per block: batches handed out keep referencing them)."""
 
     def __init__(self, cap_t: int, cap_q: int) -> None:
-        self.t = (np.empty(cap_t, np.int64), np.empty(cap_t, np.int64), np.empty(cap_t, np.float64),
-                  np.empty(cap_t, np.uint32), np.empty(cap_t, np.int8), np.empty(cap_t, np.int8),
-                  np.empty(cap_t, np.int8), np.empty(cap_t, np.uint64))
-        self.q = (np.empty(cap_q, np.int64), np.empty(cap_q, np.int64), np.empty(cap_q, np.float64),
-                  np.empty(cap_q, np.float64), np.empty(cap_q, np.uint32), np.empty(cap_q, np.uint32),
-                  np.empty(cap_q, np.int8), np.empty(cap_q, np.int8), np.empty(cap_q, np.uint64))
+        e = _pool_empty
+        self.t = (e(cap_t, np.int64), e(cap_t, np.int64), e(cap_t, np.float64), e(cap_t, np.uint32),
+                  e(cap_t, np.int8), e(cap_t, np.int8), e(cap_t, np.int8), e(cap_t, np.uint64))
+        self.q = (e(cap_q, np.int64), e(cap_q, np.int64), e(cap_q, np.float64), e(cap_q, np.float64),
+                  e(cap_q, np.uint32), e(cap_q, np.uint32), e(cap_q, np.int8), e(cap_q, np.int8),
+                  e(cap_q, np.uint64))
 
 
 _SIDES = pa.array(schemas.SIDES)
@@ -285,17 +291,13 @@ def run_partition(m: Manifest, spec: SymbolSpec, day: DayPlan, sym_code: int, sy
     keys = np.array([v for purpose in _STREAMS for v in derive_key(m.seed, "equities", spec.symbol, date, purpose)],
                     dtype=np.int64)
     pt = np.exp(path.log_price) * params.par[k.P_TPU]      # efficient price in ticks
-    rbuf = np.empty((k.N_STREAMS, 4 * k.NB))
-    rbase = np.full(k.N_STREAMS, -k.NB, np.int64)
-    st_i = np.zeros(k.N_STATE_I, np.int64)
-    st_f = np.zeros(k.N_STATE_F, np.float64)
+    runner = k.BlockRunner(pt, lam_base, lam_q, spr, sess.open_ns, keys, params.par, LN_DEPTH, LN_SPREAD,
+                           EXP_TAB, LOT_CUT_LIT, LOT_CUT_OFF, LIT_TABLE, OFF_TABLE, QUOTE_TABLE)
+    st_i = runner.state_i
     st_i[k.S_TSEQ] = 1                                      # sequence 0 is the opening cross
     tpu = int(params.par[k.P_TPU])
     az = normals(derive_key(m.seed, "equities", spec.symbol, date, "auctions"), 0, 2)
     want_t, want_q, want_b = ("equity_trades" in tables), ("equity_quotes" in tables), ("bars_1m" in tables)
-    ppc = params.prints_per_day / params.clusters_per_day
-    cum_c = np.concatenate(([0.0], np.cumsum(lam_c)))
-    cum_q = np.concatenate(([0.0], np.cumsum(lam_q)))
     codes_t = np.full(0, sym_code, np.int32)
     bars = _BarMaker(sess.open_ns, sym_code, sym_dict)
     ob, open_print = _auction_batch(spec, sess.open_ns, pt[0], tpu, OPEN_CROSS_ADV, az[0], k.COND_OPEN, 0,
@@ -306,21 +308,8 @@ def run_partition(m: Manifest, spec: SymbolSpec, day: DayPlan, sym_code: int, sy
         bars.add(ob.t[0][:1], ob.t[2][:1], ob.t[3][:1])
     for s0 in range(0, n_sec, BLOCK_SECONDS):
         s1 = min(n_sec, s0 + BLOCK_SECONDS)
-        exp_t = (cum_c[s1] - cum_c[s0]) * ppc
-        exp_q = cum_q[s1] - cum_q[s0] + 2.0 * (cum_c[s1] - cum_c[s0])
-        cap_t = int(1.3 * exp_t + 8.0 * math.sqrt(exp_t) + 256)
-        cap_q = int(1.5 * exp_q + 8.0 * math.sqrt(exp_q) + 256)
-        while True:
-            si, sf = st_i.copy(), st_f.copy()
-            buf = _Buffers(cap_t, cap_q)
-            nt, nq = k.simulate_block(pt, lam_base, lam_q, spr, s0, s1, sess.open_ns, keys, params.par,
-                                      LN_DEPTH, LN_SPREAD, EXP_TAB, LOT_CUT_LIT, LOT_CUT_OFF,
-                                      LIT_TABLE, OFF_TABLE, QUOTE_TABLE,
-                                      si, sf, rbuf, rbase, *buf.t, *buf.q)
-            if nt >= 0:
-                break
-            cap_t, cap_q = 2 * cap_t, 2 * cap_q      # overflow reported by the kernel: retry larger
-        st_i, st_f = si, sf
+        buf = _Buffers(*runner.prepare(s0, s1))      # exact trade count, a bound on quotes: no overflow
+        nt, nq = runner.fill(*buf.t, *buf.q)
         if codes_t.shape[0] < max(nt, nq):
             codes_t = np.full(max(nt, nq, 2 * codes_t.shape[0]), sym_code, np.int32)
         if want_q and nq:

@@ -1,16 +1,29 @@
-"""Equity microstructure kernel: NBBO quotes and trade prints of one symbol over a block of seconds.
+"""Equity microstructure kernels: NBBO quotes and trade prints of one symbol, block by block.
 
 Contract
 --------
-``simulate_block`` advances one (symbol, session) partition through seconds ``[sec0, sec1)`` and writes
-the quotes and prints of that span into caller-allocated columns; it returns ``(n_trades, n_quotes)``,
-or ``(-1, -1)`` when an output column would overflow (the caller then retries with larger buffers from
-a copy of the state it passed). ``state_i``/``state_f`` carry the partition's state between blocks
-(counters of every random stream, the NBBO, the order-flow state) and are updated in place.
+One (symbol, session) partition is generated in blocks of seconds ``[sec0, sec1)``. Each block runs
+five small kernels, in this order (``BlockRunner`` below drives them; each compiles and caches on its
+own, so a cold start compiles several small functions instead of one large one):
+
+1. ``arrivals``  (serial, cheap): the times of the block's trade clusters (parent orders; a Hawkes
+   process) and quote-only NBBO updates (Poisson), with the efficient price at each. Returns
+   ``(n_clusters, n_quotes)`` or ``(-1, -1)`` when a scratch array would overflow (nothing is changed
+   then; the caller retries with larger scratch).
+2. ``cluster_draws``, 3. ``quote_draws``, 4. ``print_draws`` (dense, vectorizable): every random
+   attribute of every cluster, quote update and print of the block, drawn and transformed in flat loops
+   (Philox inlined, table lookups, no branches); ``cluster_draws`` returns the number of prints.
+5. ``book`` (serial): merges clusters and quote updates in time order and runs the NBBO / order-flow
+   state through them, writing the output columns; returns ``(n_trades, n_quotes)``.
+
+The caller allocates exactly ``n_prints`` trade rows and ``n_quotes + 2 n_clusters`` quote rows (at most
+one refresh before and one update after each cluster), so the book pass cannot overflow.
+``state_i``/``state_f`` carry the partition's state between blocks (counters of every random stream,
+the NBBO, the order-flow and Hawkes state) and are updated in place.
 
 Inputs (per second ``k`` of the session, arrays of length ``S``; the path has ``S + 1`` points):
   pt         float64  efficient price in ticks at each second boundary (linear inside a second)
-  lam_c      float64  trade-cluster arrivals per second (doubly stochastic: seasonality x volatility)
+  lam_c      float64  baseline trade-cluster arrivals per second (seasonality x volatility)
   lam_q      float64  quote-only NBBO update arrivals per second
   spr        float64  target spread in ticks (before noise)
   keys       int64    (10,) five Philox keys (k0, k1 pairs), indexed by the ST_* stream ids
@@ -20,6 +33,13 @@ Inputs (per second ``k`` of the session, arrays of length ``S``; the path has ``
              and of the unit exponential; lot_cut_lit/lot_cut_off: Pareto lot thresholds
 Units: ``open_ns`` int ns UTC; prices written in USD (lit on the tick grid ``1/tpu``, off-exchange on a
 1/100-cent grid); sizes in shares.
+
+Random streams (a draw is a function of (key, event index) only, so bytes never depend on blocking):
+cluster ``c`` uses Philox blocks ``2c, 2c+1`` of ST_CLUSTER and words ``2(c&1), 2(c&1)+1`` of block
+``(c>>1)+1`` of ST_GAPS; quote update ``g`` (0 = the opening quote) uses block ``g`` of ST_QUOTE and
+word ``g&3`` of block ``(g>>2)+1`` of ST_QGAPS; print ``p`` uses block ``p`` of ST_PRINT; block 0 of
+ST_GAPS starts the arrival clocks. Choices that need only 10-16 bits (table lookups, probabilities) take
+bit fields of one 32-bit word, so a cluster costs two Philox blocks and a print one.
 
 Model (per event, in time order): trade clusters (a parent order: one print, or a sweep of several
 prints across venues at one timestamp or milliseconds apart) arrive as a Hawkes process: a baseline
@@ -40,7 +60,7 @@ import math
 import numpy as np
 
 from ._jit import inline_kernel, kernel
-from .rng import uniforms4
+from .rng import philox4x32
 
 # ---- parameter indices (par) --------------------------------------------------------------------
 P_TPU = 0  # ticks per USD (1 / tick), exact integer as float
@@ -82,67 +102,78 @@ SIDE_A, SIDE_B, SIDE_N = 0, 1, 2
 MAX_PRINTS = 24      # prints per cluster, at most
 HC_PER_USD = 10_000  # off-exchange price grid: 1/100 cent
 
-
-NB = 256            # Philox blocks buffered per stream (4 uniforms each); refilled in one vectorizable loop
 ST_GAPS, ST_QGAPS, ST_CLUSTER, ST_PRINT, ST_QUOTE = 0, 1, 2, 3, 4
 N_STREAMS = 5
-QTAB = 1024         # quantile-table resolution for log-normal multipliers
+QTAB = 1024         # quantile-table resolution (venues, log-normal multipliers, exponential)
+GB = 256            # Philox blocks per refill of the arrival-gap buffers
+WCH = 512           # events per chunk of Philox words in the draw kernels (fits L1)
+
+# ---- scratch layout: per-event records, [event, field] (one int64 and one float64 array per kind;
+# few distinct arrays keep the dense loops vectorizable and give the serial pass one line per event)
+CI_OFF, CI_NP, CI_META, CI_RFL, CI_RBV, CI_RAV, CI_QD, CI_QR, CI_RLAT, CI_RSP = range(10)
+N_CI = 10
+CF_URS, CF_US, CF_UL, CF_RBM, CF_RAM, CF_UNP = range(6)
+N_CF = 6
+QI_FL, QI_BV, QI_AV, QI_LAT, QI_SP = range(5)      # quote-only updates: the fields of a refresh
+N_QI = 5
+QF_BM, QF_AM = 0, 1
+N_QF = 2
+PI_FLG, PI_VEN, PI_KIND, PI_NV, PI_COND, PI_GAP, PI_LAT, PI_SZ = range(8)
+N_PI = 8
+# quote-update flags and print kinds
+QFL_SIZE_ONLY, QFL_ASK, QFL_FLICK = 1, 2, 4
+PFL_OFF, PFL_FIRST, PFL_MULTI = 1, 2, 4
+K_MID, K_IMPROVE, K_TOUCH, K_INSIDE = 0, 1, 2, 3
+
+_MASK = np.uint64(0xFFFFFFFF)
+_S32 = np.uint64(32)
+_Z = np.uint64(0)
+_INV32 = 1.0 / 4294967296.0
 
 
-@kernel
-def _refill(keys, buf, base, s, blk):
-    """Compute blocks ``blk .. blk + NB - 1`` of stream ``s`` into ``buf[s]`` (one vectorizable loop)."""
-    k0 = keys[2 * s]
-    k1 = keys[2 * s + 1]
-    row = buf[s]
-    for j in range(NB):
-        a, b, c, d = uniforms4(k0, k1, blk + j)
-        row[4 * j] = a
-        row[4 * j + 1] = b
-        row[4 * j + 2] = c
-        row[4 * j + 3] = d
-    base[s] = blk
+# ---- small inline helpers -----------------------------------------------------------------------
+
+@inline_kernel
+def _block(k0, k1, b):
+    """Philox block ``b`` (int64) of stream (k0, k1): four 32-bit words held in uint64."""
+    bu = np.uint64(b)
+    return philox4x32(bu & _MASK, bu >> _S32, _Z, _Z, np.uint64(k0), np.uint64(k1))
 
 
 @inline_kernel
-def _draw4(keys, buf, base, s, blk):
-    """``uniforms4`` of stream ``s`` at block ``blk``, served from a buffer refilled NB blocks at a time.
-
-    Bit-identical to ``uniforms4(keys[2s], keys[2s+1], blk)``: buffering only changes when blocks are
-    computed (in bulk, which vectorizes), never which block a draw comes from.
-    """
-    off = blk - base[s]
-    if off < 0 or off >= NB:
-        _refill(keys, buf, base, s, blk)
-        off = 0
-    i = 4 * off
-    return buf[s, i], buf[s, i + 1], buf[s, i + 2], buf[s, i + 3]
+def _field(w, shift, nbits):
+    """Bits ``shift .. shift + nbits - 1`` of word ``w`` as int64."""
+    return np.int64((w >> np.uint64(shift)) & np.uint64((1 << nbits) - 1))
 
 
 @inline_kernel
-def _pick(table, u):
-    """Categorical draw by lookup: ``table`` (QTAB,) holds the category of each 1/QTAB quantile."""
-    return table[np.int64(u * QTAB)]
+def _ufield(w, shift, nbits):
+    """A bit field as a uniform in (0, 1) at ``2**-nbits`` resolution (ample for choices and lookups)."""
+    return (float((w >> np.uint64(shift)) & np.uint64((1 << nbits) - 1)) + 0.5) / float(1 << nbits)
 
 
 @inline_kernel
-def _expo(u, exp_tab):
-    """Unit-mean exponential draw by its quantile table, interpolated linearly inside a bin (for
-    latencies and gaps where a 1/QTAB-quantized tail is ample; arrival times use the exact log)."""
-    x = u * QTAB
+def _expo_x(x, exp_tab):
+    """Unit exponential at quantile ``x / QTAB`` (x in [0, QTAB)), linear inside a table bin."""
     i = np.int64(x)
     return exp_tab[i] + (x - i) * (exp_tab[i + 1] - exp_tab[i])
 
 
 @inline_kernel
-def _display_size(depth, u, ln_tab):
-    """Displayed size at the touch: log-normal around ``depth`` (``ln_tab`` holds the quantiles of the
-    unit-mean multiplier), whole round lots, at least 100.
+def _expo32(w, exp_tab):
+    return _expo_x((float(w) + 0.5) * (QTAB * _INV32), exp_tab)
 
-    Callers scale ``depth`` by where the efficient price sits: the side it is moving toward thins out,
-    so top-of-book imbalance predicts the next mid move, as in real books.
-    """
-    lots = math.floor(depth * ln_tab[np.int64(u * QTAB)] / 100.0 + 0.5)
+
+@inline_kernel
+def _expo16(f, exp_tab):
+    """Unit exponential from a 16-bit field value ``f`` (table index: top 10 bits; the rest interpolates)."""
+    return _expo_x((float(f) + 0.5) * (QTAB / 65536.0), exp_tab)
+
+
+@inline_kernel
+def _disp(lots_x):
+    """Displayed size from a mean in lots: whole round lots, at least 1, at most 100,000."""
+    lots = math.floor(lots_x + 0.5)
     if lots < 1.0:
         lots = 1.0
     if lots > 100000.0:
@@ -151,87 +182,351 @@ def _display_size(depth, u, ln_tab):
 
 
 @inline_kernel
-def _print_size(u_kind, u_tail, u_rem, p_odd, alpha, p_mixed, lot_cut):
-    """Shares in one print: odd lot (1-99), or round lots with a Pareto tail, sometimes with a remainder.
+def _quote_fields(w0, w1, w2, w3, spr_k, lots_mean, lat, ln_spread, ln_depth, exp_tab, qv_tab):
+    """The draws of one NBBO update from one Philox block (quote-only update or a cluster's refresh).
 
-    Lots are floor(u ** (-1/alpha)); ``lot_cut[j] = (j + 2) ** -alpha`` resolves the common small lot
-    counts by comparison, so the power is evaluated only in the tail.
-    """
-    if u_kind < p_odd:
-        return np.int64(1.0 + math.floor(99.0 * u_tail * u_tail))
-    lots = 0.0
-    for j in range(lot_cut.shape[0]):
-        if u_tail > lot_cut[j]:
-            lots = j + 1.0
-            break
-    if lots == 0.0:
-        lots = math.floor(math.pow(u_tail, -1.0 / alpha))
-    if lots > 20000.0:
-        lots = 20000.0
-    size = np.int64(lots) * 100
-    if u_rem < p_mixed:
-        size += np.int64(1.0 + math.floor(99.0 * u_rem / p_mixed))
-    return size
+    w0: bits 24-31 size-only choice, 23 side, 22 flicker side, 0-15 feed latency; w1: bits 22-31 spread
+    noise quantile, 0-21 rounding; w2/w3: bits 22-31 / 12-21 bid / ask display-size quantiles and venues.
+    Returns (flags, latency ns, spread ticks, bid lots mean, ask lots mean, bid venue, ask venue)."""
+    fl = _field(w0, 23, 1) * QFL_ASK + _field(w0, 22, 1) * QFL_FLICK
+    s = math.floor(spr_k * ln_spread[_field(w1, 22, 10)] + _ufield(w1, 0, 22))
+    if s < 1.0:
+        s = 1.0
+    lat_ns = np.int64(lat * (0.5 + 0.5 * _expo16(_field(w0, 0, 16), exp_tab)))
+    return (fl, lat_ns, np.int64(s), lots_mean * ln_depth[_field(w2, 22, 10)],
+            lots_mean * ln_depth[_field(w2, 12, 10)], qv_tab[_field(w3, 22, 10)], qv_tab[_field(w3, 12, 10)])
 
+
+# ---- 1. arrivals ----------------------------------------------------------------------------------
 
 @inline_kernel
-def _next_excited(t, lam_e, beta, u):
-    """Time of the next excitation-driven arrival after ``t`` (excitation ``lam_e`` at t, decay ``beta``):
-    solves lam_e * (1 - exp(-beta s)) / beta = -log(u); never when the excitation cannot reach it."""
-    d = 1.0 + beta * math.log(u) / lam_e if lam_e > 0.0 else -1.0
-    if d <= 0.0:
-        return 1e300
-    return t - math.log(d) / beta
-
-
-@inline_kernel
-def _pstar(pt, k, frac):
-    """Efficient price in ticks at fraction ``frac`` of second ``k`` (linear inside the second)."""
-    return pt[k] + (pt[k + 1] - pt[k]) * frac
-
-
-@inline_kernel
-def _write_quote(i, ts, recv, bid, sprd, tpu, bsz, asz, bv, av, seq,
-                 q_ts, q_recv, q_bid, q_ask, q_bsz, q_asz, q_bv, q_av, q_seq):
-    """Write NBBO row ``i``: prices from integer ticks (``ticks / tpu`` keeps decimal text clean)."""
-    q_ts[i] = ts
-    q_recv[i] = recv
-    q_bid[i] = bid / tpu
-    q_ask[i] = (bid + sprd) / tpu
-    q_bsz[i] = bsz
-    q_asz[i] = asz
-    q_bv[i] = bv
-    q_av[i] = av
-    q_seq[i] = seq
+def _fill_words(k0, k1, blk0, nb, out):
+    """``out[4j + w]`` = word ``w`` of Philox block ``blk0 + j``, j < nb. Kept to Philox and one flat
+    store so it vectorizes (a table lookup or a 2-D store in this loop makes it scalar, 5x slower);
+    callers transform the words in a separate loop."""
+    for j in range(nb):
+        w0, w1, w2, w3 = _block(k0, k1, blk0 + j)
+        out[4 * j] = w0
+        out[4 * j + 1] = w1
+        out[4 * j + 2] = w2
+        out[4 * j + 3] = w3
 
 
 @kernel
-def simulate_block(pt, lam_c, lam_q, spr, sec0, sec1, open_ns, keys, par, ln_depth, ln_spread, exp_tab,
-                   lot_cut_lit, lot_cut_off, lit_tab, off_tab, qv_tab,
-                   state_i, state_f, rbuf, rbase,
-                   t_ts, t_recv, t_px, t_sz, t_side, t_venue, t_cond, t_seq,
-                   q_ts, q_recv, q_bid, q_ask, q_bsz, q_asz, q_bv, q_av, q_seq):
-    """Simulate seconds [sec0, sec1); see the module docstring. Returns (n_trades, n_quotes) or (-1, -1).
+def arrivals(pt, lam_c, lam_q, sec0, sec1, open_ns, keys, par, exp_tab, state_i, state_f,
+             c_ts, c_ps, c_k, q_ts, q_ps, q_k):
+    """Times (ns), efficient prices (ticks) and seconds of the clusters and quote updates of [sec0, sec1).
 
-    pt: (S+1,) efficient price in ticks at second boundaries. ln_depth/ln_spread: (QTAB,) quantiles of
-    the log-normal multipliers of displayed size (mean 1) and spread noise. rbuf (N_STREAMS, 4*NB) and
-    rbase (N_STREAMS,) are the random-stream buffers (scratch; set rbase to -NB before the first block).
-    """
+    Clusters and quote updates are independent processes, each written in time order. On the first
+    block the opening quote (at the open) is quote update 0. Returns (n_clusters, n_quotes), or
+    (-1, -1) on overflow of c_*/q_* with the state untouched."""
+    cap_c = c_ts.shape[0]
+    cap_q = q_ts.shape[0]
+    cidx = state_i[S_CIDX]
+    qidx = state_i[S_QIDX]
+    init = state_i[S_INIT]
+    ec = state_f[F_EC]
+    eq = state_f[F_EQ]
+    exc = state_f[F_EXC]
+    exc_t = state_f[F_EXC_T]
+    exc_next = state_f[F_EXC_NEXT]
+    beta = par[P_HAWKES_BETA]
+    h_jump = par[P_HAWKES_N] * beta
+    ka0, ka1 = keys[2 * ST_GAPS], keys[2 * ST_GAPS + 1]
+    kb0, kb1 = keys[2 * ST_QGAPS], keys[2 * ST_QGAPS + 1]
+    nc = 0
+    nq = 0
+    if init == 0:
+        w0, w1, _, _ = _block(ka0, ka1, 0)
+        ec = _expo32(w0, exp_tab)
+        eq = _expo32(w1, exp_tab)
+        exc = 0.0
+        exc_t = float(sec0)
+        exc_next = 1e300
+        if cap_q < 1:
+            return -1, -1
+        q_ts[0] = open_ns
+        q_ps[0] = pt[sec0]
+        q_k[0] = sec0
+        nq = 1
+    buf = np.empty(4 * GB, np.uint64)
+    # ---- clusters: baseline (time change across seconds) + exact exponential-kernel excitation
+    base = -1                   # first Philox block in buf (block b + 1 of the stream holds clusters 2b, 2b+1)
+    for k in range(sec0, sec1):
+        lc = lam_c[k]
+        t0 = open_ns + np.int64(k) * 1_000_000_000
+        pos_c = ec / lc if lc > 0.0 else 2.0
+        pos_x = exc_next - k
+        while pos_c < 1.0 or pos_x < 1.0:
+            if nc >= cap_c:
+                return -1, -1
+            frac = pos_c if pos_c <= pos_x else pos_x
+            c_ts[nc] = t0 + np.int64(frac * 1e9)
+            c_ps[nc] = pt[k] + (pt[k + 1] - pt[k]) * frac
+            c_k[nc] = k
+            c = cidx + nc
+            nc += 1
+            b = c >> 1
+            if base < 0 or b - base >= GB:
+                _fill_words(ka0, ka1, b + 1, GB, buf)
+                base = b
+            o = 4 * (b - base) + 2 * (c & 1)
+            ea = _expo32(buf[o], exp_tab)
+            eb = _expo32(buf[o + 1], exp_tab)
+            if pos_c <= pos_x:      # a baseline arrival: the baseline's next gap
+                pos_c = pos_c + ea / lc
+            # every arrival excites: decay to now, jump, and the next excitation-driven arrival in
+            # closed form (solves exc (1 - exp(-beta s)) / beta = eb; never if it cannot be reached)
+            now = k + frac
+            exc = exc * math.exp(-beta * (now - exc_t)) + h_jump
+            exc_t = now
+            d = 1.0 - beta * eb / exc
+            exc_next = now - math.log(d) / beta if d > 0.0 else 1e300
+            pos_x = exc_next - k
+        # carry the unused exponential mass into the next second
+        if lc > 0.0:
+            ec = (pos_c - 1.0) * lc
+    # ---- quote-only updates: Poisson with the same time change
+    base = -1
+    for k in range(sec0, sec1):
+        lq = lam_q[k]
+        if lq <= 0.0:
+            continue
+        t0 = open_ns + np.int64(k) * 1_000_000_000
+        pos_q = eq / lq
+        while pos_q < 1.0:
+            if nq >= cap_q:
+                return -1, -1
+            q_ts[nq] = t0 + np.int64(pos_q * 1e9)
+            q_ps[nq] = pt[k] + (pt[k + 1] - pt[k]) * pos_q
+            q_k[nq] = k
+            g = qidx + nq
+            nq += 1
+            b = g >> 2
+            if base < 0 or b - base >= GB:
+                _fill_words(kb0, kb1, b + 1, GB, buf)
+                base = b
+            pos_q = pos_q + _expo32(buf[4 * (b - base) + (g & 3)], exp_tab) / lq
+        eq = (pos_q - 1.0) * lq
+    state_i[S_INIT] = 1
+    state_f[F_EC] = ec
+    state_f[F_EQ] = eq
+    state_f[F_EXC] = exc
+    state_f[F_EXC_T] = exc_t
+    state_f[F_EXC_NEXT] = exc_next
+    return nc, nq
+
+
+# ---- 2.-4. dense draws ------------------------------------------------------------------------------
+
+@kernel
+def cluster_draws(keys, par, cidx0, nc, c_k, spr, ln_spread, ln_depth, exp_tab, qv_tab, ci, cf):
+    """Every draw of clusters ``cidx0 .. cidx0 + nc - 1`` into records ci/cf; returns the number of
+    prints. Block 2c: w0 bits 22-31 off-exchange choice, 11-21 meta-order sign, 0-10 follows-meta;
+    w1 bits 10-31 print count (geometric), 0-9 post-trade quote delay; w2 bits 16-31 side, 0-15
+    post-trade quote latency; w3 meta-order length. Block 2c+1: the refresh quote (``_quote_fields``)."""
+    k0, k1 = keys[2 * ST_CLUSTER], keys[2 * ST_CLUSTER + 1]
+    lat = par[P_LAT_LIT_NS]
+    lots_mean = par[P_DEPTH] / 100.0
+    p_off = par[P_OFF_SHARE]
+    p_meta = par[P_META_W]
+    wb = np.empty(8 * WCH, np.uint64)
+    for i in range(nc):
+        o = 8 * (i % WCH)
+        if o == 0:
+            _fill_words(k0, k1, 2 * (cidx0 + i), 2 * min(WCH, nc - i), wb)
+        w0, w1, w2, w3 = wb[o], wb[o + 1], wb[o + 2], wb[o + 3]
+        ci[i, CI_OFF] = 1 if _ufield(w0, 22, 10) < p_off else 0
+        cf[i, CF_URS] = _ufield(w0, 11, 11)
+        ci[i, CI_META] = 1 if _ufield(w0, 0, 11) < p_meta else 0
+        cf[i, CF_UNP] = _ufield(w1, 10, 22)
+        ci[i, CI_QD] = 2000 + np.int64(lat * _ufield(w1, 0, 10))
+        cf[i, CF_US] = _ufield(w2, 16, 16)
+        ci[i, CI_QR] = np.int64(lat * (0.5 + 0.5 * _expo16(_field(w2, 0, 16), exp_tab)))
+        cf[i, CF_UL] = (float(w3) + 0.5) * _INV32
+        v0, v1, v2, v3 = wb[o + 4], wb[o + 5], wb[o + 6], wb[o + 7]
+        fl, rlat, rsp, rbm, ram, rbv, rav = _quote_fields(v0, v1, v2, v3, spr[c_k[i]], lots_mean, lat,
+                                                          ln_spread, ln_depth, exp_tab, qv_tab)
+        ci[i, CI_RFL] = fl
+        ci[i, CI_RLAT] = rlat
+        ci[i, CI_RSP] = rsp
+        cf[i, CF_RBM] = rbm
+        cf[i, CF_RAM] = ram
+        ci[i, CI_RBV] = rbv
+        ci[i, CI_RAV] = rav
+    # print counts: geometric (one more print while u < cont**n), by comparisons; a short serial loop
+    c_lit = par[P_SWEEP_CONT]
+    c_off = par[P_OFF_CONT]
+    total = 0
+    for i in range(nc):
+        cont = c_off if ci[i, CI_OFF] else c_lit
+        u = cf[i, CF_UNP]
+        n = 1
+        thr = cont
+        while u < thr and n < MAX_PRINTS:
+            n += 1
+            thr *= cont
+        ci[i, CI_NP] = n
+        total += n
+    return total
+
+
+@kernel
+def quote_draws(keys, par, qidx0, nq, q_k, spr, ln_spread, ln_depth, exp_tab, qv_tab, qi, qf):
+    """Every draw of quote updates ``qidx0 .. qidx0 + nq - 1`` (one Philox block each) into records qi/qf."""
+    k0, k1 = keys[2 * ST_QUOTE], keys[2 * ST_QUOTE + 1]
+    lat = par[P_LAT_LIT_NS]
+    lots_mean = par[P_DEPTH] / 100.0
+    p_so = par[P_SIZE_ONLY]
+    wb = np.empty(4 * WCH, np.uint64)
+    for j in range(nq):
+        o = 4 * (j % WCH)
+        if o == 0:
+            _fill_words(k0, k1, qidx0 + j, min(WCH, nq - j), wb)
+        w0, w1, w2, w3 = wb[o], wb[o + 1], wb[o + 2], wb[o + 3]
+        fl, qlat, sp, bm, am, bv, av = _quote_fields(w0, w1, w2, w3, spr[q_k[j]], lots_mean, lat,
+                                                     ln_spread, ln_depth, exp_tab, qv_tab)
+        qi[j, QI_FL] = fl + (QFL_SIZE_ONLY if _ufield(w0, 24, 8) < p_so else 0)
+        qi[j, QI_LAT] = qlat
+        qi[j, QI_SP] = sp
+        qf[j, QF_BM] = bm
+        qf[j, QF_AM] = am
+        qi[j, QI_BV] = bv
+        qi[j, QI_AV] = av
+
+
+@kernel
+def print_draws(keys, par, pidx0, nc, ci, exp_tab, ln_depth, lot_cut_lit, lot_cut_off, lit_tab, off_tab, qv_tab,
+                pi, pf):
+    """Every draw of the prints of the block's ``nc`` clusters (prints ``pidx0 ..``; one Philox block
+    each) into records pi and the column pf; returns the number of prints.
+
+    w0 bits 16-31 same-timestamp choice (rescaled: feed latency), 0-15 gap to the previous print;
+    w1 tail uniform of the size; w2 bits 20-31 odd-lot choice, 10-19 venue of a newly shown level,
+    0-9 odd remainder; w3 bits 22-31 venue, 11-21 price kind, 1-10 improvement / new level's size."""
+    k0, k1 = keys[2 * ST_PRINT], keys[2 * ST_PRINT + 1]
+    # which cluster each print belongs to: off-exchange, first of its cluster, part of a sweep
+    n = 0
+    for i in range(nc):
+        m = ci[i, CI_NP]
+        f = PFL_OFF if ci[i, CI_OFF] else 0
+        if m > 1:
+            f += PFL_MULTI
+        pi[n, PI_FLG] = f + PFL_FIRST
+        for j in range(1, m):
+            pi[n + j, PI_FLG] = f
+        n += m
+    psame = par[P_SAME_TS]
+    gap_ns = par[P_GAP_NS]
+    lat_lit = par[P_LAT_LIT_NS]
+    lat_off = par[P_LAT_OFF_NS]
+    p_odd = par[P_ODD]
+    p_mixed = par[P_MIXED]
+    p_mid = par[P_MID_SHARE]
+    p_imp = p_mid + par[P_IMPROVE_SHARE]
+    p_inside = par[P_INSIDE]
+    lots_mean = par[P_DEPTH] / 100.0
+    ncut = lot_cut_lit.shape[0]
+    wb = np.empty(4 * WCH, np.uint64)
+    for q in range(n):
+        o = 4 * (q % WCH)
+        if o == 0:
+            _fill_words(k0, k1, pidx0 + q, min(WCH, n - q), wb)
+        w0, w1, w2, w3 = wb[o], wb[o + 1], wb[o + 2], wb[o + 3]
+        flg = pi[q, PI_FLG]
+        off = (flg & PFL_OFF) != 0
+        us = _ufield(w0, 16, 16)
+        same = us < psame
+        ulat = us / psame if same else (us - psame) / (1.0 - psame)
+        e_lat = _expo_x(ulat * QTAB, exp_tab)
+        pi[q, PI_LAT] = np.int64(lat_off * (0.2 + 0.8 * e_lat)) if off else np.int64(lat_lit * (0.5 + 0.5 * e_lat))
+        gap = 1000 + np.int64(gap_ns * _expo16(_field(w0, 0, 16), exp_tab))
+        pi[q, PI_GAP] = 0 if (same or (flg & PFL_FIRST) != 0) else gap
+        # size: odd lot (1-99), or round lots floor(u ** (-1/alpha)) (small counts by comparison with
+        # lot_cut[j] = (j + 2) ** -alpha; the tail, marked -1, is fixed by print_fixup) + odd remainder
+        ut = (float(w1) + 0.5) * _INV32
+        lots = 1
+        for j in range(ncut):
+            cut = lot_cut_off[j] if off else lot_cut_lit[j]
+            lots += 1 if ut <= cut else 0
+        ur = _ufield(w2, 0, 10)
+        rem = 1 + np.int64(math.floor(99.0 * ur / p_mixed)) if ur < p_mixed else 0
+        rl = lots * 100 + rem if lots <= ncut else -1
+        odd = _ufield(w2, 20, 12) < p_odd
+        size = 1 + np.int64(math.floor(99.0 * ut * ut)) if odd else rl
+        pi[q, PI_SZ] = size
+        vi = _field(w3, 22, 10)
+        pi[q, PI_VEN] = off_tab[vi] if off else lit_tab[vi]
+        uk = _ufield(w3, 11, 11)
+        if off:
+            pi[q, PI_KIND] = K_MID if uk < p_mid else (K_IMPROVE if uk < p_imp else K_TOUCH)
+            pf[q] = 0.45 * _ufield(w3, 1, 10)                  # improvement, share of the spread
+        else:
+            pi[q, PI_KIND] = K_INSIDE if uk < p_inside else K_TOUCH
+            pf[q] = lots_mean * ln_depth[_field(w3, 1, 10)]    # a newly shown level's mean, in lots
+        pi[q, PI_NV] = qv_tab[_field(w2, 10, 10)]
+        small = odd or size < 100
+        if off or (flg & PFL_MULTI) == 0:
+            pi[q, PI_COND] = COND_ODD if small else COND_REGULAR
+        else:
+            pi[q, PI_COND] = COND_ISO_ODD if small else COND_ISO
+    return n
+
+
+@kernel
+def print_fixup(keys, par, pidx0, n, pi):
+    """The rare part of the print draws, outside the dense loop: round-lot counts in the Pareto tail
+    beyond the comparison table (a power; ~2% of prints), marked -1 by ``print_draws``."""
+    k0, k1 = keys[2 * ST_PRINT], keys[2 * ST_PRINT + 1]
+    a_lit = par[P_ALPHA_LIT]
+    a_off = par[P_ALPHA_OFF]
+    p_mixed = par[P_MIXED]
+    for q in range(n):
+        if pi[q, PI_SZ] < 0:
+            flg = pi[q, PI_FLG]
+            off = (flg & PFL_OFF) != 0
+            w0, w1, w2, w3 = _block(k0, k1, pidx0 + q)
+            ut = (float(w1) + 0.5) * _INV32
+            lots = math.floor(math.pow(ut, -1.0 / (a_off if off else a_lit)))
+            if lots > 20000.0:
+                lots = 20000.0
+            ur = _ufield(w2, 0, 10)
+            rem = 1 + np.int64(math.floor(99.0 * ur / p_mixed)) if ur < p_mixed else 0
+            pi[q, PI_SZ] = np.int64(lots) * 100 + rem
+            pi[q, PI_COND] = COND_ISO if (flg & PFL_MULTI) != 0 and not off else COND_REGULAR
+
+
+# ---- 5. the serial book pass --------------------------------------------------------------------
+
+@inline_kernel
+def _recentre(ps, bid, sprd, bsz, asz, bv, av, sp_new, bm, am, nbv, nav, flick):
+    """Re-centre the NBBO on the efficient price with a new spread. A side whose level changed shows a
+    new size and venue, else one side flickers; sizes thin on the side the price is moving toward."""
+    old_ask = bid + sprd
+    nb = np.int64(math.floor(ps - 0.5 * sp_new + 0.5))
+    pos = (ps - nb) / sp_new
+    if nb != bid or not flick:
+        bsz = _disp(bm * (0.4 + 1.2 * pos))
+        bv = nbv
+    if nb + sp_new != old_ask or flick:
+        asz = _disp(am * (1.6 - 1.2 * pos))
+        av = nav
+    return nb, sp_new, bsz, asz, bv, av
+
+
+@kernel
+def book(open_ns, par, state_i, nc, nq, c_ts, c_ps, ci, cf, q_ts, q_ps, qi, qf, pi, pf,
+         t_ts, t_recv, t_px, t_sz, t_side, t_venue, t_cond, t_seq,
+         o_ts, o_recv, o_bid, o_ask, o_bsz, o_asz, o_bv, o_av, o_seq):
+    """Run the NBBO and order flow through the block's events in time order; write trades and quotes.
+    Returns (n_trades, n_quotes). A cluster and a quote update at the same nanosecond: the cluster first."""
     tpu = par[P_TPU]
     hc_per_tick = np.int64(HC_PER_USD / tpu + 0.5)
-    depth = par[P_DEPTH]
-    lat = par[P_LAT_LIT_NS]
-    cap_t = t_ts.shape[0]
-    cap_q = q_ts.shape[0]
-    nt = 0
-    nq = 0
+    lean_k = par[P_LEAN]
+    meta_min = par[P_META_MIN]
+    inv_meta_alpha = -1.0 / par[P_META_ALPHA]
     tseq = state_i[S_TSEQ]
     qseq = state_i[S_QSEQ]
-    cidx = state_i[S_CIDX]
-    pidx = state_i[S_PIDX]
-    qidx = state_i[S_QIDX]
-    aidx = state_i[S_AIDX]
-    bidx = state_i[S_BIDX]
     bid = state_i[S_BID]
     sprd = state_i[S_SPR]
     bsz = state_i[S_BSZ]
@@ -242,225 +537,181 @@ def simulate_block(pt, lam_c, lam_q, spr, sec0, sec1, open_ns, keys, par, ln_dep
     mrem = state_i[S_MREM]
     last_tts = state_i[S_LAST_TTS]
     last_qts = state_i[S_LAST_QTS]
-    ec = state_f[F_EC]
-    eq = state_f[F_EQ]
-    exc = state_f[F_EXC]
-    exc_t = state_f[F_EXC_T]
-    exc_next = state_f[F_EXC_NEXT]
-    beta = par[P_HAWKES_BETA]
-    h_jump = par[P_HAWKES_N] * beta
-    if state_i[S_INIT] == 0:
-        # the opening quote: centred on the efficient price at the open
-        a0, a1, a2, a3 = _draw4(keys, rbuf, rbase, ST_QUOTE, qidx)
-        b0, b1, b2, b3 = _draw4(keys, rbuf, rbase, ST_QUOTE, qidx + 1)
-        qidx += 2
-        ps = pt[sec0]
-        s = math.floor(spr[sec0] * ln_spread[np.int64(a0 * QTAB)] + a1)
-        sprd = np.int64(s) if s >= 1.0 else np.int64(1)
-        bid = np.int64(math.floor(ps - 0.5 * sprd + 0.5))
-        bsz = _display_size(depth, a2, ln_depth)
-        asz = _display_size(depth, a3, ln_depth)
-        bv = _pick(qv_tab, b0)
-        av = _pick(qv_tab, b1)
-        ts = open_ns + np.int64(b2 * 1e6)
-        _write_quote(nq, ts, ts + np.int64(lat * (0.5 + 0.5 * _expo(b3, exp_tab))), bid, sprd, tpu,
-                     bsz, asz, bv, av, qseq, q_ts, q_recv, q_bid, q_ask, q_bsz, q_asz, q_bv, q_av, q_seq)
+    nt = 0
+    no = 0
+    i = 0
+    j = 0
+    p = 0
+    if state_i[S_BSZ] == 0 and nq > 0:
+        # the opening quote (quote update 0, at the open): centred on the efficient price
+        bid, sprd, bsz, asz, bv, av = _recentre(q_ps[0], 0, 0, 0, 0, 0, 0, qi[0, QI_SP], qf[0, QF_BM], qf[0, QF_AM],
+                                                qi[0, QI_BV], qi[0, QI_AV], False)
+        qt = q_ts[0]
+        o_ts[0] = qt
+        o_recv[0] = qt + qi[0, QI_LAT]
+        o_bid[0] = bid / tpu
+        o_ask[0] = (bid + sprd) / tpu
+        o_bsz[0] = bsz
+        o_asz[0] = asz
+        o_bv[0] = bv
+        o_av[0] = av
+        o_seq[0] = qseq
         qseq += 1
-        nq += 1
-        last_qts = ts
-        ec = -math.log(_draw4(keys, rbuf, rbase, ST_GAPS, aidx)[0])
-        aidx += 1
-        eq = -math.log(_draw4(keys, rbuf, rbase, ST_QGAPS, bidx)[0])
-        bidx += 1
-        exc = 0.0
-        exc_t = float(sec0)
-        exc_next = 1e300
-        state_i[S_INIT] = 1
-    for k in range(sec0, sec1):
-        lc = lam_c[k]
-        lq = lam_q[k]
-        t0 = open_ns + np.int64(k) * 1_000_000_000
-        pos_c = ec / lc if lc > 0.0 else 2.0
-        pos_q = eq / lq if lq > 0.0 else 2.0
-        pos_x = exc_next - k
-        while pos_c < 1.0 or pos_q < 1.0 or pos_x < 1.0:
-            if nt + MAX_PRINTS + 2 > cap_t or nq + 4 > cap_q:
-                return -1, -1
-            pos_cl = pos_c if pos_c < pos_x else pos_x
-            is_cluster = pos_cl <= pos_q
-            frac = pos_cl if is_cluster else pos_q
-            ts = t0 + np.int64(frac * 1e9)
-            ps = _pstar(pt, k, frac)
-            # refresh a quote that no longer brackets the efficient price; quote-only events also flicker
-            refresh = ps < bid or ps > bid + sprd
-            if refresh or not is_cluster:
-                c0, c1, c2, c3 = _draw4(keys, rbuf, rbase, ST_QUOTE, qidx)
-                d0, d1, d2, d3 = _draw4(keys, rbuf, rbase, ST_QUOTE, qidx + 1)
-                qidx += 2
-                if not refresh and c0 < par[P_SIZE_ONLY]:
-                    # one side's displayed size (and venue) changes; prices stay
-                    pos = (ps - bid) / sprd
-                    if c1 < 0.5:
-                        bsz = _display_size(depth * (0.4 + 1.2 * pos), c3, ln_depth)
-                        bv = _pick(qv_tab, d1)
-                    else:
-                        asz = _display_size(depth * (1.6 - 1.2 * pos), d2, ln_depth)
-                        av = _pick(qv_tab, d3)
-                else:
-                    old_ask = bid + sprd
-                    s = math.floor(spr[k] * ln_spread[np.int64(c1 * QTAB)] + c2)
-                    sprd = np.int64(s) if s >= 1.0 else np.int64(1)
-                    nb = np.int64(math.floor(ps - 0.5 * sprd + 0.5))
-                    # a side whose level changed shows a new size and venue; else one side flickers
-                    pos = (ps - nb) / sprd
-                    if nb != bid or d0 < 0.5:
-                        bsz = _display_size(depth * (0.4 + 1.2 * pos), c3, ln_depth)
-                        bv = _pick(qv_tab, d1)
-                    if nb + sprd != old_ask or d0 >= 0.5:
-                        asz = _display_size(depth * (1.6 - 1.2 * pos), d2, ln_depth)
-                        av = _pick(qv_tab, d3)
-                    bid = nb
+        no = 1
+        last_qts = qt
+        j = 1
+    while i < nc or j < nq:
+        if i < nc and (j >= nq or c_ts[i] <= q_ts[j]):
+            ts = c_ts[i]
+            ps = c_ps[i]
+            if ps < bid or ps > bid + sprd:
+                # the quote no longer brackets the efficient price: refresh it first
+                bid, sprd, bsz, asz, bv, av = _recentre(ps, bid, sprd, bsz, asz, bv, av, ci[i, CI_RSP], cf[i, CF_RBM],
+                                                        cf[i, CF_RAM], ci[i, CI_RBV], ci[i, CI_RAV], (ci[i, CI_RFL] & QFL_FLICK) != 0)
                 qt = ts if ts > last_qts else last_qts
-                _write_quote(nq, qt, qt + np.int64(lat * (0.5 + 0.5 * _expo(c0, exp_tab))), bid, sprd, tpu,
-                             bsz, asz, bv, av, qseq, q_ts, q_recv, q_bid, q_ask, q_bsz, q_asz, q_bv, q_av, q_seq)
+                o_ts[no] = qt
+                o_recv[no] = qt + ci[i, CI_RLAT]
+                o_bid[no] = bid / tpu
+                o_ask[no] = (bid + sprd) / tpu
+                o_bsz[no] = bsz
+                o_asz[no] = asz
+                o_bv[no] = bv
+                o_av[no] = av
+                o_seq[no] = qseq
                 qseq += 1
-                nq += 1
+                no += 1
                 last_qts = qt
-            if is_cluster:
-                # ---- one parent order: its side, its prints and the NBBO change it causes
-
-                u0, u1, u2, u3 = _draw4(keys, rbuf, rbase, ST_CLUSTER, 2 * cidx)
-                u4, u5, u6, u7 = _draw4(keys, rbuf, rbase, ST_CLUSTER, 2 * cidx + 1)
-                cidx += 1
-                # side: the current meta-order, or flow leaning toward where the efficient price sits in the spread
-                lean = (ps - bid) / sprd - 0.5
-                pbuy = 0.5 + par[P_LEAN] * lean
-                if mrem <= 0:
-                    msign = 1 if u3 < pbuy else -1
-                    mrem = np.int64(par[P_META_MIN] * math.pow(u4, -1.0 / par[P_META_ALPHA]))
-                    if mrem > 5000:
-                        mrem = 5000
-                if u1 < par[P_META_W]:
-                    sign = msign
-                    mrem -= 1
-                else:
-                    sign = 1 if u5 < pbuy else -1
-                off = u0 < par[P_OFF_SHARE]
-                cont = par[P_OFF_CONT] if off else par[P_SWEEP_CONT]
-                nprint = 1
-                if cont > 0.0:
-                    # geometric: one more print while u2 < cont**nprint (comparisons, no log)
-                    thr = cont
-                    while u2 < thr and nprint < MAX_PRINTS:
-                        nprint += 1
-                        thr *= cont
-                if nprint > MAX_PRINTS:
-                    nprint = MAX_PRINTS
-                alpha = par[P_ALPHA_OFF] if off else par[P_ALPHA_LIT]
-                tcur = ts if ts > last_tts else last_tts
-                touched = False
-                for j in range(nprint):
-                    v0, v1, v2, v3 = _draw4(keys, rbuf, rbase, ST_PRINT, 2 * pidx)
-                    w0, w1, w2, w3 = _draw4(keys, rbuf, rbase, ST_PRINT, 2 * pidx + 1)
-                    pidx += 1
-                    # v0 decides "same timestamp"; rescaled within its branch it is a fresh uniform for latency
-                    psame = par[P_SAME_TS]
-                    ulat = v0 / psame if v0 < psame else (v0 - psame) / (1.0 - psame)
-                    if j > 0 and v0 >= psame:
-                        tcur += 1000 + np.int64(par[P_GAP_NS] * _expo(w3, exp_tab))
-                    size = _print_size(v1, v2, v3, par[P_ODD], alpha, par[P_MIXED], lot_cut_off if off else lot_cut_lit)
-                    odd = size < 100
-                    if off:
-                        venue = _pick(off_tab, w0)
-                        bid_hc = bid * hc_per_tick
-                        ask_hc = (bid + sprd) * hc_per_tick
-                        if w1 < par[P_MID_SHARE]:
-                            px_hc = (bid_hc + ask_hc) // 2
-                        elif w1 < par[P_MID_SHARE] + par[P_IMPROVE_SHARE]:
-                            imp = 1 + np.int64(math.floor(w2 * 0.45 * (ask_hc - bid_hc)))
-                            px_hc = ask_hc - imp if sign > 0 else bid_hc + imp
-                        else:
-                            px_hc = ask_hc if sign > 0 else bid_hc
-                        price = px_hc / HC_PER_USD
-                        side = SIDE_N
-                        cond = COND_ODD if odd else COND_REGULAR
-                        recv = tcur + np.int64(par[P_LAT_OFF_NS] * (0.2 + 0.8 * _expo(ulat, exp_tab)))
+            # side: the current meta-order, or flow leaning toward where the efficient price sits
+            pbuy = 0.5 + lean_k * ((ps - bid) / sprd - 0.5)
+            if mrem <= 0:
+                msign = 1 if cf[i, CF_URS] < pbuy else -1
+                mrem = np.int64(meta_min * math.pow(cf[i, CF_UL], inv_meta_alpha))
+                if mrem > 5000:
+                    mrem = 5000
+            if ci[i, CI_META]:
+                sign = msign
+                mrem -= 1
+            else:
+                sign = 1 if cf[i, CF_US] < pbuy else -1
+            tcur = ts if ts > last_tts else last_tts
+            touched = False
+            m = np.int64(ci[i, CI_NP])
+            if ci[i, CI_OFF]:
+                bid_hc = bid * hc_per_tick
+                ask_hc = (bid + sprd) * hc_per_tick
+                touch_hc = ask_hc if sign > 0 else bid_hc
+                for q in range(p, p + m):
+                    tcur += pi[q, PI_GAP]
+                    kind = pi[q, PI_KIND]
+                    if kind == K_MID:
+                        px_hc = (bid_hc + ask_hc) // 2
+                    elif kind == K_IMPROVE:
+                        imp = 1 + np.int64(pf[q] * (ask_hc - bid_hc))
+                        px_hc = ask_hc - imp if sign > 0 else bid_hc + imp
                     else:
-                        venue = _pick(lit_tab, w0)
-                        if sprd >= 2 and w1 < par[P_INSIDE]:
-                            # hidden / midpoint liquidity on an exchange: inside the spread, on the tick grid
-                            ptk = bid + (sprd + 1) // 2 if sign > 0 else bid + sprd // 2
-                        elif sign > 0:
-                            ptk = bid + sprd
-                            if size >= asz:       # the print takes the whole displayed ask: the ask steps up
-                                sprd += 1
-                                asz = _display_size(depth, w2, ln_depth)
-                                av = _pick(qv_tab, w3)
-                            elif size >= 100:
-                                asz -= size - size % 100
-                            touched = True
-                        else:
-                            ptk = bid
-                            if size >= bsz:
-                                bid -= 1
-                                sprd += 1
-                                bsz = _display_size(depth, w2, ln_depth)
-                                bv = _pick(qv_tab, w3)
-                            elif size >= 100:
-                                bsz -= size - size % 100
-                            touched = True
-                        price = ptk / tpu
-                        side = SIDE_A if sign > 0 else SIDE_B
-                        if nprint > 1:
-                            cond = COND_ISO_ODD if odd else COND_ISO
-                        else:
-                            cond = COND_ODD if odd else COND_REGULAR
-                        recv = tcur + np.int64(lat * (0.5 + 0.5 * _expo(ulat, exp_tab)))
+                        px_hc = touch_hc
                     t_ts[nt] = tcur
-                    t_recv[nt] = recv
-                    t_px[nt] = price
-                    t_sz[nt] = size
-                    t_side[nt] = side
-                    t_venue[nt] = venue
-                    t_cond[nt] = cond
+                    t_recv[nt] = tcur + pi[q, PI_LAT]
+                    t_px[nt] = px_hc / HC_PER_USD
+                    t_sz[nt] = pi[q, PI_SZ]
+                    t_side[nt] = SIDE_N
+                    t_venue[nt] = pi[q, PI_VEN]
+                    t_cond[nt] = pi[q, PI_COND]
                     t_seq[nt] = tseq
                     tseq += 1
                     nt += 1
-                last_tts = tcur
-                if touched:
-                    # the NBBO after the parent order (sizes consumed, or a level taken), microseconds later
-                    qt = tcur + 2000 + np.int64(lat * u6)
-                    if qt < last_qts:
-                        qt = last_qts
-                    _write_quote(nq, qt, qt + np.int64(lat * (0.5 + 0.5 * _expo(u7, exp_tab))), bid, sprd, tpu,
-                                 bsz, asz, bv, av, qseq, q_ts, q_recv, q_bid, q_ask, q_bsz, q_asz, q_bv, q_av, q_seq)
-                    qseq += 1
-                    nq += 1
-                    last_qts = qt
-                ea, eb, _, _ = _draw4(keys, rbuf, rbase, ST_GAPS, aidx)
-                aidx += 1
-                if pos_c <= pos_x:      # a baseline arrival: draw the baseline's next gap
-                    pos_c = pos_c + _expo(ea, exp_tab) / lc
-                # every arrival excites: decay to now, jump, and redraw the next excited arrival
-                now = k + frac
-                exc = exc * math.exp(-beta * (now - exc_t)) + h_jump
-                exc_t = now
-                exc_next = _next_excited(now, exc, beta, eb)
-                pos_x = exc_next - k
             else:
-                e = _expo(_draw4(keys, rbuf, rbase, ST_QGAPS, bidx)[0], exp_tab)
-                bidx += 1
-                pos_q = pos_q + e / lq
-        # carry the unused exponential mass into the next second
-        ec = (pos_c - 1.0) * lc if lc > 0.0 else ec
-        eq = (pos_q - 1.0) * lq if lq > 0.0 else eq
+                side = SIDE_A if sign > 0 else SIDE_B
+                for q in range(p, p + m):
+                    tcur += pi[q, PI_GAP]
+                    size = pi[q, PI_SZ]
+                    if sprd >= 2 and pi[q, PI_KIND] == K_INSIDE:
+                        # hidden / midpoint liquidity on an exchange: inside the spread, on the tick grid
+                        ptk = bid + (sprd + 1) // 2 if sign > 0 else bid + sprd // 2
+                    elif sign > 0:
+                        ptk = bid + sprd
+                        if size >= asz:       # the print takes the whole displayed ask: the ask steps up
+                            sprd += 1
+                            asz = _disp(pf[q])
+                            av = pi[q, PI_NV]
+                        elif size >= 100:
+                            asz -= size - size % 100
+                        touched = True
+                    else:
+                        ptk = bid
+                        if size >= bsz:
+                            bid -= 1
+                            sprd += 1
+                            bsz = _disp(pf[q])
+                            bv = pi[q, PI_NV]
+                        elif size >= 100:
+                            bsz -= size - size % 100
+                        touched = True
+                    t_ts[nt] = tcur
+                    t_recv[nt] = tcur + pi[q, PI_LAT]
+                    t_px[nt] = ptk / tpu
+                    t_sz[nt] = size
+                    t_side[nt] = side
+                    t_venue[nt] = pi[q, PI_VEN]
+                    t_cond[nt] = pi[q, PI_COND]
+                    t_seq[nt] = tseq
+                    tseq += 1
+                    nt += 1
+            p += m
+            last_tts = tcur
+            if touched:
+                # the NBBO after the parent order (sizes consumed, or a level taken), microseconds later
+                qt = tcur + ci[i, CI_QD]
+                if qt < last_qts:
+                    qt = last_qts
+                o_ts[no] = qt
+                o_recv[no] = qt + ci[i, CI_QR]
+                o_bid[no] = bid / tpu
+                o_ask[no] = (bid + sprd) / tpu
+                o_bsz[no] = bsz
+                o_asz[no] = asz
+                o_bv[no] = bv
+                o_av[no] = av
+                o_seq[no] = qseq
+                qseq += 1
+                no += 1
+                last_qts = qt
+            i += 1
+        else:
+            ps = q_ps[j]
+            fl = qi[j, QI_FL]
+            if not (ps < bid or ps > bid + sprd) and (fl & QFL_SIZE_ONLY):
+                # one side's displayed size (and venue) changes; prices stay
+                pos = (ps - bid) / sprd
+                if fl & QFL_ASK:
+                    asz = _disp(qf[j, QF_AM] * (1.6 - 1.2 * pos))
+                    av = qi[j, QI_AV]
+                else:
+                    bsz = _disp(qf[j, QF_BM] * (0.4 + 1.2 * pos))
+                    bv = qi[j, QI_BV]
+            else:
+                bid, sprd, bsz, asz, bv, av = _recentre(ps, bid, sprd, bsz, asz, bv, av, qi[j, QI_SP], qf[j, QF_BM],
+                                                        qf[j, QF_AM], qi[j, QI_BV], qi[j, QI_AV], (fl & QFL_FLICK) != 0)
+            ts = q_ts[j]
+            qt = ts if ts > last_qts else last_qts
+            o_ts[no] = qt
+            o_recv[no] = qt + qi[j, QI_LAT]
+            o_bid[no] = bid / tpu
+            o_ask[no] = (bid + sprd) / tpu
+            o_bsz[no] = bsz
+            o_asz[no] = asz
+            o_bv[no] = bv
+            o_av[no] = av
+            o_seq[no] = qseq
+            qseq += 1
+            no += 1
+            last_qts = qt
+            j += 1
     state_i[S_TSEQ] = tseq
     state_i[S_QSEQ] = qseq
-    state_i[S_CIDX] = cidx
-    state_i[S_PIDX] = pidx
-    state_i[S_QIDX] = qidx
-    state_i[S_AIDX] = aidx
-    state_i[S_BIDX] = bidx
+    state_i[S_CIDX] += nc
+    state_i[S_PIDX] += p
+    state_i[S_QIDX] += nq
     state_i[S_BID] = bid
     state_i[S_SPR] = sprd
     state_i[S_BSZ] = bsz
@@ -471,9 +722,68 @@ def simulate_block(pt, lam_c, lam_q, spr, sec0, sec1, open_ns, keys, par, ln_dep
     state_i[S_MREM] = mrem
     state_i[S_LAST_TTS] = last_tts
     state_i[S_LAST_QTS] = last_qts
-    state_f[F_EC] = ec
-    state_f[F_EQ] = eq
-    state_f[F_EXC] = exc
-    state_f[F_EXC_T] = exc_t
-    state_f[F_EXC_NEXT] = exc_next
-    return nt, nq
+    return nt, no
+
+
+# ---- the driver (plain Python: scratch management and the order of the passes) -------------------
+
+class BlockRunner:
+    """Runs the five kernels over one partition, block after block.
+
+    ``prepare(s0, s1)`` times and draws every event of the block and returns ``(n_trades, quote_rows)``:
+    the exact trade count and a bound on the quote count, so the caller allocates output columns once;
+    ``fill(*trade_cols, *quote_cols)`` then writes them and returns ``(n_trades, n_quotes)``.
+    ``state_i`` (``S_*``) and ``state_f`` carry the partition's state; scratch grows on demand and is
+    reused from block to block."""
+
+    def __init__(self, pt, lam_c, lam_q, spr, open_ns, keys, par, ln_depth, ln_spread, exp_tab,
+                 lot_cut_lit, lot_cut_off, lit_tab, off_tab, qv_tab):
+        f8 = np.float64
+        self.pt, self.lam_c, self.lam_q = np.asarray(pt, f8), np.asarray(lam_c, f8), np.asarray(lam_q, f8)
+        self.spr, self.open_ns, self.keys, self.par = np.asarray(spr, f8), int(open_ns), keys, par
+        self.ln_depth, self.ln_spread, self.exp_tab = ln_depth, ln_spread, exp_tab
+        self.lot_cut_lit, self.lot_cut_off = lot_cut_lit, lot_cut_off
+        self.lit_tab, self.off_tab, self.qv_tab = lit_tab, off_tab, qv_tab
+        if not (lot_cut_lit.shape == lot_cut_off.shape and np.all(par[[P_TPU, P_DEPTH, P_HAWKES_BETA]] > 0)):
+            raise ValueError("inconsistent equity kernel inputs")
+        self.state_i = np.zeros(N_STATE_I, np.int64)
+        self.state_f = np.zeros(N_STATE_F, np.float64)
+        self._grow_events(4096, 4096)
+        self._grow_prints(8192)
+        self._n = (0, 0, 0)
+
+    def _grow_events(self, cap_c: int, cap_q: int) -> None:
+        self.c_ts, self.c_ps, self.c_k = np.empty(cap_c, np.int64), np.empty(cap_c), np.empty(cap_c, np.int64)
+        self.ci, self.cf = np.empty((cap_c, N_CI), np.int64), np.empty((cap_c, N_CF))
+        self.q_ts, self.q_ps, self.q_k = np.empty(cap_q, np.int64), np.empty(cap_q), np.empty(cap_q, np.int64)
+        self.qi, self.qf = np.empty((cap_q, N_QI), np.int64), np.empty((cap_q, N_QF))
+
+    def _grow_prints(self, cap_p: int) -> None:
+        self.pi, self.pf = np.empty((cap_p, N_PI), np.int64), np.empty(cap_p)
+
+    def prepare(self, s0: int, s1: int) -> tuple[int, int]:
+        while True:
+            nc, nq = arrivals(self.pt, self.lam_c, self.lam_q, s0, s1, self.open_ns, self.keys, self.par,
+                              self.exp_tab, self.state_i, self.state_f,
+                              self.c_ts, self.c_ps, self.c_k, self.q_ts, self.q_ps, self.q_k)
+            if nc >= 0:
+                break
+            self._grow_events(2 * self.c_ts.shape[0], 2 * self.q_ts.shape[0])   # state untouched: retry
+        si, par, keys = self.state_i, self.par, self.keys
+        npr = cluster_draws(keys, par, si[S_CIDX], nc, self.c_k, self.spr, self.ln_spread, self.ln_depth,
+                            self.exp_tab, self.qv_tab, self.ci, self.cf)
+        quote_draws(keys, par, si[S_QIDX], nq, self.q_k, self.spr, self.ln_spread, self.ln_depth,
+                    self.exp_tab, self.qv_tab, self.qi, self.qf)
+        if self.pi.shape[0] < npr:
+            self._grow_prints(max(npr, 2 * self.pi.shape[0]))
+        print_draws(keys, par, si[S_PIDX], nc, self.ci, self.exp_tab, self.ln_depth, self.lot_cut_lit,
+                    self.lot_cut_off, self.lit_tab, self.off_tab, self.qv_tab, self.pi, self.pf)
+        print_fixup(keys, par, si[S_PIDX], npr, self.pi)
+        self._n = (nc, nq, npr)
+        return npr, nq + 2 * nc
+
+    def fill(self, *cols) -> tuple[int, int]:
+        nc, nq, _ = self._n
+        self._n = (0, 0, 0)
+        return book(self.open_ns, self.par, self.state_i, nc, nq, self.c_ts, self.c_ps, self.ci, self.cf,
+                    self.q_ts, self.q_ps, self.qi, self.qf, self.pi, self.pf, *cols)
