@@ -202,7 +202,7 @@ def _coerce(what: str, c: Col, arr: pa.Array, out: Columns) -> None:
         badrow = ~np.isfinite(a) | (a < 0)
         if badrow.any():
             i = _first(badrow)
-            raise AnalyticsInputError(what, c.name, i, f"price {a[i]!r}", "finite prices >= 0")
+            raise AnalyticsInputError(what, c.name, i, f"price {float(a[i])!r}", "finite prices >= 0")
         out.arrays[c.name] = a
     elif c.kind in ("size", "id"):
         if pa.types.is_integer(t):
@@ -215,7 +215,7 @@ def _coerce(what: str, c: Col, arr: pa.Array, out: Columns) -> None:
             badrow = ~np.isfinite(a) | (a < 0) | (a != np.floor(a))
             if badrow.any():
                 i = _first(badrow)
-                raise AnalyticsInputError(what, c.name, i, f"size {a[i]!r}", "whole numbers >= 0")
+                raise AnalyticsInputError(what, c.name, i, f"size {float(a[i])!r}", "whole numbers >= 0")
         else:
             raise bad
         out.arrays[c.name] = np.ascontiguousarray(a, dtype=np.uint64)

@@ -160,12 +160,12 @@ class DarkStream:
         size_f = min(1.0, (sz / max(p.min_block_size, 1) - 1.0) / 4.0)
         conf = (0.5 + (0.25 if side != UNKNOWN_SIDE else 0.0) if qual == 0 else 0.35) + 0.2 * size_f
         if qual == 0:
-            q = f"NBBO {bid:.4g} x {ask:.4g} fresh {age / 1e6:.0f} ms"
+            q = f"NBBO {_px(bid)} x {_px(ask)} fresh {age / 1e6:.0f} ms"
             where = schemas.PLACEMENTS[place] if place >= 0 else "crossed NBBO"
         else:
             q = ("NBBO stale" if qual == 1 else "no NBBO") + " -> side unknown"
             where = "unplaced"
-        reason = (f"block: {int(sz):,} sh @ {px:.4f} on {venue} ({where}), {q} -> {SIDES[side]}")
+        reason = (f"block: {int(sz):,} sh @ {_px(px)} on {venue} ({where}), {q} -> {SIDES[side]}")
         return (ts, key, 0, side, int(sz), px * sz, 1, ts, [row], min(conf, 0.99), reason, row)
 
     def _accum_event(self, a: dict[str, np.ndarray], s: int, e: int) -> tuple:
@@ -180,7 +180,7 @@ class DarkStream:
             + 0.25 * min(1.0, size / max(p.min_accum_size, 1) - 1.0)
         span = (int(a["ts"][e]) - int(a["ts"][s])) / 1e9
         reason = (f"accumulation: {cnt} {SIDES[side]}-side off-exchange prints, {int(size):,} sh "
-                  f"(${notional:,.0f}, vwap {notional / size:.4f}) within {span:.1f} s at/near the "
+                  f"(${notional:,.0f}, vwap {_px(notional / size)}) within {span:.1f} s at/near the "
                   f"{'ask' if side == BUY else 'bid'}; quiet for {p.cooldown_ms / 1e3:g} s after")
         return (int(a["ts"][e]), key, 1, side, int(size), notional, cnt, int(a["ts"][s]), ev, min(conf, 0.99),
                 reason, int(a["row"][e]))
@@ -203,6 +203,12 @@ class DarkStream:
             pa.array(list(c[10]), pa.string()),
         ]
         return pa.Table.from_arrays(cols, schema=sch)
+
+
+def _px(v: float) -> str:
+    """A price with 2 to 4 decimals (cents, or sub-penny when it has them)."""
+    t = f"{v:.4f}".rstrip("0")
+    return t + "0" * max(0, 2 - len(t.split(".")[1]))
 
 
 def vdict_name(t: pa.Table, i: int) -> str:
