@@ -143,14 +143,14 @@ def world(seconds: int = 1800, seed: int = 11, spot: float = 100.0, etf: bool = 
     dte = np.array([r[0] for r in rows], np.int32)
     strike = np.round(np.array([r[1] for r in rows]), 2)
     right = np.array([r[2] for r in rows], np.int8)
-    tau = dte / 365.0
+    tau = dte * (252.0 / 365.0) / 252.0      # trading years (~252 sessions a year)
     exp = (EPOCH_DAY + dte).astype(np.int32)
     osi = [f"SYN   {(DATE + dt.timedelta(days=int(d))).strftime('%y%m%d')}{'CP'[r]}{round(k * 1000):08d}"
            for d, k, r in rows]
     nc = len(rows)
     chain = SimpleNamespace(instrument_id=np.arange(1, nc + 1, dtype=np.uint64) * np.uint64(0x9E3779B1),
                             symbol=pa.array(osi), expiration=exp, strike=strike, right=right,
-                            kind=np.zeros(nc, np.int8), dte=dte, tau=tau)
+                            kind=np.zeros(nc, np.int8), dte=dte, tau=tau, tick_scheme=0 if etf else 1)
     # option quotes: per contract Poisson updates, faster near the money and short-dated; 3% never quoted
     lm = np.abs(np.log(strike / spot))
     rate = 1.0 * np.exp(-lm / 0.05) * np.exp(-dte / 60.0) + 1.0 / 120.0
@@ -163,7 +163,7 @@ def world(seconds: int = 1800, seed: int = 11, spot: float = 100.0, etf: bool = 
     q_ts, q_c = q_ts[o], q_c[o]
     ui = np.maximum(np.searchsorted(u_ts, q_ts, side="right") - 1, 0)
     S = u_mid[ui]
-    tq = tau[q_c] + (close_ns - q_ts) / (365.0 * 86_400 * NS)
+    tq = tau[q_c] + (close_ns - q_ts) / (252.0 * 23_400 * NS)
     theo = bs(S, strike[q_c], tq, 0.25, right[q_c])
     half = np.maximum(0.01, np.round(0.02 * theo + 0.01 * rng.random(q_c.shape[0]), 2))
     tick = np.where(theo >= 3.0, 0.05, 0.01)

@@ -181,7 +181,7 @@ def test_families_select_their_contracts(w, run):
     S, K = _np(tr, "underlying_px"), _np(tr, "strike")
     right = _np(tr, "right")
     c = contract_index(w.chain, _np(tr, "instrument_id"))
-    tau = w.chain.tau[c] + (OPEN_NS + 23_400 * NS - _np(tr, "ts_event")) / (365.0 * 86_400 * NS)
+    tau = w.chain.tau[c] + (OPEN_NS + 23_400 * NS - _np(tr, "ts_event")) / (252.0 * 23_400 * NS)
     sq = 0.25 * np.sqrt(tau)
     d1 = (np.log(S / K) + 0.5 * sq * sq) / sq
     from scipy.special import ndtr

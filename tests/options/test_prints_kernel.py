@@ -54,7 +54,7 @@ def _run(r, q, st_, u):
     o = (np.empty(n, np.int32), np.empty(n), np.empty(n), np.empty(n), np.empty(n, np.int64), np.empty(n),
          np.empty(n, np.int64), np.empty(n, np.int8), np.empty(n, np.uint64))
     cur = tuple(a.copy() for a in st_)
-    m = fill_prints(*r, *q, *cur, *u, np.full(1, -1, np.int64), np.full(1, np.nan), False, np.uint64(5), *o)
+    m = fill_prints(*r, *q, *cur, *u, np.full(1, -1, np.int64), np.full(1, np.nan), 1, np.uint64(5), *o)
     return m, tuple(a[:m] for a in o)
 
 

@@ -18,8 +18,7 @@
   the underlying mid (tape ``u_ts``/``u_mid``; ``u_prev_ts``/``u_prev_mid`` (1,) carried from the previous
   block, ts -1 = none), the price chosen FROM that NBBO to land on the requested placement (``place`` of
   ``kernels.placement``: A = the ask, B = the bid, MID = the cent-rounded midpoint strictly inside,
-  AA/BB = ``walk`` price steps through the ask/bid; 1 cent, or 5 cents for premiums >= 3 USD unless
-  ``penny_all``), falling back to ``fallback`` when the requested placement cannot be met (one-tick
+  AA/BB = ``walk`` quote increments through the ask/bid, the increment of the chain's ``scheme``), falling back to ``fallback`` when the requested placement cannot be met (one-tick
   spread for MID, no bid to sell at) and dropping the print otherwise (no usable quote). A multi-leg
   order (consecutive requests sharing a non-zero ``struct``) is dropped whole when one leg is dropped.
   Kept rows are compacted into the ``o_*`` outputs (n-sized) with ``o_idx`` = index of the request and
@@ -52,7 +51,7 @@ NOISE_SLAN = 0.5                 # share of midpoint prints that come from a pri
 LAT_MEDIAN_NS, LAT_SD = 400_000.0, 0.6   # feed latency ts_recv - ts_event: log-normal
 _LOG_LAT = math.log(LAT_MEDIAN_NS)
 _LOG_SIZE = math.log(NOISE_SIZE_MEDIAN)
-NS_YEAR = 365.0 * 86_400.0 * 1e9   # tau convention: 365-day years
+NS_YEAR = 252.0 * 23_400.0 * 1e9   # tau convention (options.chain): trading years, 252 sessions of 23,400 s
 
 
 @inline_kernel
@@ -137,7 +136,18 @@ def _quote_ok(bid, ask):
 
 
 @inline_kernel
-def _price_for(pl, walk, bid, ask, penny_all):
+def _step(scheme, ask):
+    """Quote price increment (``options.chain.tick_scheme``): 0 penny everywhere, 1 penny below 3 USD and
+    nickel above, 2 nickel below 3 USD and dime above."""
+    if scheme == 0:
+        return 0.01
+    if scheme == 1:
+        return 0.01 if ask < 3.0 else 0.05
+    return 0.05 if ask < 3.0 else 0.10
+
+
+@inline_kernel
+def _price_for(pl, walk, bid, ask, scheme):
     """Price landing on placement ``pl`` against (bid, ask), or -1.0 when impossible."""
     if pl == A:
         return ask
@@ -145,7 +155,7 @@ def _price_for(pl, walk, bid, ask, penny_all):
         return bid if bid >= 0.01 - PLACEMENT_TOL else -1.0
     if pl == MID:
         return math.floor((bid + ask) * 50.0 + 0.5) / 100.0
-    step = 0.01 if (penny_all or ask < 3.0) else 0.05
+    step = _step(scheme, ask)
     if pl == AA:
         return math.floor((ask + walk * step) * 100.0 + 0.5) / 100.0
     px = math.floor((bid - walk * step) * 100.0 + 0.5) / 100.0
@@ -155,7 +165,7 @@ def _price_for(pl, walk, bid, ask, penny_all):
 @kernel
 def fill_prints(r_ts, r_c, r_place, r_walk, r_fb, r_struct,
                 q_ts, q_c, q_bid, q_ask, cur_ts, cur_bid, cur_ask,
-                u_ts, u_mid, u_prev_ts, u_prev_mid, penny_all, seq0,
+                u_ts, u_mid, u_prev_ts, u_prev_mid, scheme, seq0,
                 o_idx, o_price, o_bid, o_ask, o_age, o_upx, o_uage, o_place, o_seq):
     n = r_ts.shape[0]
     nq = q_ts.shape[0]
@@ -194,12 +204,12 @@ def fill_prints(r_ts, r_c, r_place, r_walk, r_fb, r_struct,
         px = -1.0
         if qt >= 0 and _quote_ok(bid, ask):
             pl = r_place[i]
-            px = _price_for(pl, r_walk[i], bid, ask, penny_all)
+            px = _price_for(pl, r_walk[i], bid, ask, scheme)
             if px > 0.0 and place(px, bid, ask, tol) == pl:
                 got = pl
             elif r_fb[i] >= 0:
                 pl = r_fb[i]
-                px = _price_for(pl, 1, bid, ask, penny_all)
+                px = _price_for(pl, 1, bid, ask, scheme)
                 if px > 0.0 and place(px, bid, ask, tol) == pl:
                     got = pl
         o_place[i] = got
@@ -241,7 +251,8 @@ def fill_prints(r_ts, r_c, r_place, r_walk, r_fb, r_struct,
 @kernel
 def iv_delta(price, S, K, tau_close, right, close_ns, ts, r, q, iv, delta):
     """Black-Scholes implied vol and delta of each print (``kernels.blackscholes``): time to expiry at the
-    print = ``tau_close`` (years at the session close) + (close_ns - ts) in 365-day years. NaN (null) where
+    print = ``tau_close`` (trading years at the session close, as ``options.chain``) + (close_ns - ts) in
+    trading years (``NS_YEAR``). NaN (null) where
     the price has no IV solution."""
     for i in range(price.shape[0]):
         rem = close_ns - ts[i]

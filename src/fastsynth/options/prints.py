@@ -37,13 +37,12 @@ import pyarrow as pa
 from .. import schemas
 from .._arrow import dict_array, num_array, ts_array
 from ..rng import derive_key, uniforms
-from ..kernels.option_prints import NOISE_NOTIONAL_CAP
+from ..kernels.option_prints import NOISE_NOTIONAL_CAP, NS_YEAR
 from .families import COND_CODE, FAMILY_TEMPLATES, PLACE_CODE, Family
 
 __all__ = ["PrintGenerator", "prints_per_day", "VENUE_SHARES", "trade_id_base", "STALE_NS"]
 
 NS = 1_000_000_000
-NS_YEAR = 365.0 * 86_400 * NS          # tau convention: calendar years of 365 days
 FULL_DAY_SECONDS = 23_400
 # approximate option-exchange shares of US equity-option prints (normalized)
 VENUE_SHARES = {"XCBO": 0.10, "C2OX": 0.03, "BATO": 0.07, "EDGO": 0.03, "XISX": 0.07, "GMNI": 0.02,
@@ -165,7 +164,7 @@ class PrintGenerator:
         self.key = 0
         self.n_struct = 0
         self.pending: dict[str, np.ndarray] | None = None
-        self.penny_all = bool(self.spec.etf)
+        self.scheme = int(getattr(chain, "tick_scheme", 1))
         # chain arrays
         c = chain
         self.c_strike = np.asarray(c.strike, np.float64)
@@ -178,9 +177,9 @@ class PrintGenerator:
         self.by_key = {(int(e), round(k * 1000), int(r)): i
                        for i, (e, k, r) in enumerate(zip(self.c_exp, self.c_strike, self.c_right))}
         self.vol = float(self.spec.annual_vol)
-        from ..kernels.blackscholes import DIV_YIELD
+        from .surface import DIV_YIELD_ETF, DIV_YIELD_STOCK
 
-        self.div_yield = float(getattr(chain, "div_yield", DIV_YIELD))
+        self.div_yield = DIV_YIELD_ETF if self.spec.etf else DIV_YIELD_STOCK     # as the surface prices them
 
     # ---- helpers -----------------------------------------------------------------------------------
 
@@ -498,7 +497,7 @@ class PrintGenerator:
                         np.ascontiguousarray(qb.ts, np.int64), np.ascontiguousarray(qb.contract, np.int32),
                         np.ascontiguousarray(qb.bid, np.float64), np.ascontiguousarray(qb.ask, np.float64),
                         cur_ts, cur_bid, cur_ask, und_ts, und_mid, self.u_prev_ts, self.u_prev_mid,
-                        self.penny_all, np.uint64(self.seq), *o.values())
+                        self.scheme, np.uint64(self.seq), *o.values())
         self.seq += m
         if m == 0:
             return None, None
@@ -615,7 +614,7 @@ def bench_option_prints(rounds: int = 7, n_prints: int = 2_000_000, n_quotes: in
     def run_fill(a, with_iv=False):
         cur_ts, cur_bid, cur_ask, upt, upm, o = a
         m = fill_prints(r_ts, r_c, r_place, r_walk, r_fb, r_struct, q_ts, q_c, q_bid, q_ask, cur_ts, cur_bid,
-                        cur_ask, u_ts, u_mid, upt, upm, False, np.uint64(0), *o)
+                        cur_ask, u_ts, u_mid, upt, upm, 1, np.uint64(0), *o)
         if with_iv:
             idx = o[0][:m]
             iv, de = np.empty(m), np.empty(m)
