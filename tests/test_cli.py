@@ -150,22 +150,23 @@ def test_resume_after_interruption(tmp_path):
 
 # -------------------------------------------------------------------------------------- bad inputs
 BAD = {
-    "unknown symbol": (["--symbols", "IBM,IBMM"], ["symbols", "'IBMM'", "did you mean 'IBM'?"]),
-    "weekend date": (["--date", "2026-03-07"], ["start", "2026-03-07", "2026-03-06", "2026-03-09"]),
-    "holiday date": (["--date", "2026-07-03"], ["start", "2026-07-03", "2026-07-02", "2026-07-06"]),
-    "zero days": (["--days", "0"], ["days", "got 0"]),
-    "non-numeric days": (["--days", "two"], ["days", "'two'"]),
-    "unknown table": (["--tables", "bars_1m,equity_trade"], ["tables", "'equity_trade'", "did you mean 'equity_trades'?"]),
-    "unknown format": (["--format", "csv"], ["format", "'csv'"]),
-    "unknown mode": (["--mode", "fire"], ["mode", "'fire'"]),
-    "non-numeric seed": (["--seed", "abc"], ["seed", "'abc'"]),
-    "negative seed": (["--seed", "-1"], ["seed", "-1"]),
+    "unknown symbol": (["--symbols", "IBM,IBMM"], ["--symbols: ", "'IBMM'", "did you mean 'IBM'?"]),
+    "weekend date": (["--date", "2026-03-07"], ["--date: ", "2026-03-07", "2026-03-06", "2026-03-09"]),
+    "holiday date": (["--date", "2026-07-03"], ["--date: ", "2026-07-03", "2026-07-02", "2026-07-06"]),
+    "zero days": (["--days", "0"], ["--days: ", "got 0", "1 to 10000"]),
+    "non-numeric days": (["--days", "two"], ["--days: ", "'two'", "an integer from 1 to 10000"]),
+    "unknown table": (["--tables", "bars_1m,equity_trade"], ["--tables: ", "'equity_trade'", "did you mean 'equity_trades'?"]),
+    "unknown format": (["--format", "csv"], ["--format: ", "'csv'", "parquet | ipc | ndjson"]),
+    "unknown mode": (["--mode", "fire"], ["--mode: ", "'fire'", "realistic | active | firehose"]),
+    "non-numeric seed": (["--seed", "abc"], ["--seed: ", "'abc'", "an integer from 0"]),
+    "negative seed": (["--seed", "-1"], ["--seed: ", "-1"]),
     "parquet to stdout": (["--out", "-"], ["--out", "'-'"]),
-    "zero workers": (["--workers", "0"], ["workers", "0"]),
-    "malformed date": (["--date", "2026-3-2"], ["start", "'2026-3-2'", "YYYY-MM-DD"]),
-    "date out of range": (["--date", "1800-01-02"], ["start", "'1800-01-02'"]),
-    "too many days": (["--days", "100000"], ["days", "100000"]),
+    "zero workers": (["--workers", "0"], ["--workers: ", "0"]),
+    "malformed date": (["--date", "2026-3-2"], ["--date: ", "'2026-3-2'", "YYYY-MM-DD"]),
+    "date out of range": (["--date", "1800-01-02"], ["--date: ", "'1800-01-02'"]),
+    "too many days": (["--days", "100000"], ["--days: ", "100000"]),
     "ipc stdout, several tables": (["--format", "ipc", "--out", "-"], ["tables", "exactly one table"]),
+    "unknown symbol, wrong case": (["--symbols", "ibmm"], ["--symbols: ", "'ibmm'", "did you mean 'IBM'?"]),
 }
 
 
@@ -199,6 +200,12 @@ def test_inspect_missing_directory(tmp_path):
     ("unknown.json", '{"seed": 1, "sedd": 2, "symbols": ["IBM"]}', ["'sedd'", "did you mean 'seed'?"]),
     ("unknown.yaml", "symbol: [IBM]\n", ["'symbol'", "did you mean 'symbols'?"]),
     ("badvalue.toml", 'symbols = ["IBM"]\ndays = 0\n', ["days", "got 0"]),
+    # type errors in plain words, naming the manifest field (not msgspec's "Expected `int`")
+    ("badtype.yaml", "seed: abc\nsymbols: [IBM]\n", ["seed: got 'abc'", "an integer", "got a string"]),
+    ("badlist.json", '{"symbols": "IBM"}', ["symbols: got 'IBM'", "a list", "got a string"]),
+    ("badnested.json", '{"symbols": ["IBM"], "universe": [{"symbol": "IBM", "price": "high"}]}',
+     ["universe[0].price", "a number", "got a string"]),
+    ("lowercase.yaml", "symbols: [ibm]\n", ["symbols: got 'ibm'", "did you mean 'IBM'?"]),
 ])
 def test_bad_manifest_file(tmp_path, name, text, needles):
     (tmp_path / name).write_text(text)
@@ -206,6 +213,20 @@ def test_bad_manifest_file(tmp_path, name, text, needles):
     for s in needles:
         assert s in err, (s, err)
     assert sorted(p.name for p in tmp_path.iterdir()) == [name]
+
+
+def test_manifest_errors_have_no_msgspec_wording(tmp_path):
+    (tmp_path / "m.json").write_text('{"days": "2", "symbols": ["IBM"]}')
+    err = one_line_error(cli("generate", "--manifest", "m.json", "--out", "out", cwd=tmp_path))
+    assert err == "fastsynth: error: days: got '2'; allowed: an integer (got a string)"
+    assert "Expected" not in err and "`" not in err
+
+
+def test_lowercase_symbols_are_accepted(tmp_path):
+    res = ok(cli("generate", "--symbols", "ibm", "--tables", "bars_1m", "--format", "ndjson", "--out", "-",
+                 cwd=tmp_path))
+    rows = [json.loads(ln) for ln in res.stdout.splitlines()]
+    assert rows and {r["symbol"] for r in rows} == {"IBM"}
 
 
 def test_missing_manifest_file(tmp_path):

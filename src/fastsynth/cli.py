@@ -44,6 +44,18 @@ def _split(value: str | None) -> list[str] | None:
     return [v.strip() for v in value.split(",") if v.strip()]
 
 
+def _default_tables() -> list[str]:
+    import msgspec
+
+    return next(f for f in msgspec.structs.fields(Manifest) if f.name == "tables").default_factory()
+
+
+# Manifest field -> the generate option that sets it: errors about a value typed on the command line
+# name the option the user typed (--date, not the manifest's `start`).
+_OPTION_OF = {"start": "--date", "days": "--days", "symbols": "--symbols", "seed": "--seed", "mode": "--mode",
+              "tables": "--tables", "format": "--format", "workers": "--workers"}
+
+
 @main.command(cls=_Cmd, epilog="""\b
 Examples:
   fastsynth generate
@@ -52,28 +64,56 @@ Examples:
   fastsynth generate --manifest run.yaml --out data/
   fastsynth generate --symbols SPY --tables equity_trades --format ndjson --out - | head
 """)
-@click.option("--manifest", "manifest_path", type=click.Path(dir_okay=False),
-              help="Read the run from a manifest file (.json, .yaml, .toml); options given here override it.")
+@click.option("--manifest", "manifest_path", type=click.Path(dir_okay=False), metavar="FILE",
+              help="Read the run from a manifest file (.json, .yaml, .toml); options given here override it. "
+                   "Example: --manifest run.yaml")
 @click.option("--date", "--start", "start", metavar="YYYY-MM-DD",
-              help="First session (a NYSE trading day). Default: 2026-03-02.")
-@click.option("--days", type=str, metavar="N", help="Number of consecutive sessions. Default: 1.")
-@click.option("--symbols", metavar="SYM,SYM,...", help="Tickers from the universe. Default: all 35 built-in names.")
-@click.option("--seed", type=str, metavar="INT", help="Any integer 0..2**63-1; same seed + same options = same bytes. Default: 0.")
-@click.option("--mode", metavar="|".join(MODES), help=f"Activity scale: {' | '.join(MODES)} (1x, 4x, 20x arrivals). Default: realistic.")
-@click.option("--tables", metavar="T,T,...", help=f"Tables to write: {','.join(TABLES)} (default: all).")
-@click.option("--format", "fmt", metavar="|".join(FORMATS), help=f"Output format: {' | '.join(FORMATS)}. Default: parquet.")
-@click.option("--out", default=DEFAULT_OUT, show_default=True,
-              help="Output directory (Parquet: <table>/date=D/<SYM>.parquet); '-' = stdout for ipc/ndjson.")
-@click.option("--overwrite", is_flag=True, help="Replace a previous fastsynth run in --out.")
-@click.option("--workers", type=str, default=None, metavar="N", help="Partitions generated in parallel (default: one per core).")
+              help="First session: a NYSE trading day (weekends and holidays are refused, naming the nearest "
+                   "sessions). Default: 2026-03-02. Example: --date 2026-03-02")
+@click.option("--days", type=str, metavar="N",
+              help="Number of consecutive sessions, 1..10000. Default: 1. Example: --days 5")
+@click.option("--symbols", metavar="SYM,SYM,...",
+              help="Tickers from the universe, comma-separated, any case. Default: all 35 built-in names. "
+                   "Example: --symbols SPY,AAPL,NVDA")
+@click.option("--seed", type=str, metavar="INT",
+              help="Any integer 0..2**63-1; same seed + same options = same bytes. Default: 0. Example: --seed 7")
+@click.option("--mode", metavar="|".join(MODES),
+              help=f"Activity scale: {' | '.join(MODES)} (1x, 4x, 20x arrivals). Default: realistic. "
+                   "Example: --mode active")
+@click.option("--tables", metavar="T,T,...",
+              help=f"Tables to write, comma-separated, from: {', '.join(TABLES)}. "
+                   f"Default: {','.join(_default_tables())}. Example: --tables equity_trades,bars_1m")
+@click.option("--format", "fmt", metavar="|".join(FORMATS),
+              help=f"Output format: {' | '.join(FORMATS)} (Parquet: a zstd dataset; ipc: Arrow IPC streams; "
+                   "ndjson: one JSON object per line). Default: parquet. Example: --format ndjson")
+@click.option("--out", default=DEFAULT_OUT, show_default=True, metavar="DIR",
+              help="Output directory (Parquet: <table>/date=D/<SYM>.parquet); '-' = stdout for ipc/ndjson. "
+                   "Example: --out data/")
+@click.option("--overwrite", is_flag=True,
+              help="Replace a previous fastsynth run in --out (never deletes files fastsynth did not write).")
+@click.option("--workers", type=str, default=None, metavar="N",
+              help="Partitions generated in parallel, each with an encoder thread (default: one per core). "
+                   "Same bytes for any N. Example: --workers 2")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing on success.")
 def generate(manifest_path, start, days, symbols, seed, mode, tables, fmt, out, overwrite, workers, quiet) -> None:
     """Generate a synthetic session (or several) into --out.
 
     Without options: one US session (2026-03-02) of the built-in 35-name universe, realistic activity,
-    all tables, as a zstd Parquet dataset under ./fastsynth-data. An interrupted run resumes where it
-    stopped when started again with the same options; a finished one is kept unless --overwrite.
+    the default tables, as a zstd Parquet dataset under ./fastsynth-data. An interrupted run resumes where
+    it stopped when started again with the same options; a finished one is kept unless --overwrite.
     """
+    given = {f for f, v in (("start", start), ("days", days), ("symbols", symbols), ("seed", seed),
+                            ("mode", mode), ("tables", tables), ("format", fmt), ("workers", workers))
+             if v is not None}
+    try:
+        _generate(manifest_path, start, days, symbols, seed, mode, tables, fmt, out, overwrite, workers, quiet)
+    except ConfigError as e:
+        if e.field not in given:
+            raise
+        raise ConfigError(_OPTION_OF[e.field], e.value, e.allowed, e.hint) from None
+
+
+def _generate(manifest_path, start, days, symbols, seed, mode, tables, fmt, out, overwrite, workers, quiet) -> None:
     from .run import run_to_parquet, run_to_stream
 
     data: dict = {}
@@ -87,7 +127,7 @@ def generate(manifest_path, start, days, symbols, seed, mode, tables, fmt, out, 
     if days is not None:
         data["days"] = _int("days", days)
     if symbols is not None:
-        data["symbols"] = _split(symbols)
+        data["symbols"] = _match_case(_split(symbols), data.get("universe"))
     if seed is not None:
         data["seed"] = _int("seed", seed)
     if mode is not None:
@@ -116,11 +156,37 @@ def generate(manifest_path, start, days, symbols, seed, mode, tables, fmt, out, 
         click.echo(f"fastsynth: resumed: {res.partitions_skipped} finished partitions kept")
 
 
+def _match_case(symbols: list[str] | None, universe: list | None) -> list[str] | None:
+    """Symbols typed in any case (``aapl``) resolved to the universe's spelling (``AAPL``) when exactly
+    one symbol of the universe matches ignoring case; anything else is left for the manifest to judge."""
+    if symbols is None:
+        return None
+    if universe is None:
+        from .manifest import default_universe
+
+        names = [s.symbol for s in default_universe()]
+    else:
+        names = [u.get("symbol") for u in universe if isinstance(u, dict)]
+    by_upper: dict[str, list[str]] = {}
+    for n in names:
+        if isinstance(n, str):
+            by_upper.setdefault(n.upper(), []).append(n)
+    out = []
+    for s in symbols:
+        cands = by_upper.get(s.upper(), [])
+        out.append(s if s in names or len(cands) != 1 else cands[0])
+    return out
+
+
+_INT_RANGES = {"days": "an integer from 1 to 10000", "seed": "an integer from 0 to 2**63-1",
+               "workers": "an integer >= 1"}
+
+
 def _int(field: str, value: str) -> int:
     try:
         return int(value)
     except ValueError:
-        raise ConfigError(field, value, "an integer") from None
+        raise ConfigError(field, value, _INT_RANGES.get(field, "an integer")) from None
 
 
 @main.command(cls=_Cmd)

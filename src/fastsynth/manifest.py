@@ -155,8 +155,10 @@ class Manifest(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=
             for s in self.symbols:
                 if s not in known:
                     where = "the built-in universe" if self.universe is None else "the manifest's universe"
+                    same_case = [n for n in names if isinstance(s, str) and n.upper() == s.upper()]
                     raise ConfigError("symbols", s, f"a symbol of {where}: " + ",".join(sorted(known)),
-                                      closest(s, known))
+                                      f"did you mean {same_case[0]!r}?" if same_case
+                                      else closest(s, known) or closest(str(s).upper(), known))
             if len(set(self.symbols)) != len(self.symbols):
                 raise ConfigError("symbols", self.symbols, "each symbol at most once")
         for ev in self.events or ():
@@ -270,4 +272,31 @@ def _friendly(err: msgspec.ValidationError, data: dict) -> ConfigError:
         except (KeyError, IndexError, ValueError, TypeError):
             value = "?"
             break
-    return ConfigError(field, value, msg.split(" - at ")[0])
+    return ConfigError(field, value, *_plain_expected(msg.split(" - at ")[0]))
+
+
+_TYPE_WORDS = {"int": "an integer", "float": "a number", "str": "a string", "bool": "true or false",
+               "array": "a list", "object": "a mapping of fields", "null": "null"}
+
+
+def _plain_expected(text: str) -> tuple[str, str]:
+    """msgspec's "Expected `int`, got `str`" as ``(allowed, hint)`` in plain words: ("an integer", "got
+    a string"); "Object missing required field `price`" as ("a value for 'price'", "it is required")."""
+    import re
+
+    miss = re.match(r"Object missing required field `([^`]*)`", text)
+    if miss:
+        return f"a value for {miss.group(1)!r}", "it is required"
+    m = re.match(r"Expected `([^`]*)`(.*?)(?:, got `([^`]*)`)?$", text)
+    if not m:
+        return text, ""
+
+    def words(spec: str) -> str:
+        kinds = [k.strip() for k in spec.split("|")]
+        if kinds == ["null"]:
+            return "null"
+        out = " or ".join(_TYPE_WORDS.get(k, k) for k in kinds if k != "null")
+        return out + (" (or leave it out)" if "null" in kinds else "")
+
+    allowed = words(m.group(1)) + m.group(2)
+    return allowed, (f"got {words(m.group(3))}" if m.group(3) else "")
