@@ -163,7 +163,7 @@ class DarkStream:
             q = f"NBBO {_px(bid)} x {_px(ask)} fresh {age / 1e6:.0f} ms"
             where = schemas.PLACEMENTS[place] if place >= 0 else "crossed NBBO"
         else:
-            q = ("NBBO stale" if qual == 1 else "no NBBO") + " -> side unknown"
+            q = "NBBO stale" if qual == 1 else "no NBBO"
             where = "unplaced"
         reason = (f"block: {int(sz):,} sh @ {_px(px)} on {venue} ({where}), {q} -> {SIDES[side]}")
         return (ts, key, 0, side, int(sz), px * sz, 1, ts, [row], min(conf, 0.99), reason, row)
