@@ -359,6 +359,140 @@ _ANALYTICS: dict[str, tuple[str, list[FieldDoc]]] = {
         ],
     ),
 }
+# flow analytics (engineer A2: analytics/packets, structures, classify, filters; fastsynth.analytics.flow)
+FLOW_STRUCTURES: tuple[str, ...] = ("single", "vertical", "straddle", "strangle", "conversion", "box", "calendar",
+                                    "stock_tied", "complex")
+JOIN_QUALITIES: tuple[str, ...] = ("fresh", "stale", "missing")
+HIT_KINDS: tuple[str, ...] = ("sweep", "spike", "0dte")
+DIRECTIONS: tuple[str, ...] = ("bearish", "neutral", "bullish")     # code = direction + 1
+OUTCOMES: tuple[str, ...] = ("emitted", "abstained")
+SIGNAL_REASONS: tuple[str, ...] = (
+    "mode:all", "keep:auto-large", "keep:ask-side", "keep:sweep-or-iso", "keep:large-contract-count",
+    "reject:min-notional", "reject:etf-min-notional", "reject:bid-side-min-notional", "reject:mid-min-notional",
+    "reject:missing-nbbo-min-notional", "reject:no-signal-rule")
+_IDS = pa.list_(pa.uint64())
+_ANALYTICS.update({
+    "flow_prints": (
+        "Every option print with its flow context: packet, placement, join quality and the signal-filter "
+        "decision. The raw view is all rows; the signal view is the rows with signal = true (derived: "
+        "fastsynth.analytics.flow).",
+        [
+            FieldDoc("ts_event", TS, "print time, ns UTC"),
+            FieldDoc("trade_id", pa.uint64(), "the print's trade_id (its row index when the input has none)"),
+            FieldDoc("underlying", SYM, "underlying ticker"),
+            FieldDoc("instrument_id", pa.uint64(), "contract id"),
+            FieldDoc("packet_id", pa.uint64(), "the flow packet of the print (flow_packets.packet_id)"),
+            FieldDoc("notional", pa.float64(), "price x size x 100, USD"),
+            FieldDoc("placement", CODE, "AA | A | MID | B | BB against the print's NBBO (shared rule); null when "
+                                        "the quote is missing or unusable", nullable=True),
+            FieldDoc("join_quality", CODE, "fresh (NBBO age <= cluster.nbbo_max_age_ms) | stale | missing"),
+            FieldDoc("signal", pa.bool_(), "passes the signal filter of the chosen mode (smart-money | balanced | all)"),
+            FieldDoc("signal_reason", CODE, "the decisive rule: the reject rule that failed, else the first keep "
+                                            "rule (keep:auto-large, keep:ask-side, keep:sweep-or-iso, "
+                                            "keep:large-contract-count), or mode:all"),
+        ],
+    ),
+    "flow_packets": (
+        "Flow packets: option prints clustered by contract (or structure) within a time window, with their "
+        "aggregates, aggressor mix, NBBO coverage, IV and underlying moves and baseline z-scores (derived: "
+        "fastsynth.analytics.flow).",
+        [
+            FieldDoc("packet_id", pa.uint64(), "0-based, in the order packets open (first print time per underlying)"),
+            FieldDoc("ts_event", TS, "first print, ns UTC"),
+            FieldDoc("ts_end", TS, "last print, ns UTC"),
+            FieldDoc("underlying", SYM, "underlying ticker"),
+            FieldDoc("instrument_id", pa.uint64(), "contract of the first leg"),
+            FieldDoc("structure_id", pa.uint64(), "the prints' structure id; 0 = single contract; bit 62 set = "
+                                                  "synthetic id of a structure detected by time + leg pattern"),
+            FieldDoc("structure", CODE, "single | vertical | straddle | strangle | conversion | box | calendar | "
+                                        "stock_tied | complex"),
+            FieldDoc("legs", pa.uint8(), "distinct contracts traded (counted up to 4)"),
+            FieldDoc("right", CODE, "C | P of the first leg"),
+            FieldDoc("strike", pa.float64(), "strike of the first leg, USD"),
+            FieldDoc("expiration", pa.date32(), "expiration of the first leg"),
+            FieldDoc("dte", pa.int32(), "calendar days from the print's UTC date to expiration"),
+            FieldDoc("otm_pct", pa.float64(), "out-of-the-money distance of the first leg vs the underlying: "
+                                              "K/S - 1 for calls, 1 - K/S for puts (negative = in the money)",
+                     nullable=True),
+            FieldDoc("atm_distance", pa.float64(), "|K/S - 1|", nullable=True),
+            FieldDoc("prints", pa.uint32(), "prints in the packet"),
+            FieldDoc("size", pa.uint64(), "contracts"),
+            FieldDoc("premium", pa.float64(), "sum of price x size x 100, USD"),
+            FieldDoc("max_print_size", pa.uint32(), "largest print, contracts"),
+            FieldDoc("venues", pa.uint8(), "distinct exchanges"),
+            FieldDoc("iso_prints", pa.uint32(), "prints with condition ISOI"),
+            FieldDoc("auction_prints", pa.uint32(), "prints with condition SLAN"),
+            FieldDoc("multileg_prints", pa.uint32(), "prints with condition MLET/MLAT"),
+            FieldDoc("stock_tied_prints", pa.uint32(), "prints with condition TLET"),
+            FieldDoc("sweep", pa.bool_(), "several venues with ISO legs, or 3+ venues within 50 ms"),
+            FieldDoc("ask_ratio", pa.float64(), "share of the placed (fresh NBBO) size at A/AA"),
+            FieldDoc("bid_ratio", pa.float64(), "share of the placed size at B/BB"),
+            FieldDoc("mid_ratio", pa.float64(), "share of the placed size strictly inside the spread"),
+            FieldDoc("aggressor_ratio", pa.float64(), "max(ask_ratio, bid_ratio)"),
+            FieldDoc("nbbo_coverage", pa.float64(), "share of prints with a fresh NBBO"),
+            FieldDoc("iv_first", pa.float64(), "IV of the first print with one", nullable=True),
+            FieldDoc("iv_change", pa.float64(), "IV of the last print minus the first (vol points as fractions)",
+                     nullable=True),
+            FieldDoc("underlying_px", pa.float64(), "underlying mid at the first print, USD", nullable=True),
+            FieldDoc("underlying_move_bps", pa.float64(), "underlying move from first to last print, bps",
+                     nullable=True),
+            FieldDoc("underlying_move_before_bps", pa.float64(), "underlying move over the preceding 1-2 lookbacks "
+                                                                 "(cluster.underlying_lookback_s), bps", nullable=True),
+            FieldDoc("delta", pa.float64(), "size-weighted mean |delta|", nullable=True),
+            FieldDoc("premium_z", pa.float64(), "z-score of log premium vs the rolling baseline of (underlying, "
+                                                "right, DTE bucket); null below the minimum samples", nullable=True),
+            FieldDoc("size_z", pa.float64(), "z-score of log size vs the same baseline", nullable=True),
+            FieldDoc("baseline_samples", pa.uint32(), "packets in that baseline window"),
+            FieldDoc("trade_ids", _IDS, "the packet's print ids (first cluster.max_evidence)"),
+        ],
+    ),
+    "classifier_hits": (
+        "Rule classifier hits on flow packets: sweep, spike and 0DTE, with the source's parameters, a confidence "
+        "and the evidence prints (derived: fastsynth.analytics.flow).",
+        [
+            FieldDoc("ts_event", TS, "last print of the packet, ns UTC"),
+            FieldDoc("underlying", SYM, "underlying ticker"),
+            FieldDoc("packet_id", pa.uint64(), "flow_packets.packet_id"),
+            FieldDoc("instrument_id", pa.uint64(), "contract of the packet's first leg"),
+            FieldDoc("kind", CODE, "sweep | spike | 0dte"),
+            FieldDoc("direction", CODE, "bullish | bearish | neutral (calls bought / puts sold = bullish)"),
+            FieldDoc("confidence", pa.float64(), "0..1: how far the packet clears the thresholds"),
+            FieldDoc("premium", pa.float64(), "packet premium, USD"),
+            FieldDoc("size", pa.uint64(), "packet contracts"),
+            FieldDoc("premium_z", pa.float64(), "packet premium z (null below min samples)", nullable=True),
+            FieldDoc("reason", pa.string(), "one-line human-readable explanation"),
+            FieldDoc("evidence", _IDS, "trade ids of the packet's prints"),
+        ],
+    ),
+    "smart_money_events": (
+        "Smart-money profile events: an episode of flow (packets of one contract or structure, gaps <= "
+        "cluster.episode_gap_ms) matched to one of the six public profiles with a confidence, or recorded as "
+        "abstained with its reason (derived: fastsynth.analytics.flow). Reads public columns only.",
+        [
+            FieldDoc("ts_event", TS, "emission time (the print that made the episode qualify), or for an abstention "
+                                     "the time the episode closed, ns UTC"),
+            FieldDoc("underlying", SYM, "underlying ticker"),
+            FieldDoc("instrument_id", pa.uint64(), "contract of the episode's first leg"),
+            FieldDoc("structure_id", pa.uint64(), "structure id of the episode (0 = single contract)"),
+            FieldDoc("outcome", CODE, "emitted | abstained"),
+            FieldDoc("profile", CODE, "institutional_directional | retail_whale | event_driven | vol_seller | "
+                                      "arbitrage | hedge_reactive: the (best candidate) profile"),
+            FieldDoc("confidence", pa.float64(), "0..1 score of that profile"),
+            FieldDoc("runner_up", CODE, "the second-best profile"),
+            FieldDoc("runner_up_confidence", pa.float64(), "its score"),
+            FieldDoc("direction", CODE, "bullish | bearish | neutral"),
+            FieldDoc("structure", CODE, "structure of the episode (see flow_packets.structure)"),
+            FieldDoc("prints", pa.uint32(), "prints in the episode so far"),
+            FieldDoc("packets", pa.uint32(), "packets in the episode so far"),
+            FieldDoc("premium", pa.float64(), "episode premium so far, USD"),
+            FieldDoc("size", pa.uint64(), "episode contracts so far"),
+            FieldDoc("first_packet_id", pa.uint64(), "first packet of the episode"),
+            FieldDoc("reason", pa.string(), "one-line human-readable reason (the pattern and its numbers, or why "
+                                            "it abstained)"),
+            FieldDoc("evidence", _IDS, "trade ids of the episode's prints (first cluster.max_evidence)"),
+        ],
+    ),
+})
 ANALYTICS_TABLES: tuple[str, ...] = tuple(_ANALYTICS)
 
 

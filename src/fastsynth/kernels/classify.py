@@ -1,0 +1,464 @@
+"""Packet classification in one pass over closed packets in packet-id order, state carried across calls.
+
+Per packet (row of ``pi``/``pf``, columns ``PI_*``/``PF_*``): (1) rolling baseline z-scores of log premium
+and log size per (underlying, contract class), computed before the packet enters its window; (2) the
+sweep / spike / 0DTE classifier hits; (3) the packet joins its key's *episode* (same structure or contract,
+gaps <= ``episode_gap_ns``) and the episode is scored against the six smart-money profiles; the first time
+the best profile reaches ``min_conf`` with ``margin`` over the runner-up an event row is written (emitted
+once per episode). An episode that closes without an emission and with premium >= ``abstain_premium``
+writes an *abstained* row with its best candidate. Episodes close when their key trades again after the
+gap, at a periodic sweep driven by packet times (every ``sweep_ns`` of an underlying's time), or at the
+end (``final``), so the rows depend only on the packets, never on batch boundaries.
+
+Profiles are indices of ``schemas.PROFILES``; rules (``RULE_*``) say which pattern fired (reason text is
+built by the wrapper from the rule and the row's features, ``EF_*``).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ._jit import inline_kernel, kernel
+
+# ---- packet inputs --------------------------------------------------------------------------------------
+PI_UND, PI_KEY, PI_INST, PI_T0, PI_T1, PI_STRUCT, PI_RIGHT, PI_DTE, PI_N, PI_VENUES, PI_ISO, PI_SLAN, PI_ML, \
+    PI_TLET, PI_SWEEP, PI_NEV, PI_PID, PI_FRESH = range(18)
+NPI = 18
+PF_SIZE, PF_PREM, PF_MAXSZ, PF_ASK, PF_BID, PF_MID, PF_SIDE_A, PF_SIDE_B, PF_OTM, PF_ATM, PF_DELTA, PF_DELTA_W, \
+    PF_MOVE, PF_IVCHG, PF_TO_EVENT, PF_SINCE_EVENT, PF_UNDPX = range(17)
+NPF = 17
+
+# structure codes (analytics.packets.STRUCTURES)
+S_SINGLE, S_VERTICAL, S_STRADDLE, S_STRANGLE, S_CONVERSION, S_BOX, S_CALENDAR, S_STOCK, S_COMPLEX = range(9)
+# profiles (schemas.PROFILES)
+P_INST, P_RETAIL, P_EVENT, P_VOL, P_ARB, P_HEDGE = range(6)
+NPROF = 6
+# rules
+(RULE_NONE, RULE_IN_SWEEP, RULE_IN_FAR, RULE_IN_ACCUM, RULE_RW_SPIKE, RULE_EV_STRADDLE, RULE_EV_DIRECTIONAL,
+ RULE_VS_STRADDLE, RULE_VS_OVERWRITE, RULE_VS_PUTWRITE, RULE_VS_CALLSELL, RULE_ARB_BOX, RULE_ARB_CONV,
+ RULE_ARB_VERT, RULE_HR_AGGRESSIVE, RULE_HR_UNWIND) = range(16)
+# hit kinds
+H_SWEEP, H_SPIKE, H_ZERO_DTE = range(3)
+
+# ---- episode state columns ---------------------------------------------------------------------------------
+EI_KEY, EI_UND, EI_INST, EI_T0, EI_T1, EI_NPK, EI_N, EI_ISO, EI_SLAN, EI_ML, EI_TLET, EI_SWEEPS, EI_STRUCT, \
+    EI_RIGHT, EI_DTE, EI_VENUES, EI_FRESH, EI_EMITTED, EI_NEV, EI_PID0 = range(20)
+NEI = 20
+EF_SIZE, EF_PREM, EF_MAXSZ, EF_ASK, EF_BID, EF_MID, EF_SIDE_A, EF_SIDE_B, EF_OTM, EF_ATM, EF_DELTA, EF_DELTA_W, \
+    EF_MOVE, EF_TO_EVENT, EF_SINCE_EVENT, EF_IVCHG = range(16)
+NEF = 16
+# event output int columns
+OI_UND, OI_KEY, OI_INST, OI_TS, OI_OUTCOME, OI_PROFILE, OI_PROFILE2, OI_DIR, OI_RULE, OI_STRUCT, OI_RIGHT, \
+    OI_DTE, OI_N, OI_NPK, OI_PID0, OI_PID1, OI_NEV = range(17)
+NOI = 17
+OF_CONF, OF_CONF2 = NEF, NEF + 1            # event float columns: the episode's EF_* features, then these
+NOF = NEF + 2
+# globals
+G_EUSED, G_EHUSED, G_NEVENTS, G_NHITS = range(4)
+
+NCLASS = 8
+
+
+@inline_kernel
+def _hash(k):
+    x = np.uint64(k) * np.uint64(0x9E3779B97F4A7C15)
+    x ^= x >> np.uint64(31)
+    x *= np.uint64(0xBF58476D1CE4E5B9)
+    x ^= x >> np.uint64(29)
+    return x
+
+
+@inline_kernel
+def _ratios(ask, bid, mid, side_a, side_b):
+    """(ask, bid, mid) size shares among placed size; aggressor side column as a fallback."""
+    tot = ask + bid + mid
+    if tot > 0.0:
+        return ask / tot, bid / tot, mid / tot
+    t2 = side_a + side_b
+    if t2 > 0.0:
+        return side_a / t2, side_b / t2, 0.0
+    return 0.0, 0.0, 0.0
+
+
+@kernel
+def score_episode(ei, ef, s, scores, rules):
+    """Fill ``scores[6]``/``rules[6]`` (confidence 0..1 and rule per profile) for episode row ``s``."""
+    for j in range(NPROF):
+        scores[j] = 0.0
+        rules[j] = RULE_NONE
+    n = ei[s, EI_N]
+    if n <= 0:
+        return
+    st = ei[s, EI_STRUCT]
+    right = ei[s, EI_RIGHT]
+    dte = ei[s, EI_DTE]
+    size = ef[s, EF_SIZE]
+    prem = ef[s, EF_PREM]
+    avgsz = size / n
+    ask, bid, mid = _ratios(ef[s, EF_ASK], ef[s, EF_BID], ef[s, EF_MID], ef[s, EF_SIDE_A], ef[s, EF_SIDE_B])
+    cov = ei[s, EI_FRESH] / n
+    iso = ei[s, EI_ISO] / n
+    slan = ei[s, EI_SLAN] / n
+    tlet = ei[s, EI_TLET] / n
+    npk = ei[s, EI_NPK]
+    ppc = prem / (size * 100.0) if size > 0 else 0.0
+    dw = ef[s, EF_DELTA_W]
+    dl = ef[s, EF_DELTA] / dw if dw > 0 else -1.0
+    atm = ef[s, EF_ATM]
+    # placement-based rules need quotes: scale them down when coverage is poor
+    qf = 1.0 if cov >= 0.5 else 0.5
+    # ---- arbitrage: structures that lock in parity / financing, printed inside the spread
+    if st == S_BOX:
+        scores[P_ARB] = 0.95
+        rules[P_ARB] = RULE_ARB_BOX
+    elif st == S_CONVERSION:
+        scores[P_ARB] = 0.93
+        rules[P_ARB] = RULE_ARB_CONV
+    elif st == S_VERTICAL and mid >= 0.5:
+        scores[P_ARB] = 0.9 * qf
+        rules[P_ARB] = RULE_ARB_VERT
+    # ---- straddles / strangles: bought = event vol probe, sold = vol seller
+    if st == S_STRADDLE or st == S_STRANGLE:
+        if bid >= 0.6:
+            scores[P_VOL] = 0.92 * qf
+            rules[P_VOL] = RULE_VS_STRADDLE
+        elif ask >= 0.6:
+            scores[P_EVENT] = 0.9 * qf
+            rules[P_EVENT] = RULE_EV_STRADDLE
+    # ---- stock-tied call sold: covered-call overwrite
+    if (st == S_STOCK or (st == S_SINGLE and tlet >= 0.5)) and right == 0 and bid >= 0.5:
+        scores[P_VOL] = 0.92 * qf
+        rules[P_VOL] = RULE_VS_OVERWRITE
+    if st == S_SINGLE and tlet < 0.5:
+        # ---- sold premium, single leg
+        if bid >= 0.6 and dte >= 7 and avgsz >= 20.0:
+            if right == 1:
+                scores[P_VOL] = 0.88 * qf
+                rules[P_VOL] = RULE_VS_PUTWRITE
+            else:
+                scores[P_VOL] = 0.7 * qf
+                rules[P_VOL] = RULE_VS_CALLSELL
+        # ---- institutional directional
+        if ask >= 0.6:
+            if ei[s, EI_SWEEPS] >= 1 and iso >= 0.5 and dte >= 4:
+                scores[P_INST] = 0.9 * qf
+                rules[P_INST] = RULE_IN_SWEEP
+            elif dte >= 100 and size >= 100.0:
+                scores[P_INST] = 0.9 * qf
+                rules[P_INST] = RULE_IN_FAR
+            elif dte >= 14 and npk >= 4 and avgsz >= 40.0 and slan < 0.5:
+                scores[P_INST] = 0.85 * qf
+                rules[P_INST] = RULE_IN_ACCUM
+            # ---- retail: many small lots on cheap short-dated contracts
+            if dte <= 7 and n >= 8 and avgsz <= 40.0 and ppc <= 5.0 and iso < 0.5 and slan < 0.5:
+                scores[P_RETAIL] = (0.9 if dte == 0 else 0.85) * qf
+                rules[P_RETAIL] = RULE_RW_SPIKE
+            # ---- event-driven directional: short-dated accumulation, before an event or after a gap
+            if 1 <= dte <= 13 and npk >= 3 and avgsz >= 40.0 and slan < 0.5 and iso < 0.5:
+                c = 0.62
+                if ef[s, EF_TO_EVENT] <= 3.0 * 86400.0 or ef[s, EF_SINCE_EVENT] <= 7200.0:
+                    c += 0.2
+                mv = ef[s, EF_MOVE]
+                sgn = 1.0 if right == 0 else -1.0
+                if mv == mv and mv * sgn >= 40.0:
+                    c += 0.15
+                scores[P_EVENT] = min(c, 0.95) * qf
+                rules[P_EVENT] = RULE_EV_DIRECTIONAL
+        # ---- hedge-reactive: dealer-size short-dated near-the-money prints
+        if dte <= 5 and avgsz >= 200.0 and (dl >= 0.2 or (dl < 0 and atm <= 0.03)):
+            c = 0.0
+            r = RULE_NONE
+            if ask >= 0.6:
+                c = 0.86
+                r = RULE_HR_AGGRESSIVE
+            elif mid >= 0.5:
+                c = 0.85
+                r = RULE_HR_UNWIND
+            if c > 0.0 and slan >= 0.5:
+                c += 0.06
+            if c > scores[P_HEDGE]:
+                scores[P_HEDGE] = c * qf
+                rules[P_HEDGE] = r
+
+
+@inline_kernel
+def _class(right, dte):
+    b = 0 if dte <= 0 else (1 if dte <= 7 else (2 if dte <= 45 else 3))
+    return right * 4 + b
+
+
+@kernel
+def _best(scores):
+    b = 0
+    for j in range(1, NPROF):
+        if scores[j] > scores[b]:
+            b = j
+    b2 = 0 if b != 0 else 1
+    for j in range(NPROF):
+        if j != b and scores[j] > scores[b2]:
+            b2 = j
+    return b, b2
+
+
+@kernel
+def _write_event(ei, ef, ev_e, s, outcome, b, b2, scores, rules, ts, oi, of, oev, g):
+    r = g[G_NEVENTS]
+    g[G_NEVENTS] = r + 1
+    oi[r, OI_UND] = ei[s, EI_UND]
+    oi[r, OI_KEY] = ei[s, EI_KEY]
+    oi[r, OI_INST] = ei[s, EI_INST]
+    oi[r, OI_TS] = ts
+    oi[r, OI_OUTCOME] = outcome
+    oi[r, OI_PROFILE] = b
+    oi[r, OI_PROFILE2] = b2
+    right = ei[s, EI_RIGHT]
+    ask, bid, mid = _ratios(ef[s, EF_ASK], ef[s, EF_BID], ef[s, EF_MID], ef[s, EF_SIDE_A], ef[s, EF_SIDE_B])
+    d = 0
+    if ei[s, EI_STRUCT] == S_SINGLE or ei[s, EI_STRUCT] == S_STOCK:
+        if ask >= 0.55:
+            d = 1 if right == 0 else -1
+        elif bid >= 0.55:
+            d = -1 if right == 0 else 1
+    oi[r, OI_DIR] = d
+    oi[r, OI_RULE] = rules[b]
+    oi[r, OI_STRUCT] = ei[s, EI_STRUCT]
+    oi[r, OI_RIGHT] = right
+    oi[r, OI_DTE] = ei[s, EI_DTE]
+    oi[r, OI_N] = ei[s, EI_N]
+    oi[r, OI_NPK] = ei[s, EI_NPK]
+    oi[r, OI_PID0] = ei[s, EI_PID0]
+    oi[r, OI_PID1] = -1
+    ne = ei[s, EI_NEV]
+    oi[r, OI_NEV] = ne
+    for j in range(ne):
+        oev[r, j] = ev_e[s, j]
+    for j in range(NEF):
+        of[r, j] = ef[s, j]
+    of[r, OF_CONF] = scores[b]
+    of[r, OF_CONF2] = scores[b2]
+    return r
+
+
+@kernel
+def classify(pi, pf, pev, start, final, window, zmin, episode_gap_ns, sweep_ns, min_conf, margin, abstain_prem,
+             hit_par, bl_buf, bl_cnt, bl_sum, ehk, ehs, ei, ef, ev_e, ui, g,
+             out_pz, out_sz, out_ns, hit_pkt, hit_kind, hit_conf, hit_dir, oi, of, oev):
+    """Process packets ``start..P-1``; returns the next packet index (< P when the episode table or the
+    event buffer is full: the caller grows them and calls again). ``final``: close every episode at the end.
+
+    ``hit_par`` = [sweep_min_premium, sweep_min_count, sweep_min_z, spike_min_premium, spike_min_size,
+    spike_min_pz, spike_min_sz, min_cov, min_aggr, zdte_max_atm, zdte_min_premium, zdte_min_size].
+    ``ui[u]`` = [watermark (last packet start), next sweep time]."""
+    P = pi.shape[0]
+    ecap = ei.shape[0]
+    hmask = ehs.shape[0] - 1
+    maxev = ev_e.shape[1]
+    ocap = oi.shape[0]
+    scores = np.zeros(NPROF)
+    rules = np.zeros(NPROF, np.int64)
+    i = start
+    while i < P:
+        if g[G_EUSED] >= ecap or 2 * (g[G_EHUSED] + 1) > ehs.shape[0] or g[G_NEVENTS] + 2 >= ocap:
+            return i
+        u = pi[i, PI_UND]
+        t0 = pi[i, PI_T0]
+        if t0 > ui[u, 0]:
+            ui[u, 0] = t0
+        # ---- (1) baselines: z of log premium and log size before this packet joins the window
+        cls = _class(pi[i, PI_RIGHT], pi[i, PI_DTE])
+        lp = np.log1p(pf[i, PF_PREM])
+        ls = np.log1p(pf[i, PF_SIZE])
+        cnt = bl_cnt[u, cls]
+        m = min(cnt, window)
+        out_ns[i] = m
+        pz = np.nan
+        sz = np.nan
+        if m >= zmin and m >= 2:
+            mu = bl_sum[u, cls, 0] / m
+            var = (bl_sum[u, cls, 1] - m * mu * mu) / (m - 1)
+            pz = (lp - mu) / np.sqrt(var) if var > 1e-12 else 0.0
+            mu = bl_sum[u, cls, 2] / m
+            var = (bl_sum[u, cls, 3] - m * mu * mu) / (m - 1)
+            sz = (ls - mu) / np.sqrt(var) if var > 1e-12 else 0.0
+        out_pz[i] = pz
+        out_sz[i] = sz
+        pos = cnt % window
+        if cnt >= window:
+            ol = bl_buf[u, cls, pos, 0]
+            os_ = bl_buf[u, cls, pos, 1]
+            bl_sum[u, cls, 0] -= ol
+            bl_sum[u, cls, 1] -= ol * ol
+            bl_sum[u, cls, 2] -= os_
+            bl_sum[u, cls, 3] -= os_ * os_
+        bl_buf[u, cls, pos, 0] = lp
+        bl_buf[u, cls, pos, 1] = ls
+        bl_sum[u, cls, 0] += lp
+        bl_sum[u, cls, 1] += lp * lp
+        bl_sum[u, cls, 2] += ls
+        bl_sum[u, cls, 3] += ls * ls
+        bl_cnt[u, cls] = cnt + 1
+        # ---- (2) classifier hits
+        n = pi[i, PI_N]
+        prem = pf[i, PF_PREM]
+        size = pf[i, PF_SIZE]
+        cov = pi[i, PI_FRESH] / n if n > 0 else 0.0
+        ask, bid, mid = _ratios(pf[i, PF_ASK], pf[i, PF_BID], pf[i, PF_MID], pf[i, PF_SIDE_A], pf[i, PF_SIDE_B])
+        aggr = max(ask, bid)
+        d = 0
+        if ask >= bid and ask > 0:
+            d = 1 if pi[i, PI_RIGHT] == 0 else -1
+        elif bid > ask:
+            d = -1 if pi[i, PI_RIGHT] == 0 else 1
+        if pi[i, PI_STRUCT] != S_SINGLE:
+            d = 0
+        gated = cov >= hit_par[7] and aggr >= hit_par[8]
+        if gated and n >= hit_par[1] and prem >= hit_par[0] and pi[i, PI_VENUES] >= 2 \
+                and (not (pz == pz) or pz >= hit_par[2]):
+            c = 0.5 + 0.2 * min(1.0, np.log10(prem / max(hit_par[0], 1.0)) + 0.0) \
+                + 0.15 * (aggr - hit_par[8]) / max(1e-9, 1.0 - hit_par[8]) \
+                + (0.15 * min(1.0, (pz - hit_par[2]) / 2.0) if pz == pz else 0.0)
+            k = g[G_NHITS]
+            hit_pkt[k] = i
+            hit_kind[k] = H_SWEEP
+            hit_conf[k] = min(1.0, max(0.0, c))
+            hit_dir[k] = d
+            g[G_NHITS] = k + 1
+        if gated and prem >= hit_par[3] and size >= hit_par[4] and \
+                (not (pz == pz) or pz >= hit_par[5] or sz >= hit_par[6]):
+            zz = max(pz - hit_par[5], sz - hit_par[6]) if pz == pz else np.nan
+            c = 0.5 + 0.2 * min(1.0, np.log10(prem / max(hit_par[3], 1.0))) \
+                + 0.15 * (aggr - hit_par[8]) / max(1e-9, 1.0 - hit_par[8]) \
+                + (0.15 * min(1.0, zz / 2.0) if zz == zz else 0.0)
+            k = g[G_NHITS]
+            hit_pkt[k] = i
+            hit_kind[k] = H_SPIKE
+            hit_conf[k] = min(1.0, max(0.0, c))
+            hit_dir[k] = d
+            g[G_NHITS] = k + 1
+        if pi[i, PI_DTE] == 0 and pf[i, PF_ATM] <= hit_par[9] and prem >= hit_par[10] and size >= hit_par[11] \
+                and cov >= hit_par[7]:
+            c = 0.5 + 0.25 * min(1.0, np.log10(prem / max(hit_par[10], 1.0))) \
+                + 0.25 * (1.0 - pf[i, PF_ATM] / max(hit_par[9], 1e-12))
+            k = g[G_NHITS]
+            hit_pkt[k] = i
+            hit_kind[k] = H_ZERO_DTE
+            hit_conf[k] = min(1.0, max(0.0, c))
+            hit_dir[k] = d
+            g[G_NHITS] = k + 1
+        # ---- (3) episodes
+        key = pi[i, PI_KEY]
+        h = np.int64(_hash(key) & np.uint64(hmask))
+        while ehs[h] >= 0 and ehk[h] != key:
+            h = (h + 1) & hmask
+        s = ehs[h]
+        if s >= 0 and t0 - ei[s, EI_T1] > episode_gap_ns:
+            if ei[s, EI_EMITTED] == 0 and ef[s, EF_PREM] >= abstain_prem:
+                score_episode(ei, ef, s, scores, rules)
+                b, b2 = _best(scores)
+                _write_event(ei, ef, ev_e, s, 1, b, b2, scores, rules, ei[s, EI_T1] + episode_gap_ns, oi, of, oev, g)
+            s = -1
+        if s < 0:
+            if ehs[h] < 0:
+                g[G_EHUSED] += 1
+                ehk[h] = key
+            s = g[G_EUSED]
+            g[G_EUSED] += 1
+            ehs[h] = s
+            for j in range(NEI):
+                ei[s, j] = 0
+            for j in range(NEF):
+                ef[s, j] = 0.0
+            ei[s, EI_KEY] = key
+            ei[s, EI_UND] = u
+            ei[s, EI_INST] = pi[i, PI_INST]
+            ei[s, EI_T0] = t0
+            ei[s, EI_STRUCT] = pi[i, PI_STRUCT]
+            ei[s, EI_RIGHT] = pi[i, PI_RIGHT]
+            ei[s, EI_DTE] = pi[i, PI_DTE]
+            ei[s, EI_PID0] = pi[i, PI_PID]
+            ef[s, EF_OTM] = pf[i, PF_OTM]
+            ef[s, EF_ATM] = pf[i, PF_ATM]
+            ef[s, EF_MOVE] = pf[i, PF_MOVE]
+            ef[s, EF_TO_EVENT] = pf[i, PF_TO_EVENT]
+            ef[s, EF_SINCE_EVENT] = pf[i, PF_SINCE_EVENT]
+        ei[s, EI_T1] = pi[i, PI_T1]
+        ei[s, EI_NPK] += 1
+        ei[s, EI_N] += n
+        ei[s, EI_ISO] += pi[i, PI_ISO]
+        ei[s, EI_SLAN] += pi[i, PI_SLAN]
+        ei[s, EI_ML] += pi[i, PI_ML]
+        ei[s, EI_TLET] += pi[i, PI_TLET]
+        ei[s, EI_SWEEPS] += pi[i, PI_SWEEP]
+        ei[s, EI_FRESH] += pi[i, PI_FRESH]
+        if pi[i, PI_VENUES] > ei[s, EI_VENUES]:
+            ei[s, EI_VENUES] = pi[i, PI_VENUES]
+        ef[s, EF_SIZE] += size
+        ef[s, EF_PREM] += prem
+        if pf[i, PF_MAXSZ] > ef[s, EF_MAXSZ]:
+            ef[s, EF_MAXSZ] = pf[i, PF_MAXSZ]
+        ef[s, EF_ASK] += pf[i, PF_ASK]
+        ef[s, EF_BID] += pf[i, PF_BID]
+        ef[s, EF_MID] += pf[i, PF_MID]
+        ef[s, EF_SIDE_A] += pf[i, PF_SIDE_A]
+        ef[s, EF_SIDE_B] += pf[i, PF_SIDE_B]
+        ef[s, EF_DELTA] += pf[i, PF_DELTA]
+        ef[s, EF_DELTA_W] += pf[i, PF_DELTA_W]
+        x = pf[i, PF_IVCHG]
+        if x == x:
+            ef[s, EF_IVCHG] += x
+        ne = ei[s, EI_NEV]
+        for j in range(pi[i, PI_NEV]):
+            if ne >= maxev:
+                break
+            ev_e[s, ne] = pev[i, j]
+            ne += 1
+        ei[s, EI_NEV] = ne
+        if ei[s, EI_EMITTED] == 0:
+            score_episode(ei, ef, s, scores, rules)
+            b, b2 = _best(scores)
+            if scores[b] >= min_conf and scores[b] - scores[b2] >= margin:
+                r = _write_event(ei, ef, ev_e, s, 0, b, b2, scores, rules, pi[i, PI_T1], oi, of, oev, g)
+                oi[r, OI_PID1] = pi[i, PI_PID]
+                ei[s, EI_EMITTED] = 1
+        # ---- periodic sweep of expired episodes (driven by this underlying's packet times)
+        if t0 >= ui[u, 1]:
+            ui[u, 1] = (t0 // sweep_ns + 1) * sweep_ns
+            _sweep(ei, ef, ev_e, ehk, ehs, ui, g, episode_gap_ns, abstain_prem, False, scores, rules, oi, of, oev)
+        i += 1
+    if final:
+        _sweep(ei, ef, ev_e, ehk, ehs, ui, g, episode_gap_ns, abstain_prem, True, scores, rules, oi, of, oev)
+    return P
+
+
+@kernel
+def _sweep(ei, ef, ev_e, ehk, ehs, ui, g, gap, abstain_prem, final, scores, rules, oi, of, oev):
+    """Close expired episodes (all when ``final``) in slot order, compact the rest, rebuild the hash."""
+    used = g[G_EUSED]
+    w = 0
+    for s in range(used):
+        expired = final or ui[ei[s, EI_UND], 0] - ei[s, EI_T1] > gap
+        if expired:
+            if ei[s, EI_EMITTED] == 0 and ef[s, EF_PREM] >= abstain_prem:
+                score_episode(ei, ef, s, scores, rules)
+                b, b2 = _best(scores)
+                _write_event(ei, ef, ev_e, s, 1, b, b2, scores, rules, ei[s, EI_T1] + gap, oi, of, oev, g)
+            continue
+        if w != s:
+            for j in range(ei.shape[1]):
+                ei[w, j] = ei[s, j]
+            for j in range(ef.shape[1]):
+                ef[w, j] = ef[s, j]
+            for j in range(ev_e.shape[1]):
+                ev_e[w, j] = ev_e[s, j]
+        w += 1
+    g[G_EUSED] = w
+    for h in range(ehs.shape[0]):
+        ehs[h] = -1
+    hmask = ehs.shape[0] - 1
+    for s in range(w):
+        key = ei[s, EI_KEY]
+        h = np.int64(_hash(key) & np.uint64(hmask))
+        while ehs[h] >= 0:
+            h = (h + 1) & hmask
+        ehk[h] = key
+        ehs[h] = s
+    g[G_EHUSED] = w
