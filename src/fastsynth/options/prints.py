@@ -179,7 +179,11 @@ class PrintGenerator:
         self.vol = float(self.spec.annual_vol)
         from .surface import DIV_YIELD_ETF, DIV_YIELD_STOCK
 
-        self.div_yield = DIV_YIELD_ETF if self.spec.etf else DIV_YIELD_STOCK     # as the surface prices them
+        from ..kernels.blackscholes import RATE
+
+        # the surface's rate and dividend yield (attached to the chain by options.partition_chain)
+        self.div_yield = float(getattr(chain, "div_yield", DIV_YIELD_ETF if self.spec.etf else DIV_YIELD_STOCK))
+        self.rate = float(getattr(chain, "rate", RATE))
 
     # ---- helpers -----------------------------------------------------------------------------------
 
@@ -510,13 +514,12 @@ class PrintGenerator:
 
     def _iv_delta(self, price: np.ndarray, und: np.ndarray, c: np.ndarray, ts: np.ndarray):
         """IV and delta of each print by the Black-Scholes kernels (NaN -> null where no IV solution)."""
-        from ..kernels.blackscholes import RATE
         from ..kernels.option_prints import iv_delta
 
         n = price.shape[0]
         iv, delta = np.empty(n), np.empty(n)
         iv_delta(price, und, np.ascontiguousarray(self.c_strike[c]), np.ascontiguousarray(self.c_tau[c]),
-                 np.ascontiguousarray(self.c_right[c]), np.int64(self.close_ns), ts, RATE, self.div_yield, iv, delta)
+                 np.ascontiguousarray(self.c_right[c]), np.int64(self.close_ns), ts, self.rate, self.div_yield, iv, delta)
         return iv, delta
 
     def _trades_batch(self, g: dict[str, np.ndarray], o: dict[str, np.ndarray], m: int) -> pa.RecordBatch:
