@@ -280,3 +280,75 @@ def join_options(prints: object, quotes: object, params: JoinParams | None = Non
                  rename: Mapping[str, str] | str | None = None, max_age_ms: float | None = None) -> pa.Table:
     """Join option prints to the option NBBO by instrument_id (whole tables); schema ``option_joins``."""
     return OptionJoinStream(params, rename=rename, max_age_ms=max_age_ms).step(prints=prints, quotes=quotes)
+
+
+def bench_asof(n_prints: int = 4_000_000, quotes_per_print: float = 2.0, n_keys: int = 64, rounds: int = 5,
+               seed: int = 1) -> dict[str, float]:
+    """Rows/s (median over ``rounds``, interleaved) of the as-of kernel beside two same-run probes.
+
+    ``asof``: :func:`fastsynth.kernels.asof.asof_join` on pre-coded, time-sorted arrays (prints/s; the
+    quotes are merged too); ``copy_probe``: a Numba loop reading the same 3 print columns and writing the
+    same 8 output columns (the memory ceiling of this stage); ``compute_probe``: fastsynth.bench's Philox +
+    inverse-CDF normals (the project's compute ceiling). Run: ``python -c "from fastsynth.analytics.joins
+    import bench_asof; print(bench_asof())"``.
+    """
+    import time
+
+    from ..bench import PROBE_BUFFER, compute_probe
+    from ..kernels._jit import kernel
+
+    r = np.random.default_rng(seed)
+    nq = int(n_prints * quotes_per_print)
+    p_ts = np.sort(r.integers(0, 23_400 * 10**9, n_prints))
+    q_ts = np.sort(r.integers(0, 23_400 * 10**9, nq))
+    p_key = r.integers(0, n_keys, n_prints).astype(np.int32)
+    q_key = r.integers(0, n_keys, nq).astype(np.int32)
+    p_px = 100 + r.random(n_prints)
+    q_bid = 100 + r.random(nq)
+    q_ask = q_bid + 0.01
+    q_sz = np.full(nq, 100, np.uint64)
+    outs = [np.empty(n_prints, t) for t in (np.float64, np.float64, np.uint64, np.uint64, np.int64, np.int8, np.int8,
+                                            np.int8)]
+    probe_buf = np.empty(PROBE_BUFFER)
+
+    def run_asof():
+        st = [np.full(n_keys, K.NO_QUOTE, np.int64), np.zeros(n_keys), np.zeros(n_keys),
+              np.zeros(n_keys, np.uint64), np.zeros(n_keys, np.uint64)]
+        K.asof_join(p_key, p_ts, p_px, q_key, q_ts, q_bid, q_ask, q_sz, q_sz, *st, np.int64(1_500_000_000), 5e-5,
+                    *outs)
+
+    copy_probe = kernel(_copy_probe_impl)   # compiled here only (import stays cheap)
+
+    def run_copy():
+        copy_probe(p_key, p_ts, p_px, *outs)
+
+    def run_compute():
+        compute_probe(1, 2, n_prints, probe_buf)
+
+    cases = {"asof": run_asof, "copy_probe": run_copy, "compute_probe": run_compute}
+    for f in cases.values():   # compile / warm
+        f()
+    rates: dict[str, list[float]] = {k: [] for k in cases}
+    names = list(cases)
+    for i in range(rounds):
+        for k in names[i % 3:] + names[: i % 3]:
+            t0 = time.perf_counter()
+            cases[k]()
+            rates[k].append(n_prints / (time.perf_counter() - t0))
+    med = {k: float(np.median(v)) for k, v in rates.items()}
+    med["asof_input_rows"] = med["asof"] * (1.0 + nq / n_prints)   # prints + quotes merged per second
+    med["asof_over_copy"] = med["asof"] / med["copy_probe"]
+    med["asof_over_compute"] = med["asof"] / med["compute_probe"]
+    return med
+
+
+def _copy_probe_impl(p_key, p_ts, p_px, o_bid, o_ask, o_bsz, o_asz, o_age, o_q, o_s, o_p):
+    for i in range(p_ts.shape[0]):
+        o_bid[i] = p_px[i]
+        o_ask[i] = p_px[i]
+        o_bsz[i] = p_key[i]
+        o_asz[i] = p_key[i]
+        o_age[i] = p_ts[i]
+        o_q[i] = p_key[i]
+        o_s[i] = p_key[i]
+        o_p[i] = p_key[i]

@@ -35,65 +35,81 @@ NORMAL, LOCKED, CROSSED = 0, 1, 2
 
 
 @kernel
+def _merge(p_key, p_ts, q_key, q_ts, last, o_qi):
+    """Branch-free merge: ``o_qi[i]`` = index of the last quote of print i's key with q_ts <= p_ts (or the
+    value ``last`` held before the batch: -1 = carried state). ``last`` (len n_keys + 1; the extra slot is a
+    scratch target) is updated to the batch's final per-key quote index."""
+    np_ = p_ts.shape[0]
+    nq = q_ts.shape[0]
+    dummy_k = last.shape[0] - 1
+    big = np.iinfo(np.int64).max
+    i = 0
+    j = 0
+    for _ in range(np_ + nq):
+        tq = q_ts[j] if j < nq else big
+        tp = p_ts[i] if i < np_ else big
+        isq = tq <= tp
+        kq = q_key[j] if j < nq else dummy_k
+        kp = p_key[i] if i < np_ else dummy_k
+        last[kq if isq else dummy_k] = j
+        o_qi[np_ if isq else i] = last[kp]
+        j += 1 if isq else 0
+        i += 0 if isq else 1
+
+
+@kernel
 def asof_join(p_key, p_ts, p_px, q_key, q_ts, q_bid, q_ask, q_bsz, q_asz,
               st_ts, st_bid, st_ask, st_bsz, st_asz, max_age_ns, tol,
               o_bid, o_ask, o_bsz, o_asz, o_age, o_quality, o_state, o_place):
-    nq = q_ts.shape[0]
-    j = 0
+    n = p_ts.shape[0]
+    nk = st_ts.shape[0]
+    last = np.full(nk + 1, -1, np.int64)
+    qi = np.empty(n + 1, np.int64)
+    _merge(p_key, p_ts, q_key, q_ts, last, qi)
     bad = -1
     nan = np.nan
-    for i in range(p_ts.shape[0]):
+    for i in range(n):
+        k = p_key[i]
+        j = qi[i]
+        if j >= 0:
+            qt = q_ts[j]
+            b = q_bid[j]
+            a = q_ask[j]
+            bs = q_bsz[j]
+            az = q_asz[j]
+        else:
+            qt = st_ts[k]
+            b = st_bid[k]
+            a = st_ask[k]
+            bs = st_bsz[k]
+            az = st_asz[k]
         t = p_ts[i]
-        while j < nq and q_ts[j] <= t:
-            k = q_key[j]
+        age = t - qt
+        if qt == NO_QUOTE:
+            o_quality[i] = MISSING
+            age = 0
+        elif age > max_age_ns:
+            o_quality[i] = STALE
+        else:
+            o_quality[i] = FRESH
+        if age < 0 and bad < 0:
+            bad = i
+        fresh = o_quality[i] == FRESH
+        o_age[i] = age
+        o_bid[i] = b if fresh else nan
+        o_ask[i] = a if fresh else nan
+        o_bsz[i] = bs if fresh else 0
+        o_asz[i] = az if fresh else 0
+        o_state[i] = (CROSSED if b > a else (LOCKED if b == a else NORMAL)) if fresh else -1
+        o_place[i] = place(p_px[i], b, a, tol) if fresh else UNKNOWN
+    for k in range(nk):   # carry each key's last quote of this batch
+        j = last[k]
+        if j >= 0:
             st_ts[k] = q_ts[j]
             st_bid[k] = q_bid[j]
             st_ask[k] = q_ask[j]
             st_bsz[k] = q_bsz[j]
             st_asz[k] = q_asz[j]
-            j += 1
-        k = p_key[i]
-        qt = st_ts[k]
-        if qt == NO_QUOTE:
-            o_quality[i] = MISSING
-            o_age[i] = 0
-            o_bid[i] = nan
-            o_ask[i] = nan
-            o_bsz[i] = 0
-            o_asz[i] = 0
-            o_state[i] = -1
-            o_place[i] = UNKNOWN
-            continue
-        age = t - qt
-        if age < 0 and bad < 0:
-            bad = i
-        o_age[i] = age
-        if age > max_age_ns:
-            o_quality[i] = STALE
-            o_bid[i] = nan
-            o_ask[i] = nan
-            o_bsz[i] = 0
-            o_asz[i] = 0
-            o_state[i] = -1
-            o_place[i] = UNKNOWN
-            continue
-        b = st_bid[k]
-        a = st_ask[k]
-        o_quality[i] = FRESH
-        o_bid[i] = b
-        o_ask[i] = a
-        o_bsz[i] = st_bsz[k]
-        o_asz[i] = st_asz[k]
-        o_state[i] = CROSSED if b > a else (LOCKED if b == a else NORMAL)
-        o_place[i] = place(p_px[i], b, a, tol)
-    while j < nq:   # quotes after the last print still move the carried state
-        k = q_key[j]
-        st_ts[k] = q_ts[j]
-        st_bid[k] = q_bid[j]
-        st_ask[k] = q_ask[j]
-        st_bsz[k] = q_bsz[j]
-        st_asz[k] = q_asz[j]
-        j += 1
     return bad
 
 
