@@ -28,10 +28,12 @@ Model per second ``s`` (times in ns from the open):
 1. spontaneous updates before the underlying's change (Poisson, total rate ``spont[s]``, contract drawn
    by weight): a new spread-noise draw and new sizes around the last theoretical value;
 2. the re-quote burst at the underlying's change time (or mid-second when it did not change), one row
-   per contract whose rounded quote changed, 2 us apart: a contract is re-priced (surface + BSM) when a
-   delta-gamma-vega-theta bound on its value change since the last evaluation reaches ``P_THR`` ticks, or
-   after ``P_MAX_AGE`` seconds; a changed quote that still brackets the new value is left stale with
-   probability ``P_KEEP + P_STALE * (1 - clean)`` (thinning to realistic rates, and staleness);
+   per contract whose rounded quote changed, 2 us apart. Each contract's value is tracked by its
+   delta-gamma-vega-theta expansion since its last exact evaluation (surface + BSM); it is re-priced
+   exactly and re-quoted when that value comes within ``P_THR`` ticks of its bid or ask (forced: the quote
+   must keep bracketing the value), after ``P_MAX_AGE`` seconds or a ``TAYLOR_MOVE`` underlying move, and
+   — when the value is still inside but off the quote's centre by half a tick — with probability
+   ``1 - P_KEEP - P_STALE * (1 - clean)`` per second (thinning to realistic rates; staleness);
 3. the remaining spontaneous updates of the second.
 Quotes: half-width ``max(tick, (A + B * price * (1 + TF * tau)) * swide * (1 + CW (1 - clean)) * noise) / 2``
 around the theoretical value, bid floored and ask ceiled to the tick grid of the price (``P_SCHEME``:
@@ -61,6 +63,7 @@ P_KEEP = 19                                           # prob. a changed quote th
 N_PARAMS = 20
 
 _NS = 1_000_000_000
+TAYLOR_MOVE = 0.004    # re-price exactly when the underlying moved more than 0.4% since the last evaluation
 _BURST_STEP_NS = 2_000
 
 
@@ -195,10 +198,21 @@ def quote_block(s0, s1, strike, right, expiry, sz_base, first_s, cumw, atm_var, 
                         continue
                     if pub_ts[c] >= 0 and s - ev_s[c] < max_age:
                         dS = S - ev_S[c]
-                        bound = (math.fabs(ev_d[c] * dS) + 0.5 * ev_g[c] * dS * dS
-                                 + math.fabs(ev_vw[c] * (th - ev_th[c])) + math.fabs(ev_tt[c]) * (s - ev_s[c]))
-                        if bound < thr * _tick(ev_px[c], scheme):
-                            continue
+                        if math.fabs(dS) < TAYLOR_MOVE * S:
+                            # the value by its second-order expansion since the last evaluation
+                            x = (ev_px[c] + ev_d[c] * dS + 0.5 * ev_g[c] * dS * dS
+                                 + ev_vw[c] * (th - ev_th[c]) + ev_tt[c] * (s - ev_s[c]))
+                            tk = _tick(x, scheme)
+                            m = thr * tk
+                            pb = pub_bid[c]
+                            pa = pub_ask[c]
+                            if (pb == 0.0 or pb + m <= x) and x <= pa - m:
+                                # still inside the quote: refresh only an off-centre quote, and then
+                                # only with probability 1 - keep - stale (thinning / staleness)
+                                if math.fabs(x - 0.5 * (pb + pa)) < 0.5 * tk:
+                                    continue
+                                if _u(key0, key1, st_i, ubuf) < keep + p_stale * (1.0 - cl):
+                                    continue
                     # re-price on the surface
                     K = strike[c]
                     fwd = S * math.exp((r - q) * ta)
@@ -220,13 +234,8 @@ def quote_block(s0, s1, strike, right, expiry, sz_base, first_s, cumw, atm_var, 
                     bc, ac = _quote(px, ta, par, sw0 if same_day[e] else sw, cl, noise[c])
                     bid = bc / 100.0
                     ask = ac / 100.0
-                    if pub_ts[c] >= 0:
-                        if bid == pub_bid[c] and ask == pub_ask[c]:
-                            continue
-                        m = thr * _tick(px, scheme)
-                        if pub_bid[c] + m <= px <= pub_ask[c] - m and \
-                                _u(key0, key1, st_i, ubuf) < keep + p_stale * (1.0 - cl):
-                            continue
+                    if pub_ts[c] >= 0 and bid == pub_bid[c] and ask == pub_ask[c]:
+                        continue
                     if rows >= cap:
                         return -1
                     pub_ts[c] = tb

@@ -34,7 +34,7 @@ __all__ = ["OptionQuoteBlock", "Quoter", "quote_params", "SPONT_PER_DAY"]
 
 SPONT_PER_DAY = 1.5e5       # spontaneous updates per session for $1bn dollar ADV (scaled by sqrt)
 WIDTH_ABS = 0.01            # USD: absolute width of the most liquid underlying (scaled by 1/sqrt liquidity)
-WIDTH_REL_ETF, WIDTH_REL_STOCK = 0.004, 0.008   # width per USD of premium
+WIDTH_REL_ETF, WIDTH_REL_STOCK = 0.006, 0.010   # width per USD of premium
 WIDTH_TAU = 0.5             # + 50% relative width per year to expiry
 WIDTH_CLEAN = 1.5           # width x (1 + 1.5 (1 - cleanliness))
 ZERO_DTE_WIDEN = 1.0        # same-day spreads widen up to 2x over the last hour
