@@ -480,6 +480,19 @@ def test_writer_options_per_column():
                                     "sequence": "DELTA_BINARY_PACKED"}
     assert "bid_px_00" not in o["use_dictionary"] and "bid_venue" in o["use_dictionary"]
     assert o["write_statistics"] == ["ts_event", "symbol"]
+    assert o["compression"]["ts_recv"] == "none" and o["compression"]["bid_px_00"] == "zstd"
+    assert set(o["compression"]) == set(schemas.schema("equity_quotes").names)
     for t in schemas.TABLES:   # every table's options are accepted by the writer
         s = schemas.schema(t)
-        pq.ParquetWriter(pa.BufferOutputStream(), s, compression="zstd", **_writer_options(s)).close()
+        pq.ParquetWriter(pa.BufferOutputStream(), s, **_writer_options(s)).close()
+
+
+def test_files_are_zstd_except_delta_columns(tmp_path):
+    sink = write_run(tmp_path, PARTS[:1])
+    md = pq.ParquetFile(sink.path("equity_trades", *PARTS[0])).metadata
+    codecs = {md.schema.column(i).name: md.row_group(0).column(i).compression for i in range(md.num_columns)}
+    assert codecs["price"] == codecs["venue"] == "ZSTD"
+    assert codecs["ts_event"] == codecs["ts_recv"] == codecs["sequence"] == "UNCOMPRESSED"
+    lz4 = write_run(tmp_path / "lz4", PARTS[:1], compression="lz4")
+    md = pq.ParquetFile(lz4.path("equity_trades", *PARTS[0])).metadata
+    assert md.row_group(0).column(3).compression == "LZ4"
