@@ -31,7 +31,7 @@ import numpy as np
 
 from ._jit import inline_kernel, kernel
 
-__all__ = ["RATE", "DIV_YIELD", "ndtr", "bs_price1", "bs_all1", "implied_vol1", "bs_price_k", "bs_greeks_k",
+__all__ = ["RATE", "DIV_YIELD", "ndtr", "bs_price1", "bs_all1", "bs_all", "implied_vol1", "bs_price_k", "bs_greeks_k",
            "implied_vol_k", "bs_price", "bs_greeks", "implied_vol", "GREEKS"]
 
 # Defaults in ONE place (the options model reads them from here).
@@ -81,6 +81,12 @@ def bs_all1(S, K, tau, sigma, r, q, right):
     if fwd < 0.0:
         return -fwd, -dq, 0.0, 0.0, 0.0, 0.0
     return 0.0, 0.0, 0.0, 0.0, 0.0, 0.0
+
+
+@kernel
+def bs_all(S, K, tau, sigma, r, q, right):
+    """``bs_all1`` as a called (not inlined) function: for large kernels, where inlining costs compile time."""
+    return bs_all1(S, K, tau, sigma, r, q, right)
 
 
 @inline_kernel

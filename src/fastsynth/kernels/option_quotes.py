@@ -49,7 +49,7 @@ import math
 import numpy as np
 
 from ._jit import inline_kernel, kernel
-from .blackscholes import bs_all1
+from .blackscholes import bs_all
 from .rng import uniforms, uniforms4
 
 P_R, P_Q, P_B, P_RHO, P_S = 0, 1, 2, 3, 4            # rate, dividend yield, smile (b, rho, s)
@@ -122,7 +122,7 @@ def _ceil_px(x, scheme):
     return max(c, lo)
 
 
-@inline_kernel
+@kernel
 def _quote(price, tau, par, swide, clean, noise):
     """(bid cents, ask cents) around ``price``."""
     scheme = int(par[P_SCHEME])
@@ -220,7 +220,7 @@ def quote_block(s0, s1, strike, right, expiry, sz_base, first_s, cumw, atm_var, 
                     rt = math.sqrt(th)
                     w = th + b * rt * (rho * k + math.sqrt(k * k + ss * ss * th) - ss * rt)
                     sig = math.sqrt(w / ta)
-                    px, de, ga, ve, tt, _ = bs_all1(S, K, ta, sig, r, q, right[c])
+                    px, de, ga, ve, tt, _ = bs_all(S, K, ta, sig, r, q, right[c])
                     ev_S[c] = S
                     ev_th[c] = th
                     ev_s[c] = s
