@@ -154,6 +154,7 @@ BAD = {
     "weekend date": (["--date", "2026-03-07"], ["--date: ", "2026-03-07", "2026-03-06", "2026-03-09"]),
     "holiday date": (["--date", "2026-07-03"], ["--date: ", "2026-07-03", "2026-07-02", "2026-07-06"]),
     "zero days": (["--days", "0"], ["--days: ", "got 0", "1 to 10000"]),
+    "negative days": (["--days", "-3"], ["--days: ", "got -3", "1 to 10000"]),
     "non-numeric days": (["--days", "two"], ["--days: ", "'two'", "an integer from 1 to 10000"]),
     "unknown table": (["--tables", "bars_1m,equity_trade"], ["--tables: ", "'equity_trade'", "did you mean 'equity_trades'?"]),
     "unknown format": (["--format", "csv"], ["--format: ", "'csv'", "parquet | ipc | ndjson"]),
@@ -265,6 +266,11 @@ def test_generate_help_mentions_every_option(tmp_path):
     example = text[text.index("Examples:"):]
     assert "fastsynth generate --" in example and "--manifest" in example
     assert "Traceback" not in text
+    # every option that takes a value shows an example of it
+    for p in generate_cmd.params:
+        if getattr(p, "is_flag", False) or not p.opts[0].startswith("--"):
+            continue
+        assert f"Example: {p.opts[0]} " in (p.help or ""), p.opts[0]
 
 
 # -------------------------------------------------------------------------------------- cold start
