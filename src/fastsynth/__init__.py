@@ -18,6 +18,8 @@ from .engine import generate, reader, stream
 from .errors import ConfigError, FastsynthError, OutputError
 from .manifest import Manifest, SymbolSpec, default_universe, load_manifest
 from .schemas import schema, table_names
+from .regime import SyntheticControlState, session_state
 
 __all__ = ["__version__", "Manifest", "SymbolSpec", "default_universe", "load_manifest", "generate", "stream",
-           "reader", "schema", "table_names", "FastsynthError", "ConfigError", "OutputError"]
+           "reader", "schema", "table_names", "FastsynthError", "ConfigError", "OutputError",
+           "SyntheticControlState", "session_state"]

@@ -92,7 +92,9 @@ def iter_partition(p: Plan, part: Partition,
     if eq:
         from .equities import run_partition
 
-        yield from run_partition(p.manifest, p.specs[part.symbol], p.day(part), code, p.symbol_dictionary, eq)
+        mod, jumps = p.regime.modulation_and_jumps(part.symbol, part.day_index)
+        yield from run_partition(p.manifest, p.specs[part.symbol], p.day(part), code, p.symbol_dictionary, eq,
+                                 mod, jumps)
     opt = tuple(t for t in tabs if t in schemas.OPTION_TABLES)
     if opt:
         from .options import run_partition as run_options

@@ -158,16 +158,23 @@ LOT_CUT_LIT, LOT_CUT_OFF = _lot_cuts(ALPHA_LIT), _lot_cuts(ALPHA_OFF)
 LN_SPREAD = _lognormal_quantiles(SPREAD_NOISE) * math.exp(0.5 * SPREAD_NOISE ** 2)   # median-one spread noise
 
 
-def _rates(params: EquityParams, volrel: np.ndarray, seconds: int):
+def _rates(params: EquityParams, volrel: np.ndarray, seconds: int, mod=None):
+    """Per-second arrival rates and spread targets; ``mod`` (regime ``SymbolModulation``) scales the
+    cluster rate (``activity``), the quote-only rate (``quote_mult``) and the spread (``spread_mult``)."""
     vol_s, act_s, spr_s = seasonality(seconds)
     sv = volrel / vol_s                       # stochastic part of the volatility (day level included)
     # the baseline carries (1 - n) of the arrivals; self-excitation adds the rest
     base = params.clusters_per_day / FULL_DAY_SECONDS
     lam_c = base * act_s * sv ** VOL_ACTIVITY
+    if mod is not None:
+        lam_c = lam_c * mod.activity
     lam_base = (1.0 - HAWKES_N) * lam_c
     prints_per_cluster = params.prints_per_day / params.clusters_per_day
     lam_q = QUOTE_RATIO * prints_per_cluster * lam_c
     spr = params.spread_ticks * spr_s * sv ** VOL_SPREAD
+    if mod is not None:
+        lam_q = lam_q * mod.quote_mult
+        spr = spr * mod.spread_mult
     return lam_base, lam_c, lam_q, spr
 
 
@@ -278,15 +285,16 @@ def _auction_batch(spec: SymbolSpec, ts_ns: int, price_ticks: float, tpu: int, s
 
 
 def run_partition(m: Manifest, spec: SymbolSpec, day: DayPlan, sym_code: int, sym_dict: pa.Array,
-                  tables: tuple[str, ...]) -> Iterator[tuple[str, pa.RecordBatch]]:
-    """Generate one (symbol, session) partition: ``(table, batch)`` per block, in time order."""
+                  tables: tuple[str, ...], mod=None, jumps=()) -> Iterator[tuple[str, pa.RecordBatch]]:
+    """Generate one (symbol, session) partition: ``(table, batch)`` per block, in time order. ``mod`` and
+    ``jumps``: the regime engine's modulation and event jumps of this symbol-session (neutral if omitted)."""
     from .kernels import equities as k
 
     sess = day.session
     n_sec = sess.seconds
     params = equity_params(spec, m.mode)
-    path = latent_path(m, spec, day)
-    lam_base, lam_c, lam_q, spr = _rates(params, path.volrel, n_sec)
+    path = latent_path(m, spec, day, mod, jumps)
+    lam_base, lam_c, lam_q, spr = _rates(params, path.volrel, n_sec, mod)
     date = sess.date.isoformat()
     keys = np.array([v for purpose in _STREAMS for v in derive_key(m.seed, "equities", spec.symbol, date, purpose)],
                     dtype=np.int64)

@@ -64,6 +64,8 @@ def _components(spec: SymbolSpec) -> tuple[float, float, float]:
 
 def plan_market(m: Manifest, sessions: list[Session]) -> MarketPlan:
     """The day-level plan for every session of the run (deterministic in the manifest)."""
+    from .regime import day_factors
+
     specs = m.selected()
     sectors = sorted({s.sector for s in specs})
     nd = len(sessions)
@@ -80,19 +82,23 @@ def plan_market(m: Manifest, sessions: list[Session]) -> MarketPlan:
         v = math.exp(h - stat_var)           # E[v^2] = 1 under the stationary law
         frac = sess.seconds / FULL_DAY_SECONDS
         day_sd = v * math.sqrt(frac / TRADING_DAYS)
+        # the regime engine's preset volatility level and event jumps (macro: market factor; earnings:
+        # idiosyncratic) widen the session's return law; latent_path places the jumps and bridges
+        rv, macro_var, earn_var = day_factors(m, sess)
         eps = z[4 * d + 1]
-        mret = MARKET_VOL * day_sd * eps
+        mret = MARKET_VOL * day_sd * math.sqrt(rv * rv + macro_var) * eps
         on_m = MARKET_VOL * v * math.sqrt(OVERNIGHT_VAR_SHARE / TRADING_DAYS) * z[4 * d + 2] if d > 0 else 0.0
         # each sector's draws are keyed by its name, so a symbol's path never depends on which other
         # symbols (and sectors) are in the run
         sec_z = {s: normals(derive_key(m.seed, "plan", "sector", s, sess.date.isoformat()), 0, 2) for s in sectors}
-        sret = {s: SECTOR_VOL * day_sd * z[0] for s, z in sec_z.items()}
+        sret = {s: SECTOR_VOL * day_sd * rv * z[0] for s, z in sec_z.items()}
         s_on = {s: SECTOR_VOL * v * math.sqrt(OVERNIGHT_VAR_SHARE / TRADING_DAYS) * z[1] for s, z in sec_z.items()}
         idio, opens = {}, {}
         for spec in specs:
             gamma, _, ivol = _components(spec)
             iz = normals(derive_key(m.seed, "plan", "idio", spec.symbol, sess.date.isoformat()), 0, 2)
-            idio[spec.symbol] = ivol * day_sd * iz[0]
+            jv = earn_var.get(spec.symbol, 0.0) * spec.annual_vol ** 2
+            idio[spec.symbol] = day_sd * math.sqrt((ivol * rv) ** 2 + jv) * iz[0]
             if d > 0:
                 gap = spec.beta * on_m + gamma * s_on[spec.sector] \
                     + ivol * v * math.sqrt(OVERNIGHT_VAR_SHARE / TRADING_DAYS) * iz[1]
@@ -142,37 +148,67 @@ def _sv_path(key, season: np.ndarray, sigma_sec: float, jump_rate: float) -> tup
     return ret, mult
 
 
-def _bridged(ret: np.ndarray, mult: np.ndarray, target: float) -> np.ndarray:
+def _bridged(ret: np.ndarray, mult: np.ndarray, target: float, jumps=(), sigma: float = 0.0) -> np.ndarray:
+    """Bridge ``ret`` to ``target``; each jump ``(second, sd_units)`` is an extra increment ``sd_units *
+    sigma * z`` with variance ``sd_units**2`` (in ``mult**2`` units) at that second, bridged with the rest
+    (so a jump is drawn conditionally on the session return, and the session total stays the plan's)."""
     from .kernels.market import bridge
 
+    var = mult * mult
+    if jumps:
+        ret, var = ret.copy(), var.copy()
+        for k, units, z in jumps:
+            ret[k] += units * sigma * z
+            var[k] += units * units
     out = np.empty_like(ret)
-    bridge(ret, mult * mult, target, out)
+    bridge(ret, var, target, out)
     return out
 
 
-def latent_path(m: Manifest, spec: SymbolSpec, day: DayPlan) -> LatentPath:
-    """The 1-second efficient log-price path and local volatility of ``spec`` in ``day``."""
+def latent_path(m: Manifest, spec: SymbolSpec, day: DayPlan, mod=None, jumps=()) -> LatentPath:
+    """The 1-second efficient log-price path and local volatility of ``spec`` in ``day``.
+
+    ``mod`` (the regime engine's ``SymbolModulation``): ``vol_mult`` scales every component's volatility
+    and ``drift`` is added to the idiosyncratic increments, both before the bridge to the plan's session
+    return (so the regime's shape survives and partitions stay independent and consistent with the
+    multi-day plan). ``jumps``: event jumps ``(second, "market" | "idio", sd, z)`` (macro sd in market
+    daily sds, earnings sd in the symbol's daily sds)."""
     sess = day.session
     n = sess.seconds
     date = sess.date.isoformat()
     vol_season, _, _ = seasonality(n)
     per_sec = day.vol_level / math.sqrt(TRADING_DAYS * FULL_DAY_SECONDS)
     gamma, svol, ivol = _components(spec)
+    vm = mod.vol_mult if mod is not None else None
+    rootn = math.sqrt(n)
+    mjumps = [(k, sd * rootn, z) for k, c, sd, z in jumps if c == "market"]
+    ijumps = [(k, sd * rootn * spec.annual_vol / ivol, z) for k, c, sd, z in jumps if c == "idio"]
     mret, mmult = _sv_path(derive_key(m.seed, "market", date), vol_season, MARKET_VOL * per_sec, 0.0)
-    mret = _bridged(mret, mmult, day.market_return)
+    if vm is not None:
+        mret, mmult = mret * vm, mmult * vm
+    mret = _bridged(mret, mmult, day.market_return, mjumps, MARKET_VOL * per_sec)
     x = spec.beta * mret
     var = (spec.beta * MARKET_VOL * mmult) ** 2
     if gamma != 0.0:
         sret, smult = _sv_path(derive_key(m.seed, "sector", spec.sector, date), vol_season, svol * per_sec, 0.0)
+        if vm is not None:
+            sret, smult = sret * vm, smult * vm
         x += gamma * _bridged(sret, smult, day.sector_return[spec.sector])
         var += (gamma * svol * smult) ** 2
     jump_rate = JUMPS_PER_DAY / FULL_DAY_SECONDS
     iret, imult = _sv_path(derive_key(m.seed, "idio", spec.symbol, date), vol_season, ivol * per_sec, jump_rate)
-    x += _bridged(iret, imult, day.idio_return[spec.symbol])
+    if vm is not None:
+        iret, imult = iret * vm, imult * vm
+    if mod is not None:
+        iret = iret + mod.drift
+    x += _bridged(iret, imult, day.idio_return[spec.symbol], ijumps, ivol * per_sec)
     var += (ivol * imult) ** 2
     log_price = np.empty(n + 1)
     log_price[0] = math.log(day.open_price[spec.symbol])
     np.cumsum(x, out=log_price[1:])
     log_price[1:] += log_price[0]
+    if any(k == 0 for k, _, _, _ in jumps):
+        # a pre-open release is news before the opening cross: the open already reflects the jump
+        log_price[0] = log_price[1]
     volrel = day.vol_level * np.sqrt(var) / spec.annual_vol
     return LatentPath(log_price, volrel)

@@ -108,6 +108,7 @@ class RegimePlan:
     market: Any = field(repr=False, default=None)
     selected: Universe | None = field(repr=False, default=None)
     controls: tuple = field(repr=False, default=())
+    _cache: dict = field(repr=False, default_factory=dict)
 
     def day(self, day_index: int) -> DayRegime:
         return self.days[day_index].regime
@@ -117,6 +118,18 @@ class RegimePlan:
         return self.modulation_and_jumps(symbol, day_index)[0]
 
     def modulation_and_jumps(self, symbol: str, day_index: int):
+        """(``SymbolModulation``, event jumps ``[(second, "market" | "idio", sd, z)]``) of ``symbol``;
+        the last few are cached (equities and options of a partition read the same arrays)."""
+        key = (symbol, day_index)
+        got = self._cache.get(key)
+        if got is None:
+            got = self._compute(symbol, day_index)
+            if len(self._cache) >= 4:
+                self._cache.pop(next(iter(self._cache)))
+            self._cache[key] = got
+        return got
+
+    def _compute(self, symbol: str, day_index: int):
         dd = self.days[day_index]
         spec = next(s for s in self.manifest.selected() if s.symbol == symbol)
         vol_level = self.market.days[day_index].vol_level if self.market is not None else 1.0

@@ -58,7 +58,10 @@ import math  # noqa: E402
 
 from ..schemas import FAMILIES, FAMILY_PROFILE, PHASES, PROFILES, REGIMES  # noqa: E402
 
-BOOST_FROM, BOOST_FULL, BOOST_MAX = 0.35, 0.75, 4.0
+BOOST_FROM, BOOST_FULL, BOOST_MAX = 0.25, 0.6, 4.0
+# the arrival rate is boosted too while a profile is in debt (thinning of candidates drawn at RATE_MAX x
+# the base rate: without assist a candidate is kept with probability 1 / RATE_MAX, the unboosted draw)
+RATE_MAX = 2.5
 N_PUBLIC = 6
 LABELED = tuple(i for i, p in enumerate(FAMILY_PROFILE) if p < N_PUBLIC)
 
@@ -157,7 +160,7 @@ def draw_schedule(day, day_index: int, controls_ts, seed: int, sel, gaps: np.nda
     rate = np.array([PRESETS[p].burst_rate for p in day.preset]) * BURST_BY_REGIME[day.regime.astype(np.int64)] \
         * BURST_BY_PHASE[day.phase.astype(np.int64)] * np.exp(0.35 * noise - 0.06) * scale
     uc = uniforms(derive_key(seed, "bursts", shared, date, "counts"), 0, M)
-    counts = np.array([_poisson(float(rate[i]), float(uc[i])) for i in range(M)])
+    counts = np.array([_poisson(float(rate[i]) * RATE_MAX, float(uc[i])) for i in range(M)])
     nb = int(counts.sum())
     ub = uniforms(derive_key(seed, "bursts", shared, date, "draws"), 0, 6 * nb).reshape(nb, 6) if nb else \
         np.zeros((0, 6))
@@ -181,29 +184,49 @@ def draw_schedule(day, day_index: int, controls_ts, seed: int, sel, gaps: np.nda
     ts_ctrl = [t for t, _ in controls_ts]
     last = {}
     jz = normals(derive_key(seed, "bursts", shared, date, "intensity"), 0, max(nb, 1))
+    keep = np.zeros(nb, bool)
+    fam_of = np.array(FAMILY_PROFILE)
+    fcache: dict = {}
+    mcache: dict = {}
     for i in range(nb):
         t = int(t_ns[i])
+        c0 = controls_ts[int(np.searchsorted(ts_ctrl, t, side="right")) - 1][1]
+        assist0 = c0.coverage_assist if assist_override is None else assist_override
+        rmult = 1.0
+        if assist0:
+            w0 = c0.coverage_window_minutes * 60e9
+            worst = max(boost_for((t - last.get(p, day.open_ns - 0.5 * w0)) / w0) for p in range(N_PUBLIC))
+            rmult = min(RATE_MAX, 1.0 + 0.5 * (worst - 1.0))
+        if ub[i, 5] * RATE_MAX >= rmult:
+            continue
+        keep[i] = True
         c = controls_ts[int(np.searchsorted(ts_ctrl, t, side="right")) - 1][1]
         window = c.coverage_window_minutes * 60e9
         m = int(mins[i])
         r = REGIMES[int(day.regime[m])]
         ph = PHASES[int(day.phase[m])]
         d = int(day.direction[m])
-        pw = PROFILE_BY_REGIME[int(day.regime[m])] * np.array(c.weights_vector())
-        famw = _family_weights(r, d, ph, ctx)
-        prof_has = np.array([famw[[j for j in LABELED if FAMILY_PROFILE[j] == p]].sum() > 0 for p in range(N_PUBLIC)])
-        pw = pw * prof_has
+        ck = (r, d, ph, id(c))
+        got = fcache.get(ck)
+        if got is None:
+            famw = _family_weights(r, d, ph, ctx)
+            has = np.array([famw[fam_of == q].sum() > 0 for q in range(N_PUBLIC)])
+            got = fcache[ck] = (famw, PROFILE_BY_REGIME[int(day.regime[m])] * np.array(c.weights_vector()) * has)
+        famw, pw = got[0], got[1].copy()
         assist = c.coverage_assist if assist_override is None else assist_override
         if assist:
             for p in range(N_PUBLIC):
                 seen = last.get(p, day.open_ns - 0.5 * window)
                 pw[p] *= boost_for((t - seen) / window)
         p = _choose(pw, float(ub[i, 1]))
-        fw = np.where(np.array(FAMILY_PROFILE) == p, famw, 0.0)
+        fw = np.where(fam_of == p, famw, 0.0)
         f = _choose(fw, float(ub[i, 2]))
         # symbol: liquidity x focus x event names x family preference
-        foc = np.array([s in day.focus[m] for s in sel.names])
-        evs = np.array([s in day.event_syms[m] for s in sel.names])
+        mk = (day.focus[m], day.event_syms[m])
+        fe = mcache.get(mk)
+        if fe is None:
+            fe = mcache[mk] = (np.array([x in mk[0] for x in sel.names]), np.array([x in mk[1] for x in sel.names]))
+        foc, evs = fe
         sw = adv * np.where(foc, 3.0, 1.0)
         if p == 1:
             sw = sw * volr ** 2
@@ -227,5 +250,6 @@ def draw_schedule(day, day_index: int, controls_ts, seed: int, sel, gaps: np.nda
         fam[i], prof[i], sym[i], direc[i] = f, p, s, dd
         inten[i] = math.exp(0.35 * jz[i] - 0.06) * (1.2 if r == "retail_chase" else 0.85 if r == "arb_calm" else 1.0)
         last[p] = t
-    bid = (np.uint64(day_index) << np.uint64(32)) + np.arange(1, nb + 1, dtype=np.uint64)
-    return BurstSchedule(t_ns.astype(np.int64), sym, fam, prof, bid, inten, direc)
+    idx = np.flatnonzero(keep)
+    bid = (np.uint64(day_index) << np.uint64(32)) + np.arange(1, idx.shape[0] + 1, dtype=np.uint64)
+    return BurstSchedule(t_ns[idx].astype(np.int64), sym[idx], fam[idx], prof[idx], bid, inten[idx], direc[idx])

@@ -41,7 +41,8 @@ def neutral_modulation(seconds: int) -> SymbolModulation:
 Jump = tuple[int, str, float, float]
 
 TRADING_SECONDS = 252.0 * 23_400.0
-TAU_CHOP = 90.0          # s, time scale of the dealer-gamma / mean-revert reversal component
+TAU_CHOP = 30.0          # s, time scale of the dealer-gamma / mean-revert reversal component (short, so
+                         # 1-min returns reverse at lag 1 but stay unpredictable at lags >= 2)
 CHOP_AMP = {"dealer_gamma": 1.0, "mean_revert": 0.55}
 TREND_K = {"trend_up": (0.55, 0.8), "trend_down": (0.55, 0.8), "retail_chase": (0.3, 1.1),
            "event_ramp": (0.25, 0.9)}   # (market-wide, focus/event symbol): drift over a segment in its sds
@@ -96,7 +97,7 @@ def compute_modulation(day, name: str, etf: bool, annual_vol: float, vol_level: 
     for r, a in CHOP_AMP.items():
         amp_m = np.where(reg == names.index(r), a * (1.3 if etf else 1.0), amp_m)
     if amp_m.any():
-        step = 10
+        step = 5
         g = n // step + 2
         z = normals(derive_key(seed, "regime", "chop", name, day.date.isoformat()), 0, g)
         phi = math.exp(-step / TAU_CHOP)
@@ -140,7 +141,7 @@ def compute_modulation(day, name: str, etf: bool, annual_vol: float, vol_level: 
             spr *= 1.0 + sw * w
             act *= 1.0 + np.where(after, 1.5 * np.exp(-dt / 600.0), 0.0)
             clean *= 1.0 - 0.3 * w
-            vol *= 1.0 + np.where(after, 0.6 * ev.jump_sd * np.exp(-dt / 900.0), 0.0)
+            vol *= 1.0 + np.where(after, 0.25 * ev.jump_sd * np.exp(-dt / 900.0), 0.0)
             if k > 0:                            # intraday release: run-up, then crush and slow recovery
                 pre = 1.0 + ev.iv_runup * (0.7 + 0.3 * sec / k)
                 post_lvl = (1.0 + ev.iv_runup) * (1.0 - ev.iv_crush)
