@@ -16,7 +16,9 @@ Groups and their ceilings:
 
 1. per core: the equity kernel path (``engine.iter_partition`` for one liquid symbol-session) against
    the COMPUTE PROBE (a Numba loop filling a cache-resident 64 Ki float64 buffer with Philox uniforms +
-   AS241 normals, ``kernels.rng.fill_normal``, to the same row count) and against a hand-written
+   AS241 normals, blocked as /work/shared/PERFORMANCE.md describes: ``kernels.rng.fill_normal`` draws
+   the uniforms per block, runs the central region in a dense vectorized loop and fixes up the compacted
+   tail indices after; to the same row count) and against a hand-written
    vectorized numpy generator of the same tables (``benchmarks/numpy_reference.py``, found next to the
    source tree; skipped when fastsynth is installed without it); ``fastsynth.stream`` and
    ``fastsynth.reader`` against the kernel producing the same tables;
@@ -76,8 +78,9 @@ RSS_RATIO = 1.15        # 3 sessions may cost at most this multiple of 1 session
 
 @kernel
 def compute_probe(k0, k1, n, buf):
-    """Produce ``n`` standard normals (Philox4x32-10 uniforms + AS241 inverse CDF) through ``buf``, block
-    after block, as a generator kernel would; returns a sum of one value per block so nothing is dead."""
+    """Produce ``n`` standard normals (Philox4x32-10 uniforms + AS241 inverse CDF, blocked: vectorized
+    uniforms, vectorized central region, compacted tails fixed up after) through ``buf``, block after
+    block, as a generator kernel would; returns a sum of one value per block so nothing is dead."""
     m = buf.shape[0]
     acc = 0.0
     done = 0
@@ -216,7 +219,7 @@ def bench_per_core(rounds: int, quick: bool) -> list[dict[str, Any]]:
     k_med = statistics.median(r["kernel"])
     k_ratio = k_med / statistics.median(r["probe"])
     out = [
-        _row(g, "compute probe: Philox + AS241 normals, 64 Ki buffer", r["probe"], rows=n_tq,
+        _row(g, "compute probe: Philox + AS241 normals, blocked, 64 Ki buffer", r["probe"], rows=n_tq,
              note="normals/s; the ceiling of generator kernels"),
         _row(g, "kernel: iter_partition trades+quotes", r["kernel"], rows=n_tq,
              ceiling="compute probe", ceiling_values=r["probe"],

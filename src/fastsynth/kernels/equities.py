@@ -60,7 +60,7 @@ import math
 import numpy as np
 
 from ._jit import inline_kernel, kernel
-from .rng import philox4x32
+from .rng import fill_words, philox4x32
 
 # ---- parameter indices (par) --------------------------------------------------------------------
 P_TPU = 0  # ticks per USD (1 / tick), exact integer as float
@@ -94,8 +94,8 @@ S_TSEQ, S_QSEQ, S_CIDX, S_PIDX, S_QIDX, S_AIDX, S_BIDX = 0, 1, 2, 3, 4, 5, 6
 S_BID, S_SPR, S_BSZ, S_ASZ, S_BV, S_AV, S_MSIGN, S_MREM = 7, 8, 9, 10, 11, 12, 13, 14
 S_LAST_TTS, S_LAST_QTS, S_INIT = 15, 16, 17
 N_STATE_I = 18
-F_EC, F_EQ, F_EXC, F_EXC_T, F_EXC_NEXT = 0, 1, 2, 3, 4
-N_STATE_F = 5
+F_EC, F_EQ, F_EXC, F_EXC_T, F_EXC_NEXT, F_D = 0, 1, 2, 3, 4, 5   # F_D: decay factor to F_EXC_NEXT
+N_STATE_F = 6
 
 COND_REGULAR, COND_ODD, COND_ISO, COND_ISO_ODD, COND_OPEN, COND_CLOSE = 0, 1, 2, 3, 4, 5
 SIDE_A, SIDE_B, SIDE_N = 0, 1, 2
@@ -105,8 +105,6 @@ HC_PER_USD = 10_000  # off-exchange price grid: 1/100 cent
 ST_GAPS, ST_QGAPS, ST_CLUSTER, ST_PRINT, ST_QUOTE = 0, 1, 2, 3, 4
 N_STREAMS = 5
 QTAB = 1024         # quantile-table resolution (venues, log-normal multipliers, exponential)
-GB = 256            # Philox blocks per refill of the arrival-gap buffers
-WCH = 512           # events per chunk of Philox words in the draw kernels (fits L1)
 
 # ---- scratch layout: per-event records, [event, field] (one int64 and one float64 array per kind;
 # few distinct arrays keep the dense loops vectorizable and give the serial pass one line per event)
@@ -199,19 +197,6 @@ def _quote_fields(w0, w1, w2, w3, spr_k, lots_mean, lat, ln_spread, ln_depth, ex
 
 # ---- 1. arrivals ----------------------------------------------------------------------------------
 
-@inline_kernel
-def _fill_words(k0, k1, blk0, nb, out):
-    """``out[4j + w]`` = word ``w`` of Philox block ``blk0 + j``, j < nb. Kept to Philox and one flat
-    store so it vectorizes (a table lookup or a 2-D store in this loop makes it scalar, 5x slower);
-    callers transform the words in a separate loop."""
-    for j in range(nb):
-        w0, w1, w2, w3 = _block(k0, k1, blk0 + j)
-        out[4 * j] = w0
-        out[4 * j + 1] = w1
-        out[4 * j + 2] = w2
-        out[4 * j + 3] = w3
-
-
 @kernel
 def arrivals(pt, lam_c, lam_q, sec0, sec1, open_ns, keys, par, exp_tab, state_i, state_f,
              c_ts, c_ps, c_k, q_ts, q_ps, q_k):
@@ -230,6 +215,7 @@ def arrivals(pt, lam_c, lam_q, sec0, sec1, open_ns, keys, par, exp_tab, state_i,
     exc = state_f[F_EXC]
     exc_t = state_f[F_EXC_T]
     exc_next = state_f[F_EXC_NEXT]
+    d = state_f[F_D]
     beta = par[P_HAWKES_BETA]
     h_jump = par[P_HAWKES_N] * beta
     ka0, ka1 = keys[2 * ST_GAPS], keys[2 * ST_GAPS + 1]
@@ -249,51 +235,59 @@ def arrivals(pt, lam_c, lam_q, sec0, sec1, open_ns, keys, par, exp_tab, state_i,
         q_ps[0] = pt[sec0]
         q_k[0] = sec0
         nq = 1
-    buf = np.empty(4 * GB, np.uint64)
-    # ---- clusters: baseline (time change across seconds) + exact exponential-kernel excitation
+    # ---- (gap draws: one scalar Philox block per 2 clusters / 4 quote updates; few, and keeps this small) clusters: baseline (time change across seconds) + exact exponential-kernel excitation
     base = -1                   # first Philox block in buf (block b + 1 of the stream holds clusters 2b, 2b+1)
+    inv_beta = 1.0 / beta
     for k in range(sec0, sec1):
         lc = lam_c[k]
+        inv_lc = 1.0 / lc if lc > 0.0 else 0.0
         t0 = open_ns + np.int64(k) * 1_000_000_000
-        pos_c = ec / lc if lc > 0.0 else 2.0
+        pos_c = ec * inv_lc if lc > 0.0 else 2.0
         pos_x = exc_next - k
         while pos_c < 1.0 or pos_x < 1.0:
             if nc >= cap_c:
                 return -1, -1
-            frac = pos_c if pos_c <= pos_x else pos_x
+            baseline = pos_c <= pos_x
+            frac = pos_c if baseline else pos_x
             c_ts[nc] = t0 + np.int64(frac * 1e9)
             c_ps[nc] = pt[k] + (pt[k + 1] - pt[k]) * frac
             c_k[nc] = k
             c = cidx + nc
             nc += 1
-            b = c >> 1
-            if base < 0 or b - base >= GB:
-                _fill_words(ka0, ka1, b + 1, GB, buf)
-                base = b
-            o = 4 * (b - base) + 2 * (c & 1)
-            ea = _expo32(buf[o], exp_tab)
-            eb = _expo32(buf[o + 1], exp_tab)
-            if pos_c <= pos_x:      # a baseline arrival: the baseline's next gap
-                pos_c = pos_c + ea / lc
-            # every arrival excites: decay to now, jump, and the next excitation-driven arrival in
-            # closed form (solves exc (1 - exp(-beta s)) / beta = eb; never if it cannot be reached)
+            if c & 1 == 0 or nc == 1:
+                g0, g1, g2, g3 = _block(ka0, ka1, (c >> 1) + 1)
+            if c & 1:
+                ea = _expo32(g2, exp_tab)
+                eb = _expo32(g3, exp_tab)
+            else:
+                ea = _expo32(g0, exp_tab)
+                eb = _expo32(g1, exp_tab)
             now = k + frac
-            exc = exc * math.exp(-beta * (now - exc_t)) + h_jump
+            # every arrival excites: decay to now, jump, and the next excitation-driven arrival in
+            # closed form (solves exc (1 - exp(-beta s)) / beta = eb; never if it cannot be reached).
+            # At an excitation-driven arrival the decay since the last one is exactly d (no exp).
+            if baseline:
+                pos_c = pos_c + ea * inv_lc
+                exc = exc * math.exp(-beta * (now - exc_t)) + h_jump
+            else:
+                exc = exc * d + h_jump
             exc_t = now
             d = 1.0 - beta * eb / exc
-            exc_next = now - math.log(d) / beta if d > 0.0 else 1e300
+            exc_next = now - math.log(d) * inv_beta if d > 0.0 else 1e300
             pos_x = exc_next - k
         # carry the unused exponential mass into the next second
         if lc > 0.0:
             ec = (pos_c - 1.0) * lc
     # ---- quote-only updates: Poisson with the same time change
-    base = -1
+    h0 = h1 = h2 = h3 = _Z
+    have = False
     for k in range(sec0, sec1):
         lq = lam_q[k]
         if lq <= 0.0:
             continue
         t0 = open_ns + np.int64(k) * 1_000_000_000
-        pos_q = eq / lq
+        inv_lq = 1.0 / lq
+        pos_q = eq * inv_lq
         while pos_q < 1.0:
             if nq >= cap_q:
                 return -1, -1
@@ -302,11 +296,12 @@ def arrivals(pt, lam_c, lam_q, sec0, sec1, open_ns, keys, par, exp_tab, state_i,
             q_k[nq] = k
             g = qidx + nq
             nq += 1
-            b = g >> 2
-            if base < 0 or b - base >= GB:
-                _fill_words(kb0, kb1, b + 1, GB, buf)
-                base = b
-            pos_q = pos_q + _expo32(buf[4 * (b - base) + (g & 3)], exp_tab) / lq
+            r = g & 3
+            if r == 0 or not have:
+                h0, h1, h2, h3 = _block(kb0, kb1, (g >> 2) + 1)
+                have = True
+            w = h0 if r == 0 else (h1 if r == 1 else (h2 if r == 2 else h3))
+            pos_q = pos_q + _expo32(w, exp_tab) * inv_lq
         eq = (pos_q - 1.0) * lq
     state_i[S_INIT] = 1
     state_f[F_EC] = ec
@@ -314,28 +309,25 @@ def arrivals(pt, lam_c, lam_q, sec0, sec1, open_ns, keys, par, exp_tab, state_i,
     state_f[F_EXC] = exc
     state_f[F_EXC_T] = exc_t
     state_f[F_EXC_NEXT] = exc_next
+    state_f[F_D] = d
     return nc, nq
 
 
 # ---- 2.-4. dense draws ------------------------------------------------------------------------------
 
 @kernel
-def cluster_draws(keys, par, cidx0, nc, c_k, spr, ln_spread, ln_depth, exp_tab, qv_tab, ci, cf):
+def cluster_draws(cw, par, nc, c_k, spr, ln_spread, ln_depth, exp_tab, qv_tab, ci, cf):
     """Every draw of clusters ``cidx0 .. cidx0 + nc - 1`` into records ci/cf; returns the number of
     prints. Block 2c: w0 bits 22-31 off-exchange choice, 11-21 meta-order sign, 0-10 follows-meta;
     w1 bits 10-31 print count (geometric), 0-9 post-trade quote delay; w2 bits 16-31 side, 0-15
     post-trade quote latency; w3 meta-order length. Block 2c+1: the refresh quote (``_quote_fields``)."""
-    k0, k1 = keys[2 * ST_CLUSTER], keys[2 * ST_CLUSTER + 1]
     lat = par[P_LAT_LIT_NS]
     lots_mean = par[P_DEPTH] / 100.0
     p_off = par[P_OFF_SHARE]
     p_meta = par[P_META_W]
-    wb = np.empty(8 * WCH, np.uint64)
     for i in range(nc):
-        o = 8 * (i % WCH)
-        if o == 0:
-            _fill_words(k0, k1, 2 * (cidx0 + i), 2 * min(WCH, nc - i), wb)
-        w0, w1, w2, w3 = wb[o], wb[o + 1], wb[o + 2], wb[o + 3]
+        o = 8 * i
+        w0, w1, w2, w3 = cw[o], cw[o + 1], cw[o + 2], cw[o + 3]
         ci[i, CI_OFF] = 1 if _ufield(w0, 22, 10) < p_off else 0
         cf[i, CF_URS] = _ufield(w0, 11, 11)
         ci[i, CI_META] = 1 if _ufield(w0, 0, 11) < p_meta else 0
@@ -344,7 +336,7 @@ def cluster_draws(keys, par, cidx0, nc, c_k, spr, ln_spread, ln_depth, exp_tab, 
         cf[i, CF_US] = _ufield(w2, 16, 16)
         ci[i, CI_QR] = np.int64(lat * (0.5 + 0.5 * _expo16(_field(w2, 0, 16), exp_tab)))
         cf[i, CF_UL] = (float(w3) + 0.5) * _INV32
-        v0, v1, v2, v3 = wb[o + 4], wb[o + 5], wb[o + 6], wb[o + 7]
+        v0, v1, v2, v3 = cw[o + 4], cw[o + 5], cw[o + 6], cw[o + 7]
         fl, rlat, rsp, rbm, ram, rbv, rav = _quote_fields(v0, v1, v2, v3, spr[c_k[i]], lots_mean, lat,
                                                           ln_spread, ln_depth, exp_tab, qv_tab)
         ci[i, CI_RFL] = fl
@@ -372,18 +364,14 @@ def cluster_draws(keys, par, cidx0, nc, c_k, spr, ln_spread, ln_depth, exp_tab, 
 
 
 @kernel
-def quote_draws(keys, par, qidx0, nq, q_k, spr, ln_spread, ln_depth, exp_tab, qv_tab, qi, qf):
+def quote_draws(qw, par, nq, q_k, spr, ln_spread, ln_depth, exp_tab, qv_tab, qi, qf):
     """Every draw of quote updates ``qidx0 .. qidx0 + nq - 1`` (one Philox block each) into records qi/qf."""
-    k0, k1 = keys[2 * ST_QUOTE], keys[2 * ST_QUOTE + 1]
     lat = par[P_LAT_LIT_NS]
     lots_mean = par[P_DEPTH] / 100.0
     p_so = par[P_SIZE_ONLY]
-    wb = np.empty(4 * WCH, np.uint64)
     for j in range(nq):
-        o = 4 * (j % WCH)
-        if o == 0:
-            _fill_words(k0, k1, qidx0 + j, min(WCH, nq - j), wb)
-        w0, w1, w2, w3 = wb[o], wb[o + 1], wb[o + 2], wb[o + 3]
+        o = 4 * j
+        w0, w1, w2, w3 = qw[o], qw[o + 1], qw[o + 2], qw[o + 3]
         fl, qlat, sp, bm, am, bv, av = _quote_fields(w0, w1, w2, w3, spr[q_k[j]], lots_mean, lat,
                                                      ln_spread, ln_depth, exp_tab, qv_tab)
         qi[j, QI_FL] = fl + (QFL_SIZE_ONLY if _ufield(w0, 24, 8) < p_so else 0)
@@ -396,7 +384,7 @@ def quote_draws(keys, par, qidx0, nq, q_k, spr, ln_spread, ln_depth, exp_tab, qv
 
 
 @kernel
-def print_draws(keys, par, pidx0, nc, ci, exp_tab, ln_depth, lot_cut_lit, lot_cut_off, lit_tab, off_tab, qv_tab,
+def print_draws(pw, par, nc, ci, exp_tab, ln_depth, lot_cut_lit, lot_cut_off, lit_tab, off_tab, qv_tab,
                 pi, pf):
     """Every draw of the prints of the block's ``nc`` clusters (prints ``pidx0 ..``; one Philox block
     each) into records pi and the column pf; returns the number of prints.
@@ -404,7 +392,6 @@ def print_draws(keys, par, pidx0, nc, ci, exp_tab, ln_depth, lot_cut_lit, lot_cu
     w0 bits 16-31 same-timestamp choice (rescaled: feed latency), 0-15 gap to the previous print;
     w1 tail uniform of the size; w2 bits 20-31 odd-lot choice, 10-19 venue of a newly shown level,
     0-9 odd remainder; w3 bits 22-31 venue, 11-21 price kind, 1-10 improvement / new level's size."""
-    k0, k1 = keys[2 * ST_PRINT], keys[2 * ST_PRINT + 1]
     # which cluster each print belongs to: off-exchange, first of its cluster, part of a sweep
     n = 0
     for i in range(nc):
@@ -427,12 +414,9 @@ def print_draws(keys, par, pidx0, nc, ci, exp_tab, ln_depth, lot_cut_lit, lot_cu
     p_inside = par[P_INSIDE]
     lots_mean = par[P_DEPTH] / 100.0
     ncut = lot_cut_lit.shape[0]
-    wb = np.empty(4 * WCH, np.uint64)
     for q in range(n):
-        o = 4 * (q % WCH)
-        if o == 0:
-            _fill_words(k0, k1, pidx0 + q, min(WCH, n - q), wb)
-        w0, w1, w2, w3 = wb[o], wb[o + 1], wb[o + 2], wb[o + 3]
+        o = 4 * q
+        w0, w1, w2, w3 = pw[o], pw[o + 1], pw[o + 2], pw[o + 3]
         flg = pi[q, PI_FLG]
         off = (flg & PFL_OFF) != 0
         us = _ufield(w0, 16, 16)
@@ -474,10 +458,9 @@ def print_draws(keys, par, pidx0, nc, ci, exp_tab, ln_depth, lot_cut_lit, lot_cu
 
 
 @kernel
-def print_fixup(keys, par, pidx0, n, pi):
+def print_fixup(pw, par, n, pi):
     """The rare part of the print draws, outside the dense loop: round-lot counts in the Pareto tail
     beyond the comparison table (a power; ~2% of prints), marked -1 by ``print_draws``."""
-    k0, k1 = keys[2 * ST_PRINT], keys[2 * ST_PRINT + 1]
     a_lit = par[P_ALPHA_LIT]
     a_off = par[P_ALPHA_OFF]
     p_mixed = par[P_MIXED]
@@ -485,7 +468,7 @@ def print_fixup(keys, par, pidx0, n, pi):
         if pi[q, PI_SZ] < 0:
             flg = pi[q, PI_FLG]
             off = (flg & PFL_OFF) != 0
-            w0, w1, w2, w3 = _block(k0, k1, pidx0 + q)
+            w1, w2 = pw[4 * q + 1], pw[4 * q + 2]
             ut = (float(w1) + 0.5) * _INV32
             lots = math.floor(math.pow(ut, -1.0 / (a_off if off else a_lit)))
             if lots > 20000.0:
@@ -757,9 +740,11 @@ class BlockRunner:
         self.ci, self.cf = np.empty((cap_c, N_CI), np.int64), np.empty((cap_c, N_CF))
         self.q_ts, self.q_ps, self.q_k = np.empty(cap_q, np.int64), np.empty(cap_q), np.empty(cap_q, np.int64)
         self.qi, self.qf = np.empty((cap_q, N_QI), np.int64), np.empty((cap_q, N_QF))
+        self.cw, self.qw = np.empty(8 * cap_c, np.uint32), np.empty(4 * cap_q, np.uint32)
 
     def _grow_prints(self, cap_p: int) -> None:
         self.pi, self.pf = np.empty((cap_p, N_PI), np.int64), np.empty(cap_p)
+        self.pw = np.empty(4 * cap_p, np.uint32)
 
     def prepare(self, s0: int, s1: int) -> tuple[int, int]:
         while True:
@@ -770,15 +755,23 @@ class BlockRunner:
                 break
             self._grow_events(2 * self.c_ts.shape[0], 2 * self.q_ts.shape[0])   # state untouched: retry
         si, par, keys = self.state_i, self.par, self.keys
-        npr = cluster_draws(keys, par, si[S_CIDX], nc, self.c_k, self.spr, self.ln_spread, self.ln_depth,
+        if self.cw.shape[0] < 8 * nc or self.qw.shape[0] < 4 * nq:
+            self.cw = np.empty(max(8 * nc, self.cw.shape[0]), np.uint32)
+            self.qw = np.empty(max(4 * nq, self.qw.shape[0]), np.uint32)
+        cw, qw = self.cw[:8 * nc], self.qw[:4 * nq]
+        fill_words(keys[2 * ST_CLUSTER], keys[2 * ST_CLUSTER + 1], 2 * si[S_CIDX], cw)
+        fill_words(keys[2 * ST_QUOTE], keys[2 * ST_QUOTE + 1], si[S_QIDX], qw)
+        npr = cluster_draws(cw, par, nc, self.c_k, self.spr, self.ln_spread, self.ln_depth,
                             self.exp_tab, self.qv_tab, self.ci, self.cf)
-        quote_draws(keys, par, si[S_QIDX], nq, self.q_k, self.spr, self.ln_spread, self.ln_depth,
+        quote_draws(qw, par, nq, self.q_k, self.spr, self.ln_spread, self.ln_depth,
                     self.exp_tab, self.qv_tab, self.qi, self.qf)
         if self.pi.shape[0] < npr:
             self._grow_prints(max(npr, 2 * self.pi.shape[0]))
-        print_draws(keys, par, si[S_PIDX], nc, self.ci, self.exp_tab, self.ln_depth, self.lot_cut_lit,
+        pw = self.pw[:4 * npr]
+        fill_words(keys[2 * ST_PRINT], keys[2 * ST_PRINT + 1], si[S_PIDX], pw)
+        print_draws(pw, par, nc, self.ci, self.exp_tab, self.ln_depth, self.lot_cut_lit,
                     self.lot_cut_off, self.lit_tab, self.off_tab, self.qv_tab, self.pi, self.pf)
-        print_fixup(keys, par, si[S_PIDX], npr, self.pi)
+        print_fixup(pw, par, npr, self.pi)
         self._n = (nc, nq, npr)
         return npr, nq + 2 * nc
 

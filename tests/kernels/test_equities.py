@@ -1,0 +1,107 @@
+"""Tests for the equity kernels (``fastsynth.kernels.equities``): the dense draw kernels against the
+plain-numpy reference (``tests/reference/equities.py``), exact; ``fill_words`` against single Philox
+blocks; and the whole block pipeline's invariance to where blocks split a session (draws are indexed by
+event, so the bytes cannot depend on blocking)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from fastsynth import equities as eq
+from fastsynth.kernels import equities as k
+from fastsynth.kernels.rng import fill_words, philox_block
+from fastsynth.manifest import SymbolSpec
+
+try:  # rootdir-relative layout used by pytest's default "prepend" import mode
+    from reference import equities as ref
+except ImportError:  # pragma: no cover - if tests/ becomes a package
+    from tests.reference import equities as ref
+
+KEY = (0x1234567, 0x89ABCDE)
+
+
+def _words(n_blocks, start=5):
+    w = np.empty(4 * n_blocks, np.uint32)
+    fill_words(*KEY, start, w)
+    return w
+
+
+def _params(price=120.0):
+    spec = SymbolSpec(symbol="XYZ", price=price, adv=3e6, annual_vol=0.3, sector="Tech", listing="XNAS")
+    return eq.equity_params(spec, "realistic")
+
+
+def test_fill_words_matches_philox_blocks():
+    start = (1 << 32) - 3                                   # crosses the 32-bit counter boundary
+    w = _words(9, start=start).reshape(-1, 4)
+    for j in range(9):
+        b = start + j
+        want = tuple(int(x) for x in philox_block(b & 0xFFFFFFFF, b >> 32, 0, 0, *KEY))
+        assert tuple(int(x) for x in w[j]) == want
+
+
+@pytest.mark.parametrize("price", [12.0, 120.0, 900.0])
+def test_cluster_quote_and_print_draws_match_reference(price):
+    par = _params(price).par
+    n_sec = 50
+    spr = np.linspace(1.0, 6.0, n_sec)
+    nc, nq = 3000, 2000
+    c_k = np.arange(nc) % n_sec
+    q_k = np.arange(nq) % n_sec
+    tabs = (eq.LN_SPREAD, eq.LN_DEPTH, eq.EXP_TAB, eq.QUOTE_TABLE)
+    cw, qw = _words(2 * nc), _words(nq, start=77)
+    ci, cf = np.full((nc, k.N_CI), -7, np.int64), np.full((nc, k.N_CF), np.nan)
+    npr = k.cluster_draws(cw, par, nc, c_k, spr, *tabs[:3], tabs[3], ci, cf)
+    rci, rcf, rnpr = ref.cluster_draws(cw, par, c_k, spr, *tabs)
+    assert npr == rnpr
+    np.testing.assert_array_equal(ci, rci)
+    np.testing.assert_array_equal(cf, rcf)
+    qi, qf = np.full((nq, k.N_QI), -7, np.int64), np.full((nq, k.N_QF), np.nan)
+    k.quote_draws(qw, par, nq, q_k, spr, *tabs[:3], tabs[3], qi, qf)
+    rqi, rqf = ref.quote_draws(qw, par, q_k, spr, *tabs)
+    np.testing.assert_array_equal(qi, rqi)
+    np.testing.assert_array_equal(qf, rqf)
+    pw = _words(npr, start=1 << 20)
+    pi, pf = np.full((npr, k.N_PI), -7, np.int64), np.full(npr, np.nan)
+    assert k.print_draws(pw, par, nc, ci, eq.EXP_TAB, eq.LN_DEPTH, eq.LOT_CUT_LIT, eq.LOT_CUT_OFF,
+                         eq.LIT_TABLE, eq.OFF_TABLE, eq.QUOTE_TABLE, pi, pf) == npr
+    k.print_fixup(pw, par, npr, pi)
+    rpi, rpf = ref.print_draws(pw, par, ci, eq.EXP_TAB, eq.LN_DEPTH, eq.LOT_CUT_LIT, eq.LOT_CUT_OFF,
+                               eq.LIT_TABLE, eq.OFF_TABLE, eq.QUOTE_TABLE)
+    np.testing.assert_array_equal(pi, rpi)
+    np.testing.assert_array_equal(pf, rpf)
+    assert (pi[:, k.PI_SZ] >= 1).all() and (pi[:, k.PI_SZ] > 20_000 * 100 + 99).sum() == 0
+
+
+def _run(splits, n_sec=240, price=120.0):
+    params = _params(price)
+    rng = np.random.default_rng(3)
+    pt = price * params.par[k.P_TPU] * np.exp(np.cumsum(np.r_[0.0, 2e-4 * rng.standard_normal(n_sec)]))
+    lam = np.full(n_sec, 3.0)
+    keys = np.arange(1, 11, dtype=np.int64) * 0x1F3D5B79
+    r = k.BlockRunner(pt, lam, 2.0 * lam, np.full(n_sec, 2.5), 10**18, keys, params.par, eq.LN_DEPTH,
+                      eq.LN_SPREAD, eq.EXP_TAB, eq.LOT_CUT_LIT, eq.LOT_CUT_OFF, eq.LIT_TABLE, eq.OFF_TABLE,
+                      eq.QUOTE_TABLE)
+    r._grow_events(8, 8)                      # force the arrival kernel's overflow-and-retry path
+    trades, quotes = [], []
+    for s0, s1 in zip(splits[:-1], splits[1:]):
+        nt_cap, nq_cap = r.prepare(s0, s1)
+        b = eq._Buffers(nt_cap, nq_cap)
+        nt, nq = r.fill(*b.t, *b.q)
+        assert nt == nt_cap and nq <= nq_cap
+        trades.append(np.stack([c[:nt].astype(np.float64) for c in b.t]))
+        quotes.append(np.stack([c[:nq].astype(np.float64) for c in b.q]))
+    return np.concatenate(trades, axis=1), np.concatenate(quotes, axis=1), r.state_i.copy()
+
+
+def test_blocks_do_not_change_the_output():
+    t1, q1, s1 = _run([0, 240])
+    t2, q2, s2 = _run([0, 7, 100, 101, 240])
+    assert t1.shape[1] > 500 and q1.shape[1] > 500
+    np.testing.assert_array_equal(t1, t2)
+    np.testing.assert_array_equal(q1, q2)
+    np.testing.assert_array_equal(s1, s2)
+    # time order, sequence numbers, an uncrossed book
+    assert (np.diff(t1[0]) >= 0).all() and (np.diff(q1[0]) >= 0).all()
+    assert (np.diff(t1[7]) == 1).all() and (np.diff(q1[8]) == 1).all()
+    assert (q1[3] > q1[2]).all()
