@@ -425,7 +425,7 @@ _ANALYTICS.update({
             FieldDoc("multileg_prints", pa.uint32(), "prints with condition MLET/MLAT"),
             FieldDoc("stock_tied_prints", pa.uint32(), "prints with condition TLET"),
             FieldDoc("sweep", pa.bool_(), "several venues with ISO legs, or 3+ venues within 50 ms"),
-            FieldDoc("ask_ratio", pa.float64(), "share of the placed (fresh NBBO) size at A/AA"),
+            FieldDoc("ask_ratio", pa.float64(), "share of the size placed against a quote (fresh or stale) at A/AA"),
             FieldDoc("bid_ratio", pa.float64(), "share of the placed size at B/BB"),
             FieldDoc("mid_ratio", pa.float64(), "share of the placed size strictly inside the spread"),
             FieldDoc("aggressor_ratio", pa.float64(), "max(ask_ratio, bid_ratio)"),
@@ -512,11 +512,17 @@ def schema(table: str) -> pa.Schema:
     Example: ``fastsynth.schema("equity_trades").field("price").type`` is ``double``.
     """
     _check(table)
-    title, fields = _TABLES[table] if table in _TABLES else _ANALYTICS[table]
-    return pa.schema(
-        [pa.field(f.name, f.type, nullable=f.nullable, metadata={"doc": f.doc}) for f in fields],
-        metadata={"table": table, "doc": title},
-    )
+    s = _SCHEMA_CACHE.get(table)
+    if s is None:   # pa.Schema is immutable: build each once (engines call this for every batch)
+        title, fields = _TABLES[table] if table in _TABLES else _ANALYTICS[table]
+        s = _SCHEMA_CACHE[table] = pa.schema(
+            [pa.field(f.name, f.type, nullable=f.nullable, metadata={"doc": f.doc}) for f in fields],
+            metadata={"table": table, "doc": title},
+        )
+    return s
+
+
+_SCHEMA_CACHE: dict[str, pa.Schema] = {}
 
 
 def describe(table: str) -> tuple[str, list[FieldDoc]]:

@@ -110,6 +110,8 @@ class FlowClassifier:
         self.zmin = int(p.baseline.z_min_samples)
         self.gap_ns = int(round(p.cluster.episode_gap_ms * 1e6))
         self.sweep_ns = max(1, int(60e9))
+        self.tau_ns = float(p.cluster.episode_tau_ms * 1e6)
+        self.cooldown_ns = int(round(p.profiles.repeat_cooldown_ms * 1e6))
         c = p.classifier
         self.hit_par = np.array([c.sweep_min_premium, c.sweep_min_count, c.sweep_min_premium_z, c.spike_min_premium,
                                  c.spike_min_size, c.spike_min_premium_z, c.spike_min_size_z, c.min_nbbo_coverage,
@@ -129,16 +131,17 @@ class FlowClassifier:
         ei = np.zeros((cap, KC.NEI), np.int64)
         ef = np.zeros((cap, KC.NEF), np.float64)
         ev = np.zeros((cap, self.maxev), np.int64)
+        et = np.zeros((cap, self.maxev), np.int8)
         if hasattr(self, "ei"):
-            ei[:used], ef[:used], ev[:used] = self.ei[:used], self.ef[:used], self.ev_e[:used]
-        self.ei, self.ef, self.ev_e = ei, ef, ev
+            ei[:used], ef[:used], ev[:used], et[:used] = \
+                self.ei[:used], self.ef[:used], self.ev_e[:used], self.ev_t[:used]
+        self.ei, self.ef, self.ev_e, self.ev_t = ei, ef, ev, et
         hsize = 1 << max(11, int(4 * cap - 1).bit_length())
         self.ehk = np.zeros(hsize, np.int64)
         self.ehs = np.full(hsize, -1, np.int64)
-        # rebuild the hash without closing anything (gap beyond any time difference)
-        KC._sweep(self.ei, self.ef, self.ev_e, self.ehk, self.ehs, np.zeros((max(1, self.U), 2), np.int64), self.g,
-                  np.int64(1) << np.int64(62), 0.0, False, np.zeros(KC.NPROF), np.zeros(KC.NPROF, np.int64),
-                  np.zeros((1, KC.NOI), np.int64), np.zeros((1, KC.NOF)), np.zeros((1, self.maxev), np.int64))
+        # rebuild the hash without dropping anything (gap beyond any time difference)
+        KC._sweep(self.ei, self.ef, self.ev_e, self.ev_t, self.ehk, self.ehs, np.zeros((max(1, self.U), 2), np.int64), self.g,
+                  np.int64(1) << np.int64(62))
 
     def _grow_und(self, n: int) -> None:
         if n <= self.U:
@@ -175,10 +178,11 @@ class FlowClassifier:
             of = np.zeros((cap, KC.NOF))
             oev = np.zeros((cap, self.maxev), np.int64)
             self.g[KC.G_NEVENTS] = 0
-            i = KC.classify(pi, pf, pev, i, final, self.window, self.zmin, self.gap_ns, self.sweep_ns,
+            i = KC.classify(pi, pf, pev, i, self.window, self.zmin, self.gap_ns, self.tau_ns, self.cooldown_ns,
+                            self.sweep_ns,
                             self.params.profiles.min_confidence, self.params.profiles.min_margin,
                             self.params.profiles.abstain_min_premium, self.hit_par, self.bl_buf, self.bl_cnt,
-                            self.bl_sum, self.ehk, self.ehs, self.ei, self.ef, self.ev_e, self.ui, self.g,
+                            self.bl_sum, self.ehk, self.ehs, self.ei, self.ef, self.ev_e, self.ev_t, self.ui, self.g,
                             out_pz, out_sz, out_ns, hit_pkt, hit_kind, hit_conf, hit_dir, oi, of, oev)
             k = int(self.g[KC.G_NEVENTS])
             ois.append(oi[:k])

@@ -157,6 +157,7 @@ class FlowStream:
         pi[:, KC.PI_NEV] = si[:, K.SI_NEV]
         pi[:, KC.PI_PID] = si[:, K.SI_PID]
         pi[:, KC.PI_FRESH] = si[:, K.SI_FRESH]
+        pi[:, KC.PI_QUOTED] = si[:, K.SI_FRESH] + si[:, K.SI_STALE]
         pf = np.zeros((P, KC.NPF))
         pf[:, KC.PF_SIZE] = sf[:, K.SF_SIZE]
         pf[:, KC.PF_PREM] = sf[:, K.SF_PREM]

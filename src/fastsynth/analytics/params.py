@@ -48,8 +48,10 @@ class ClusterParams(msgspec.Struct, **_S):
     nbbo_max_age_ms (``NBBO_MAX_AGE_MS``, 1000): a print's NBBO is *fresh* when its age is at most this.
     structure_window_ms (fastsynth, 5): multi-leg-condition prints without a structure id on one underlying
     within this of the group's first print are one structure (time + underlying + leg pattern).
-    episode_gap_ms (fastsynth, 300000): packets of one key form an *episode* (accumulation, spikes) while
-    gaps stay within this; profiles are judged on episodes.
+    episode_gap_ms (fastsynth, 600000): packets of one key form an *episode* (accumulation, spikes) while
+    gaps stay within this; profiles are judged on the packet alone and on its episode.
+    episode_tau_ms (fastsynth, 120000): an episode's sums decay as exp(-dt / tau), so flow from minutes ago
+    (ordinary prints on a busy contract) fades instead of diluting a burst.
     underlying_lookback_s (fastsynth, 300): the underlying move "before" a packet is measured over
     [lookback, 2 x lookback) seconds.
     max_evidence (``DARK_INFER_MAX_EVIDENCE`` analogue, 32): print ids kept as evidence per packet/event.
@@ -58,7 +60,8 @@ class ClusterParams(msgspec.Struct, **_S):
     window_ms: float = 500.0
     nbbo_max_age_ms: float = 1000.0
     structure_window_ms: float = 5.0
-    episode_gap_ms: float = 300_000.0
+    episode_gap_ms: float = 600_000.0
+    episode_tau_ms: float = 120_000.0
     underlying_lookback_s: float = 300.0
     max_evidence: int = 32
 
@@ -68,6 +71,7 @@ class ClusterParams(msgspec.Struct, **_S):
         _num("cluster.structure_window_ms", self.structure_window_ms, 0.0, 60_000.0,
              "milliseconds between 0 and 60,000")
         _num("cluster.episode_gap_ms", self.episode_gap_ms, 0.0, 8.64e7, "milliseconds between 0 and 86,400,000")
+        _num("cluster.episode_tau_ms", self.episode_tau_ms, 1.0, 8.64e7, "milliseconds between 1 and 86,400,000")
         _num("cluster.underlying_lookback_s", self.underlying_lookback_s, 1.0, 86_400.0,
              "seconds between 1 and 86,400")
         _num("cluster.max_evidence", self.max_evidence, 1, 256, "an integer between 1 and 256", integer=True)
@@ -125,18 +129,22 @@ class ProfileParams(msgspec.Struct, **_S):
 
     min_confidence (0.6): the best profile must reach this to be emitted.
     min_margin (0.15): ... and beat the runner-up by this much, else the episode abstains as ambiguous.
-    abstain_min_premium (25000): an episode that never qualifies is recorded as abstained (with its reason)
-    when its premium reaches this; smaller ones are ordinary flow and leave no row.
+    abstain_min_premium (25000): a packet of at least this premium that emits nothing (and whose key emitted
+    nothing within the cooldown) is recorded as abstained with its reason; smaller ones leave no row.
+    repeat_cooldown_ms (60000): a key's episode emits the same profile again only after this long (a packet
+    that qualifies on its own always emits).
     """
 
     min_confidence: float = 0.6
     min_margin: float = 0.15
     abstain_min_premium: float = 25_000.0
+    repeat_cooldown_ms: float = 60_000.0
 
     def __post_init__(self) -> None:
         _num("profiles.min_confidence", self.min_confidence, 0.0, 1.0, "a confidence between 0 and 1")
         _num("profiles.min_margin", self.min_margin, 0.0, 1.0, "a confidence margin between 0 and 1")
         _num("profiles.abstain_min_premium", self.abstain_min_premium, 0.0, 1e12, "a premium in USD >= 0")
+        _num("profiles.repeat_cooldown_ms", self.repeat_cooldown_ms, 0.0, 8.64e7, "milliseconds between 0 and 86,400,000")
 
 
 class SignalParams(msgspec.Struct, **_S):

@@ -21,8 +21,8 @@ from ._jit import inline_kernel, kernel
 
 # ---- packet inputs --------------------------------------------------------------------------------------
 PI_UND, PI_KEY, PI_INST, PI_T0, PI_T1, PI_STRUCT, PI_RIGHT, PI_DTE, PI_N, PI_VENUES, PI_ISO, PI_SLAN, PI_ML, \
-    PI_TLET, PI_SWEEP, PI_NEV, PI_PID, PI_FRESH = range(18)
-NPI = 18
+    PI_TLET, PI_SWEEP, PI_NEV, PI_PID, PI_FRESH, PI_QUOTED = range(19)
+NPI = 19
 PF_SIZE, PF_PREM, PF_MAXSZ, PF_ASK, PF_BID, PF_MID, PF_SIDE_A, PF_SIDE_B, PF_OTM, PF_ATM, PF_DELTA, PF_DELTA_W, \
     PF_MOVE, PF_IVCHG, PF_TO_EVENT, PF_SINCE_EVENT, PF_UNDPX = range(17)
 NPF = 17
@@ -39,13 +39,14 @@ NPROF = 6
 # hit kinds
 H_SWEEP, H_SPIKE, H_ZERO_DTE = range(3)
 
-# ---- episode state columns ---------------------------------------------------------------------------------
-EI_KEY, EI_UND, EI_INST, EI_T0, EI_T1, EI_NPK, EI_N, EI_ISO, EI_SLAN, EI_ML, EI_TLET, EI_SWEEPS, EI_STRUCT, \
-    EI_RIGHT, EI_DTE, EI_VENUES, EI_FRESH, EI_EMITTED, EI_NEV, EI_PID0 = range(20)
-NEI = 20
+# ---- episode state columns (sums decay with exp(-dt / tau); a gap > episode_gap resets the episode)
+EI_KEY, EI_UND, EI_INST, EI_T0, EI_T1, EI_STRUCT, EI_RIGHT, EI_DTE, EI_VENUES, EI_NEV, EI_PID0, EI_EMIT_T, \
+    EI_EMIT_P = range(13)
+NEI = 13
 EF_SIZE, EF_PREM, EF_MAXSZ, EF_ASK, EF_BID, EF_MID, EF_SIDE_A, EF_SIDE_B, EF_OTM, EF_ATM, EF_DELTA, EF_DELTA_W, \
-    EF_MOVE, EF_TO_EVENT, EF_SINCE_EVENT, EF_IVCHG = range(16)
-NEF = 16
+    EF_MOVE, EF_TO_EVENT, EF_SINCE_EVENT, EF_IVCHG, EF_N, EF_NPK, EF_ISO, EF_SLAN, EF_ML, EF_TLET, EF_SWEEPS, \
+    EF_FRESH, EF_QUOTED, EF_NBIGASK, EF_BA_SIZE, EF_BA_N, EF_BA_MAX = range(29)
+NEF = 29
 # event output int columns
 OI_UND, OI_KEY, OI_INST, OI_TS, OI_OUTCOME, OI_PROFILE, OI_PROFILE2, OI_DIR, OI_RULE, OI_STRUCT, OI_RIGHT, \
     OI_DTE, OI_N, OI_NPK, OI_PID0, OI_PID1, OI_NEV = range(17)
@@ -85,8 +86,8 @@ def score_episode(ei, ef, s, scores, rules):
     for j in range(NPROF):
         scores[j] = 0.0
         rules[j] = RULE_NONE
-    n = ei[s, EI_N]
-    if n <= 0:
+    n = ef[s, EF_N]
+    if n <= 0.5:
         return
     st = ei[s, EI_STRUCT]
     right = ei[s, EI_RIGHT]
@@ -95,15 +96,20 @@ def score_episode(ei, ef, s, scores, rules):
     prem = ef[s, EF_PREM]
     avgsz = size / n
     ask, bid, mid = _ratios(ef[s, EF_ASK], ef[s, EF_BID], ef[s, EF_MID], ef[s, EF_SIDE_A], ef[s, EF_SIDE_B])
-    cov = ei[s, EI_FRESH] / n
-    iso = ei[s, EI_ISO] / n
-    slan = ei[s, EI_SLAN] / n
-    tlet = ei[s, EI_TLET] / n
-    npk = ei[s, EI_NPK]
+    cov = ef[s, EF_QUOTED] / n
+    iso = ef[s, EF_ISO] / n
+    slan = ef[s, EF_SLAN] / n
+    tlet = ef[s, EF_TLET] / n
+    npk = ef[s, EF_NPK]
     ppc = prem / (size * 100.0) if size > 0 else 0.0
     dw = ef[s, EF_DELTA_W]
     dl = ef[s, EF_DELTA] / dw if dw > 0 else -1.0
     atm = ef[s, EF_ATM]
+    nba = ef[s, EF_NBIGASK]       # ask-side packets of 40+ lots per print since the episode began (not decayed)
+    ba_avg = ef[s, EF_BA_SIZE] / ef[s, EF_BA_N] if ef[s, EF_BA_N] > 0 else 0.0   # their lots per print
+    ba_max = ef[s, EF_BA_MAX]
+    maxsz = ef[s, EF_MAXSZ]
+    sweeps = ef[s, EF_SWEEPS]
     # placement-based rules need quotes: scale them down when coverage is poor
     qf = 1.0 if cov >= 0.5 else 0.5
     # ---- arbitrage: structures that lock in parity / financing, printed inside the spread
@@ -139,21 +145,23 @@ def score_episode(ei, ef, s, scores, rules):
                 rules[P_VOL] = RULE_VS_CALLSELL
         # ---- institutional directional
         if ask >= 0.6:
-            if ei[s, EI_SWEEPS] >= 1 and iso >= 0.5 and dte >= 4:
+            if ef[s, EF_SWEEPS] >= 0.5 and iso >= 0.5 and dte >= 4:
                 scores[P_INST] = 0.9 * qf
                 rules[P_INST] = RULE_IN_SWEEP
             elif dte >= 100 and size >= 100.0:
                 scores[P_INST] = 0.9 * qf
                 rules[P_INST] = RULE_IN_FAR
-            elif dte >= 14 and npk >= 4 and avgsz >= 40.0 and slan < 0.5:
+            elif dte >= 14 and nba >= 4.0 and ba_avg >= 40.0 and slan < 0.5:
                 scores[P_INST] = 0.85 * qf
                 rules[P_INST] = RULE_IN_ACCUM
             # ---- retail: many small lots on cheap short-dated contracts
-            if dte <= 7 and n >= 8 and avgsz <= 40.0 and ppc <= 5.0 and iso < 0.5 and slan < 0.5:
+            if dte <= 7 and n >= 4.5 and avgsz <= 40.0 and maxsz <= 160.0 and ask >= 0.8 and prem >= 15000.0 \
+                    and ppc <= 5.0 and iso < 0.5 and slan < 0.5:
                 scores[P_RETAIL] = (0.9 if dte == 0 else 0.85) * qf
                 rules[P_RETAIL] = RULE_RW_SPIKE
             # ---- event-driven directional: short-dated accumulation, before an event or after a gap
-            if 1 <= dte <= 13 and npk >= 3 and avgsz >= 40.0 and slan < 0.5 and iso < 0.5:
+            if 1 <= dte <= 13 and nba >= 3.0 and 40.0 <= ba_avg <= 250.0 and ba_max <= 300.0 \
+                    and slan < 0.5 and iso < 0.5 and sweeps < 0.5:
                 c = 0.62
                 if ef[s, EF_TO_EVENT] <= 3.0 * 86400.0 or ef[s, EF_SINCE_EVENT] <= 7200.0:
                     c += 0.2
@@ -164,7 +172,7 @@ def score_episode(ei, ef, s, scores, rules):
                 scores[P_EVENT] = min(c, 0.95) * qf
                 rules[P_EVENT] = RULE_EV_DIRECTIONAL
         # ---- hedge-reactive: dealer-size short-dated near-the-money prints
-        if dte <= 5 and avgsz >= 200.0 and (dl >= 0.2 or (dl < 0 and atm <= 0.03)):
+        if dte <= 5 and avgsz >= 280.0 and (dl >= 0.2 or (dl < 0 and atm <= 0.03)):
             c = 0.0
             r = RULE_NONE
             if ask >= 0.6:
@@ -199,8 +207,40 @@ def _best(scores):
     return b, b2
 
 
+@inline_kernel
+def _rule_evidence(rule):
+    """(side tag 0 ask / 1 bid / 2 mid / -1 any, needs big lots) of the prints that evidence ``rule``."""
+    if rule == RULE_IN_SWEEP or rule == RULE_IN_FAR or rule == RULE_RW_SPIKE or rule == RULE_EV_STRADDLE:
+        return 0, False
+    if rule == RULE_IN_ACCUM or rule == RULE_EV_DIRECTIONAL or rule == RULE_HR_AGGRESSIVE:
+        return 0, True
+    if rule == RULE_VS_STRADDLE or rule == RULE_VS_OVERWRITE:
+        return 1, False
+    if rule == RULE_VS_PUTWRITE or rule == RULE_VS_CALLSELL:
+        return 1, True
+    if rule == RULE_HR_UNWIND:
+        return 2, True
+    return -1, False
+
+
+@inline_kernel
+def _tag(pi, pf, i):
+    """Evidence tag of packet ``i``: dominant side (0 ask, 1 bid, 2 mid, 3 none) + 4 if 40+ lots per print."""
+    ask, bid, mid = _ratios(pf[i, PF_ASK], pf[i, PF_BID], pf[i, PF_MID], pf[i, PF_SIDE_A], pf[i, PF_SIDE_B])
+    side = 3
+    if ask >= 0.5:
+        side = 0
+    elif bid >= 0.5:
+        side = 1
+    elif mid >= 0.5:
+        side = 2
+    n = pi[i, PI_N]
+    big = 4 if n > 0 and pf[i, PF_SIZE] / n >= 40.0 else 0
+    return side + big
+
+
 @kernel
-def _write_event(ei, ef, ev_e, s, outcome, b, b2, scores, rules, ts, oi, of, oev, g):
+def _write_event(ei, ef, ev_e, ev_t, s, outcome, b, b2, scores, rules, ts, oi, of, oev, g):
     r = g[G_NEVENTS]
     g[G_NEVENTS] = r + 1
     oi[r, OI_UND] = ei[s, EI_UND]
@@ -223,14 +263,25 @@ def _write_event(ei, ef, ev_e, s, outcome, b, b2, scores, rules, ts, oi, of, oev
     oi[r, OI_STRUCT] = ei[s, EI_STRUCT]
     oi[r, OI_RIGHT] = right
     oi[r, OI_DTE] = ei[s, EI_DTE]
-    oi[r, OI_N] = ei[s, EI_N]
-    oi[r, OI_NPK] = ei[s, EI_NPK]
+    oi[r, OI_N] = int(round(ef[s, EF_N]))
+    oi[r, OI_NPK] = int(round(ef[s, EF_NPK]))
     oi[r, OI_PID0] = ei[s, EI_PID0]
     oi[r, OI_PID1] = -1
-    ne = ei[s, EI_NEV]
-    oi[r, OI_NEV] = ne
-    for j in range(ne):
-        oev[r, j] = ev_e[s, j]
+    ne = ei[s, EI_NEV]                      # total appended; the ring keeps the last maxev
+    m = ev_e.shape[1]
+    k = min(ne, m)
+    want_side, want_big = _rule_evidence(rules[b])
+    c = 0
+    for j in range(k):
+        tag = ev_t[s, (ne - k + j) % m]
+        if (want_side < 0 or tag % 4 == want_side) and (not want_big or tag >= 4):
+            oev[r, c] = ev_e[s, (ne - k + j) % m]
+            c += 1
+    if c == 0:                              # nothing matched: keep everything rather than no evidence
+        for j in range(k):
+            oev[r, j] = ev_e[s, (ne - k + j) % m]
+        c = k
+    oi[r, OI_NEV] = c
     for j in range(NEF):
         of[r, j] = ef[s, j]
     of[r, OF_CONF] = scores[b]
@@ -239,11 +290,53 @@ def _write_event(ei, ef, ev_e, s, outcome, b, b2, scores, rules, ts, oi, of, oev
 
 
 @kernel
-def classify(pi, pf, pev, start, final, window, zmin, episode_gap_ns, sweep_ns, min_conf, margin, abstain_prem,
-             hit_par, bl_buf, bl_cnt, bl_sum, ehk, ehs, ei, ef, ev_e, ui, g,
+def _packet_row(pi, pf, i, tei, tef):
+    """The packet ``i`` as a one-packet episode in the scratch rows ``tei[0]``/``tef[0]``."""
+    for j in range(tef.shape[1]):
+        tef[0, j] = 0.0
+    tei[0, EI_STRUCT] = pi[i, PI_STRUCT]
+    tei[0, EI_RIGHT] = pi[i, PI_RIGHT]
+    tei[0, EI_DTE] = pi[i, PI_DTE]
+    tei[0, EI_VENUES] = pi[i, PI_VENUES]
+    tef[0, EF_SIZE] = pf[i, PF_SIZE]
+    tef[0, EF_PREM] = pf[i, PF_PREM]
+    tef[0, EF_MAXSZ] = pf[i, PF_MAXSZ]
+    tef[0, EF_ASK] = pf[i, PF_ASK]
+    tef[0, EF_BID] = pf[i, PF_BID]
+    tef[0, EF_MID] = pf[i, PF_MID]
+    tef[0, EF_SIDE_A] = pf[i, PF_SIDE_A]
+    tef[0, EF_SIDE_B] = pf[i, PF_SIDE_B]
+    tef[0, EF_OTM] = pf[i, PF_OTM]
+    tef[0, EF_ATM] = pf[i, PF_ATM]
+    tef[0, EF_DELTA] = pf[i, PF_DELTA]
+    tef[0, EF_DELTA_W] = pf[i, PF_DELTA_W]
+    tef[0, EF_MOVE] = pf[i, PF_MOVE]
+    tef[0, EF_TO_EVENT] = pf[i, PF_TO_EVENT]
+    tef[0, EF_SINCE_EVENT] = pf[i, PF_SINCE_EVENT]
+    x = pf[i, PF_IVCHG]
+    tef[0, EF_IVCHG] = x if x == x else 0.0
+    tef[0, EF_N] = pi[i, PI_N]
+    tef[0, EF_NPK] = 1.0
+    tef[0, EF_ISO] = pi[i, PI_ISO]
+    tef[0, EF_SLAN] = pi[i, PI_SLAN]
+    tef[0, EF_ML] = pi[i, PI_ML]
+    tef[0, EF_TLET] = pi[i, PI_TLET]
+    tef[0, EF_SWEEPS] = pi[i, PI_SWEEP]
+    tef[0, EF_FRESH] = pi[i, PI_FRESH]
+    tef[0, EF_QUOTED] = pi[i, PI_QUOTED]
+    if _tag(pi, pf, i) == 4:
+        tef[0, EF_NBIGASK] = 1.0
+        tef[0, EF_BA_SIZE] = pf[i, PF_SIZE]
+        tef[0, EF_BA_N] = pi[i, PI_N]
+        tef[0, EF_BA_MAX] = pf[i, PF_MAXSZ]
+
+
+@kernel
+def classify(pi, pf, pev, start, window, zmin, episode_gap_ns, tau_ns, cooldown_ns, sweep_ns, min_conf, margin,
+             abstain_prem, hit_par, bl_buf, bl_cnt, bl_sum, ehk, ehs, ei, ef, ev_e, ev_t, ui, g,
              out_pz, out_sz, out_ns, hit_pkt, hit_kind, hit_conf, hit_dir, oi, of, oev):
     """Process packets ``start..P-1``; returns the next packet index (< P when the episode table or the
-    event buffer is full: the caller grows them and calls again). ``final``: close every episode at the end.
+    event buffer is full: the caller grows them and calls again).
 
     ``hit_par`` = [sweep_min_premium, sweep_min_count, sweep_min_z, spike_min_premium, spike_min_size,
     spike_min_pz, spike_min_sz, min_cov, min_aggr, zdte_max_atm, zdte_min_premium, zdte_min_size].
@@ -255,6 +348,13 @@ def classify(pi, pf, pev, start, final, window, zmin, episode_gap_ns, sweep_ns, 
     ocap = oi.shape[0]
     scores = np.zeros(NPROF)
     rules = np.zeros(NPROF, np.int64)
+    pscores = np.zeros(NPROF)
+    prules = np.zeros(NPROF, np.int64)
+    tei = np.zeros((1, NEI), np.int64)
+    tef = np.zeros((1, NEF))
+    tev = np.zeros((1, maxev), np.int64)
+    tet = np.zeros((1, maxev), np.int8)
+    alone = np.zeros(NPROF, np.bool_)
     i = start
     while i < P:
         if g[G_EUSED] >= ecap or 2 * (g[G_EHUSED] + 1) > ehs.shape[0] or g[G_NEVENTS] + 2 >= ocap:
@@ -344,18 +444,13 @@ def classify(pi, pf, pev, start, final, window, zmin, episode_gap_ns, sweep_ns, 
             hit_conf[k] = min(1.0, max(0.0, c))
             hit_dir[k] = d
             g[G_NHITS] = k + 1
-        # ---- (3) episodes
+        # ---- (3) episodes: decayed aggregates of the key's packets; packet alone and episode are scored
         key = pi[i, PI_KEY]
         h = np.int64(_hash(key) & np.uint64(hmask))
         while ehs[h] >= 0 and ehk[h] != key:
             h = (h + 1) & hmask
         s = ehs[h]
-        if s >= 0 and t0 - ei[s, EI_T1] > episode_gap_ns:
-            if ei[s, EI_EMITTED] == 0 and ef[s, EF_PREM] >= abstain_prem:
-                score_episode(ei, ef, s, scores, rules)
-                b, b2 = _best(scores)
-                _write_event(ei, ef, ev_e, s, 1, b, b2, scores, rules, ei[s, EI_T1] + episode_gap_ns, oi, of, oev, g)
-            s = -1
+        fresh_ep = s < 0 or t0 - ei[s, EI_T1] > episode_gap_ns
         if s < 0:
             if ehs[h] < 0:
                 g[G_EHUSED] += 1
@@ -363,10 +458,17 @@ def classify(pi, pf, pev, start, final, window, zmin, episode_gap_ns, sweep_ns, 
             s = g[G_EUSED]
             g[G_EUSED] += 1
             ehs[h] = s
+            ei[s, EI_EMIT_T] = -(np.int64(1) << np.int64(62))
+            ei[s, EI_EMIT_P] = -1
+        if fresh_ep:
+            emit_t = ei[s, EI_EMIT_T]
+            emit_p = ei[s, EI_EMIT_P]
             for j in range(NEI):
                 ei[s, j] = 0
             for j in range(NEF):
                 ef[s, j] = 0.0
+            ei[s, EI_EMIT_T] = emit_t
+            ei[s, EI_EMIT_P] = emit_p
             ei[s, EI_KEY] = key
             ei[s, EI_UND] = u
             ei[s, EI_INST] = pi[i, PI_INST]
@@ -375,72 +477,91 @@ def classify(pi, pf, pev, start, final, window, zmin, episode_gap_ns, sweep_ns, 
             ei[s, EI_RIGHT] = pi[i, PI_RIGHT]
             ei[s, EI_DTE] = pi[i, PI_DTE]
             ei[s, EI_PID0] = pi[i, PI_PID]
-            ef[s, EF_OTM] = pf[i, PF_OTM]
-            ef[s, EF_ATM] = pf[i, PF_ATM]
+        else:
+            w = np.exp(-(t0 - ei[s, EI_T1]) / tau_ns)
+            for j in (EF_SIZE, EF_PREM, EF_ASK, EF_BID, EF_MID, EF_SIDE_A, EF_SIDE_B, EF_DELTA, EF_DELTA_W, EF_IVCHG,
+                      EF_N, EF_NPK, EF_ISO, EF_SLAN, EF_ML, EF_TLET, EF_SWEEPS, EF_FRESH, EF_QUOTED):
+                ef[s, j] *= w
+        # the packet alone, in the scratch row
+        _packet_row(pi, pf, i, tei, tef)
+        ef[s, EF_OTM] = pf[i, PF_OTM]
+        ef[s, EF_ATM] = pf[i, PF_ATM]
+        ef[s, EF_TO_EVENT] = pf[i, PF_TO_EVENT]
+        ef[s, EF_SINCE_EVENT] = pf[i, PF_SINCE_EVENT]
+        if fresh_ep:
             ef[s, EF_MOVE] = pf[i, PF_MOVE]
-            ef[s, EF_TO_EVENT] = pf[i, PF_TO_EVENT]
-            ef[s, EF_SINCE_EVENT] = pf[i, PF_SINCE_EVENT]
         ei[s, EI_T1] = pi[i, PI_T1]
-        ei[s, EI_NPK] += 1
-        ei[s, EI_N] += n
-        ei[s, EI_ISO] += pi[i, PI_ISO]
-        ei[s, EI_SLAN] += pi[i, PI_SLAN]
-        ei[s, EI_ML] += pi[i, PI_ML]
-        ei[s, EI_TLET] += pi[i, PI_TLET]
-        ei[s, EI_SWEEPS] += pi[i, PI_SWEEP]
-        ei[s, EI_FRESH] += pi[i, PI_FRESH]
         if pi[i, PI_VENUES] > ei[s, EI_VENUES]:
             ei[s, EI_VENUES] = pi[i, PI_VENUES]
-        ef[s, EF_SIZE] += size
-        ef[s, EF_PREM] += prem
-        if pf[i, PF_MAXSZ] > ef[s, EF_MAXSZ]:
-            ef[s, EF_MAXSZ] = pf[i, PF_MAXSZ]
-        ef[s, EF_ASK] += pf[i, PF_ASK]
-        ef[s, EF_BID] += pf[i, PF_BID]
-        ef[s, EF_MID] += pf[i, PF_MID]
-        ef[s, EF_SIDE_A] += pf[i, PF_SIDE_A]
-        ef[s, EF_SIDE_B] += pf[i, PF_SIDE_B]
-        ef[s, EF_DELTA] += pf[i, PF_DELTA]
-        ef[s, EF_DELTA_W] += pf[i, PF_DELTA_W]
-        x = pf[i, PF_IVCHG]
-        if x == x:
-            ef[s, EF_IVCHG] += x
+        for j in (EF_SIZE, EF_PREM, EF_ASK, EF_BID, EF_MID, EF_SIDE_A, EF_SIDE_B, EF_DELTA, EF_DELTA_W, EF_IVCHG,
+                  EF_N, EF_NPK, EF_ISO, EF_SLAN, EF_ML, EF_TLET, EF_SWEEPS, EF_FRESH, EF_QUOTED):
+            ef[s, j] += tef[0, j]
+        if not fresh_ep:
+            ef[s, EF_MAXSZ] *= w
+        if tef[0, EF_MAXSZ] > ef[s, EF_MAXSZ]:
+            ef[s, EF_MAXSZ] = tef[0, EF_MAXSZ]
+        ef[s, EF_NBIGASK] += tef[0, EF_NBIGASK]          # not decayed: counts the episode's ask-side lots
+        ef[s, EF_BA_SIZE] += tef[0, EF_BA_SIZE]
+        ef[s, EF_BA_N] += tef[0, EF_BA_N]
+        if tef[0, EF_BA_MAX] > ef[s, EF_BA_MAX]:
+            ef[s, EF_BA_MAX] = tef[0, EF_BA_MAX]
         ne = ei[s, EI_NEV]
+        tg = _tag(pi, pf, i)
         for j in range(pi[i, PI_NEV]):
-            if ne >= maxev:
-                break
-            ev_e[s, ne] = pev[i, j]
+            ev_e[s, ne % maxev] = pev[i, j]
+            ev_t[s, ne % maxev] = tg
             ne += 1
         ei[s, EI_NEV] = ne
-        if ei[s, EI_EMITTED] == 0:
-            score_episode(ei, ef, s, scores, rules)
-            b, b2 = _best(scores)
-            if scores[b] >= min_conf and scores[b] - scores[b2] >= margin:
-                r = _write_event(ei, ef, ev_e, s, 0, b, b2, scores, rules, pi[i, PI_T1], oi, of, oev, g)
+        for j in range(NEI):
+            tei[0, j] = ei[s, j]
+        tei[0, EI_NEV] = 0
+        tei[0, EI_PID0] = pi[i, PI_PID]
+        tei[0, EI_VENUES] = pi[i, PI_VENUES]
+        for j in range(pi[i, PI_NEV]):
+            if j < maxev:
+                tev[0, j] = pev[i, j]
+                tet[0, j] = tg
+                tei[0, EI_NEV] = j + 1
+        score_episode(ei, ef, s, scores, rules)
+        score_episode(tei, tef, 0, pscores, prules)
+        for j in range(NPROF):
+            alone[j] = pscores[j] >= scores[j]
+            if scores[j] > pscores[j]:
+                pscores[j] = scores[j]
+                prules[j] = rules[j]
+        b, b2 = _best(pscores)
+        if pscores[b] >= min_conf and pscores[b] - pscores[b2] >= margin:
+            if alone[b] or not (ei[s, EI_EMIT_P] == b and t0 - ei[s, EI_EMIT_T] <= cooldown_ns):
+                if alone[b]:
+                    r = _write_event(tei, tef, tev, tet, 0, 0, b, b2, pscores, prules, pi[i, PI_T1], oi, of, oev, g)
+                else:
+                    r = _write_event(ei, ef, ev_e, ev_t, s, 0, b, b2, pscores, prules, pi[i, PI_T1], oi, of, oev, g)
+                    for j in (EF_SIZE, EF_PREM, EF_MAXSZ, EF_ASK, EF_BID, EF_MID, EF_SIDE_A, EF_SIDE_B, EF_DELTA,
+                              EF_DELTA_W, EF_IVCHG, EF_N, EF_NPK, EF_ISO, EF_SLAN, EF_ML, EF_TLET, EF_SWEEPS,
+                              EF_FRESH, EF_QUOTED, EF_NBIGASK, EF_BA_SIZE, EF_BA_N, EF_BA_MAX):
+                        ef[s, j] = 0.0           # the flow is consumed: a later burst must qualify on its own
+                    ei[s, EI_NEV] = 0
                 oi[r, OI_PID1] = pi[i, PI_PID]
-                ei[s, EI_EMITTED] = 1
+                ei[s, EI_EMIT_T] = t0
+                ei[s, EI_EMIT_P] = b
+        elif prem >= abstain_prem and t0 - ei[s, EI_EMIT_T] > cooldown_ns:
+            r = _write_event(tei, tef, tev, tet, 0, 1, b, b2, pscores, prules, pi[i, PI_T1], oi, of, oev, g)
+            oi[r, OI_PID1] = pi[i, PI_PID]
         # ---- periodic sweep of expired episodes (driven by this underlying's packet times)
         if t0 >= ui[u, 1]:
             ui[u, 1] = (t0 // sweep_ns + 1) * sweep_ns
-            _sweep(ei, ef, ev_e, ehk, ehs, ui, g, episode_gap_ns, abstain_prem, False, scores, rules, oi, of, oev)
+            _sweep(ei, ef, ev_e, ev_t, ehk, ehs, ui, g, episode_gap_ns)
         i += 1
-    if final:
-        _sweep(ei, ef, ev_e, ehk, ehs, ui, g, episode_gap_ns, abstain_prem, True, scores, rules, oi, of, oev)
     return P
 
 
 @kernel
-def _sweep(ei, ef, ev_e, ehk, ehs, ui, g, gap, abstain_prem, final, scores, rules, oi, of, oev):
-    """Close expired episodes (all when ``final``) in slot order, compact the rest, rebuild the hash."""
+def _sweep(ei, ef, ev_e, ev_t, ehk, ehs, ui, g, gap):
+    """Drop episodes idle for more than ``gap`` (by their underlying's watermark), compact, rebuild the hash."""
     used = g[G_EUSED]
     w = 0
     for s in range(used):
-        expired = final or ui[ei[s, EI_UND], 0] - ei[s, EI_T1] > gap
-        if expired:
-            if ei[s, EI_EMITTED] == 0 and ef[s, EF_PREM] >= abstain_prem:
-                score_episode(ei, ef, s, scores, rules)
-                b, b2 = _best(scores)
-                _write_event(ei, ef, ev_e, s, 1, b, b2, scores, rules, ei[s, EI_T1] + gap, oi, of, oev, g)
+        if ui[ei[s, EI_UND], 0] - ei[s, EI_T1] > gap:
             continue
         if w != s:
             for j in range(ei.shape[1]):
@@ -449,6 +570,7 @@ def _sweep(ei, ef, ev_e, ehk, ehs, ui, g, gap, abstain_prem, final, scores, rule
                 ef[w, j] = ef[s, j]
             for j in range(ev_e.shape[1]):
                 ev_e[w, j] = ev_e[s, j]
+                ev_t[w, j] = ev_t[s, j]
         w += 1
     g[G_EUSED] = w
     for h in range(ehs.shape[0]):

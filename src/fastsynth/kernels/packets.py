@@ -158,6 +158,11 @@ def cluster(ts, und, inst, struct, venue, cond, price, size, place, quality, sid
         signed = 0.0
         if q == 0:
             si[slot, SI_FRESH] += 1
+        elif q == 1:
+            si[slot, SI_STALE] += 1
+        else:
+            si[slot, SI_MISSING] += 1
+        if q <= 1:                      # placed against the quote in force (fresh or stale)
             p = place[i]
             if p == 0 or p == 1:
                 sf[slot, SF_ASK] += sz
@@ -167,10 +172,6 @@ def cluster(ts, und, inst, struct, venue, cond, price, size, place, quality, sid
                 signed = -sz
             elif p == 2:
                 sf[slot, SF_MID] += sz
-        elif q == 1:
-            si[slot, SI_STALE] += 1
-        else:
-            si[slot, SI_MISSING] += 1
         sd = side[i]
         if sd == 0:
             sf[slot, SF_SIDE_A] += sz
