@@ -141,7 +141,7 @@ def compute_modulation(day, name: str, etf: bool, annual_vol: float, vol_level: 
             spr *= 1.0 + sw * w
             act *= 1.0 + np.where(after, 1.5 * np.exp(-dt / 600.0), 0.0)
             clean *= 1.0 - 0.3 * w
-            vol *= 1.0 + np.where(after, 0.25 * ev.jump_sd * np.exp(-dt / 900.0), 0.0)
+            vol *= 1.0 + np.where(after & (k > 0), 0.25 * ev.jump_sd * np.exp(-dt / 900.0), 0.0)
             if k > 0:                            # intraday release: run-up, then crush and slow recovery
                 pre = 1.0 + ev.iv_runup * (0.7 + 0.3 * sec / k)
                 post_lvl = (1.0 + ev.iv_runup) * (1.0 - ev.iv_crush)

@@ -29,7 +29,7 @@ OPEN_MIN, POWER_MIN, AFTER_MIN = 30, 60, 45      # open phase, power hour, after
 
 # Per-regime levels (REGIMES order): volatility, liquidity (arrival rates), quote cleanliness, equity
 # spread, quote-update rate, option noise activity.
-REG_VOL = np.array([1.05, 1.05, 0.92, 1.25, 1.15, 1.02, 0.72])
+REG_VOL = np.array([1.03, 1.03, 0.95, 1.15, 1.10, 1.00, 0.78])
 REG_LIQ = np.array([1.05, 1.05, 0.95, 1.35, 1.15, 1.10, 0.85])
 REG_CLEAN = np.array([0.90, 0.90, 0.95, 0.70, 0.75, 0.85, 1.00])
 REG_SPREAD = np.array([1.02, 1.02, 0.97, 1.22, 1.28, 1.00, 0.88])
@@ -206,7 +206,7 @@ def _timeline(date: _dt.date, open_ns: int, seconds: int, control: SyntheticCont
             d = 0
         ev_syms = earn_soon if r == R["event_ramp"] else set()
         foc = _focus(u, uni, r, ev_syms, 2 + int(3 * u()))
-        noise = math.exp(0.12 * u.normal())
+        noise = math.exp(0.06 * u.normal())
         regime[t:end] = r
         bucket[t:end] = seg
         direction[t:end] = d
@@ -233,7 +233,7 @@ def _timeline(date: _dt.date, open_ns: int, seconds: int, control: SyntheticCont
         bump += np.where(after, 0.5 * np.exp(-(mins - f) / 20.0), 0.0)
     # regime parts normalized over the session (volatility: mean square 1, liquidity: mean 1) so the day
     # plan's session variance and the calibrated activity stay right; the preset sets the level
-    raw_v = REG_VOL[regime] * level * (1.0 + bump)
+    raw_v = REG_VOL[regime] * level * (1.0 + 0.3 * bump)
     raw_l = REG_LIQ[regime] * (1.0 + 0.6 * bump)
     vol = pre.vol_level * raw_v / math.sqrt(float(np.mean(raw_v * raw_v)))
     liq = pre.liquidity_level * raw_l / float(np.mean(raw_l))
