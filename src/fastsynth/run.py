@@ -37,9 +37,11 @@ def run_to_parquet(m: Manifest, out: str | Path, *, overwrite: bool = False, wor
     """Write the run as a hive-partitioned Parquet dataset under ``out`` (``<table>/date=D/<SYM>.parquet``;
     the session-wide tables under ``<table>/date=D/_session.parquet``).
 
-    ``workers`` threads generate partitions and as many more encode their row groups to Parquet while
-    generation goes on (both release the GIL), so every core stays busy to the last partition. The
-    bytes do not depend on ``workers``. Finished partitions of an interrupted run are kept and skipped.
+    ``workers`` threads take partitions largest first (expected prints, so the run does not end on one
+    big partition) and encode each row group as soon as it is full. The last ``workers`` partitions
+    hand their row groups to as many encoder threads instead and go on generating, so the cores that
+    run out of partitions encode for the ones still generating (both release the GIL). The bytes do
+    not depend on ``workers`` or on the order. Finished partitions of an interrupted run are kept.
     """
     from .sinks import ParquetDatasetSink
 
@@ -51,12 +53,15 @@ def run_to_parquet(m: Manifest, out: str | Path, *, overwrite: bool = False, wor
     sink = ParquetDatasetSink(out, m.tables, overwrite=overwrite)
     sink.begin(m.canonical_json(), m.content_hash())
     parts = [part for part in p.partitions if sink.tables_of(part.symbol)]
-    todo = [part for part in parts if not sink.is_done(part.date, part.symbol)]
+    todo = sorted((part for part in parts if not sink.is_done(part.date, part.symbol)),
+                  key=lambda part: -_expected_size(p, part))
     res = RunResult(rows=dict.fromkeys(m.tables, 0), partitions_skipped=len(parts) - len(todo))
+    overlap_from = len(todo) - workers if _OVERLAP is None else _OVERLAP
 
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fastsynth-encode") as encoder:
 
-        def work(part: Partition) -> dict[str, int]:
+        def work(i: int) -> dict[str, int]:
+            part = todo[i]
             counts: dict[str, int] = {}
 
             def counted():
@@ -64,11 +69,12 @@ def run_to_parquet(m: Manifest, out: str | Path, *, overwrite: bool = False, wor
                     counts[t] = counts.get(t, 0) + b.num_rows
                     yield t, b
 
-            sink.write_partition(part.date, part.symbol, counted(), encoder=encoder)
+            sink.write_partition(part.date, part.symbol, counted(),
+                                 encoder=encoder if i >= overlap_from else None)
             return counts
 
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fastsynth-generate") as ex:
-            for part, counts in zip(todo, ex.map(work, todo)):
+            for part, counts in zip(todo, ex.map(work, range(len(todo)))):
                 res.partitions_written += 1
                 for t, n in counts.items():
                     res.rows[t] = res.rows.get(t, 0) + n
@@ -78,6 +84,18 @@ def run_to_parquet(m: Manifest, out: str | Path, *, overwrite: bool = False, wor
     sink.finish({"manifest_hash": m.content_hash(), "rows_this_run": res.rows,
                  "partitions": len(parts)})
     return res
+
+
+_OVERLAP: int | None = None   # experiments only: first partition index that overlaps encoding
+
+
+def _expected_size(p, part: Partition) -> float:
+    """Expected prints of a partition (for largest-first scheduling; 0 for session-wide parts)."""
+    if part.is_session:
+        return 0.0
+    from .equities import equity_params
+
+    return equity_params(p.specs[part.symbol], p.manifest.mode).prints_per_day
 
 
 def run_to_stream(m: Manifest, out: str | Path, *, overwrite: bool = False, batch_rows: int = 65_536) -> RunResult:

@@ -479,7 +479,7 @@ def test_writer_options_per_column():
     assert o["column_encoding"] == {"ts_event": "DELTA_BINARY_PACKED", "ts_recv": "DELTA_BINARY_PACKED",
                                     "sequence": "DELTA_BINARY_PACKED"}
     assert "bid_px_00" not in o["use_dictionary"] and "bid_venue" in o["use_dictionary"]
-    assert o["write_statistics"] == ["ts_event", "symbol"]
+    assert o["write_statistics"] == ["ts_event"]
     assert o["compression"]["ts_recv"] == "none" and o["compression"]["bid_px_00"] == "zstd"
     assert set(o["compression"]) == set(schemas.schema("equity_quotes").names)
     for t in schemas.TABLES:   # every table's options are accepted by the writer
