@@ -479,6 +479,8 @@ def test_writer_options_per_column():
     assert o["column_encoding"] == {"ts_event": "DELTA_BINARY_PACKED", "ts_recv": "DELTA_BINARY_PACKED",
                                     "sequence": "DELTA_BINARY_PACKED"}
     assert "bid_px_00" not in o["use_dictionary"] and "bid_venue" in o["use_dictionary"]
+    # option quotes interleave many contracts: their prices keep dictionary encoding
+    assert "bid_px" in _writer_options(schemas.schema("option_quotes"))["use_dictionary"]
     assert o["write_statistics"] == ["ts_event"]
     assert o["compression"]["ts_recv"] == "none" and o["compression"]["bid_px_00"] == "zstd"
     assert set(o["compression"]) == set(schemas.schema("equity_quotes").names)

@@ -80,6 +80,9 @@ def read_manifest(root: str | Path) -> tuple[str, bytes]:
     return m.manifest_hash, bytes(m.manifest)
 
 
+_PLAIN_FLOAT_TABLES = frozenset({"equity_trades", "equity_quotes", "bars_1m"})
+
+
 def _writer_options(schema: pa.Schema, compression: str = "zstd") -> dict[str, Any]:
     """Per-column encodings, codecs and statistics, each choice measured on a session of AAPL trades +
     quotes (one core; see docs/architecture.md "Parquet writer settings"):
@@ -87,8 +90,11 @@ def _writer_options(schema: pa.Schema, compression: str = "zstd") -> dict[str, A
     * timestamps and ``sequence`` (monotone integers): DELTA_BINARY_PACKED (~2x faster to write and
       ~30% smaller than dictionary; ``sequence`` packs to nothing), stored uncompressed: zstd on the
       bit-packed deltas saved 0-3% of the file and cost ~12% of the write time;
-    * floating-point columns (prices on a tick grid): PLAIN + ``compression`` (zstd), ~30% faster than
-      dictionary and as small (BYTE_STREAM_SPLIT was slower and twice the size);
+    * floating-point columns of the one-instrument time series (``_PLAIN_FLOAT_TABLES``: equity prices
+      on a tick grid, moving slowly): PLAIN + ``compression`` (zstd), ~30% faster than dictionary and as
+      small (BYTE_STREAM_SPLIT was slower and twice the size); in tables that interleave many
+      instruments (option quotes: hundreds of contracts) plain prices compress poorly, and dictionary
+      was ~30% faster and 15% smaller (measured on IBM's option_quotes), so they keep dictionary;
     * everything else (codes, sizes, symbols): dictionary + ``compression``;
     * statistics (min/max) only for ``ts_event``: time-range filters still skip row groups; the other
       columns' statistics cost ~15% of the write time (``symbol``'s alone ~2%, and a file holds one
@@ -96,7 +102,8 @@ def _writer_options(schema: pa.Schema, compression: str = "zstd") -> dict[str, A
     """
     delta = [f.name for f in schema
              if pa.types.is_timestamp(f.type) or (f.name == "sequence" and pa.types.is_integer(f.type))]
-    plain = [f.name for f in schema if pa.types.is_floating(f.type)]
+    table = (schema.metadata or {}).get(b"table", b"").decode()
+    plain = [f.name for f in schema if pa.types.is_floating(f.type)] if table in _PLAIN_FLOAT_TABLES else []
     return {
         "compression": {f.name: ("none" if f.name in delta else compression) for f in schema},
         "use_dictionary": [f.name for f in schema if f.name not in delta and f.name not in plain],
