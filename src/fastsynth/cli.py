@@ -92,7 +92,7 @@ Examples:
 @click.option("--overwrite", is_flag=True,
               help="Replace a previous fastsynth run in --out (never deletes files fastsynth did not write).")
 @click.option("--workers", type=str, default=None, metavar="N",
-              help="Partitions generated in parallel, each with an encoder thread (default: one per core). "
+              help="Partitions generated and encoded in parallel, Parquet only (default: one per core). "
                    "Same bytes for any N. Example: --workers 2")
 @click.option("--quiet", "-q", is_flag=True, help="Print nothing on success.")
 def generate(manifest_path, start, days, symbols, seed, mode, tables, fmt, out, overwrite, workers, quiet) -> None:
@@ -246,6 +246,28 @@ def schema(table: str) -> None:
     tw = max(len(str(f.type)) for f in fields)
     for f in fields:
         click.echo(f"  {f.name:<{w}}  {str(f.type):<{tw}}  {f.doc}")
+
+
+@main.command(cls=_Cmd, epilog="""\b
+Example:
+  fastsynth evaluate --seed 7 --date 2026-03-03 --symbols AAPL
+""")
+@click.option("--seed", default="7", show_default=True, metavar="INT", help="Manifest seed.")
+@click.option("--date", default="2026-03-03", show_default=True, metavar="YYYY-MM-DD", help="Session date.")
+@click.option("--symbols", default=None, metavar="SYM,SYM", help="Symbols (default: the default universe).")
+@click.option("--preset", default=None, metavar="NAME", help="Control preset (balanced_demo, event_day, ...).")
+@click.option("--params", "params_path", default=None, type=click.Path(), metavar="FILE",
+              help="Analytics parameters (.json/.yaml/.toml).")
+def evaluate(seed, date, symbols, preset, params_path) -> None:
+    """Generate a labeled session, classify it from public columns, print precision/recall per profile and
+    family, the confusion matrix, the noise false-positive rate and placement agreement."""
+    from .analytics.evaluate import format_report, run_evaluate
+    from .analytics.params import load_params
+
+    params = load_params(params_path) if params_path else None
+    rep, _ = run_evaluate(seed=_int("seed", seed), date=date, symbols=_match_case(_split(symbols), None),
+                          preset=preset, params=params)
+    click.echo(format_report(rep))
 
 
 @main.command(cls=_Cmd)
