@@ -40,3 +40,17 @@ def test_symbol_tables_only_have_no_session_part(tmp_path):
     md = pq.ParquetFile(tmp_path / "d" / "bars_1m" / "date=2026-03-02" / "IBM.parquet").metadata
     assert md.num_rows == res.rows["bars_1m"]
     assert md.row_group(0).column(0).statistics.has_min_max      # ts_event statistics kept
+
+
+def test_same_bytes_whether_encoding_overlaps_or_not(tmp_path, monkeypatch):
+    """Encoding in the generating thread or on the encoder threads, largest-first order, any worker
+    count: the same files byte for byte."""
+    import fastsynth.run as run
+
+    m = Manifest(seed=4, symbols=["IBM", "F"], tables=["equity_trades", "equity_quotes", "bars_1m"])
+    got = []
+    for i, (overlap, workers) in enumerate([(10**9, 1), (0, 2), (None, 2)]):
+        monkeypatch.setattr(run, "_OVERLAP", overlap)
+        run_to_parquet(m, tmp_path / str(i), workers=workers)
+        got.append(files(tmp_path / str(i)))
+    assert len(got[0]) == 6 and got[0] == got[1] == got[2]
