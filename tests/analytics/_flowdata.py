@@ -115,7 +115,7 @@ class Tape:
 
     def _row(self, t: int, und: str, right: int, K: float, dte: int, size: int, venue: int, cond: str, place: str,
              sid: int, S: float, age_ns: int | None, side: str | None = None) -> int:
-        T = max(dte, 0.25) / 365.0
+        T = max(dte, 1.0) / 365.0          # a same-day option priced as one day out (intraday time value)
         mid, delta = _bs(S, K, T, self.iv, right)
         mid = max(mid, 0.05)
         spread = max(0.02, round(0.04 * mid, 2))

@@ -155,7 +155,7 @@ def score_episode(ei, ef, s, scores, rules):
                 scores[P_INST] = 0.85 * qf
                 rules[P_INST] = RULE_IN_ACCUM
             # ---- retail: many small lots on cheap short-dated contracts
-            if dte <= 7 and n >= 4.5 and avgsz <= 40.0 and maxsz <= 160.0 and ask >= 0.8 and prem >= 15000.0 \
+            if dte <= 7 and n >= 4.5 and avgsz <= 40.0 and maxsz <= 160.0 and ask >= 0.8 and prem >= 3000.0 \
                     and ppc <= 5.0 and iso < 0.5 and slan < 0.5:
                 scores[P_RETAIL] = (0.9 if dte == 0 else 0.85) * qf
                 rules[P_RETAIL] = RULE_RW_SPIKE

@@ -1,0 +1,130 @@
+"""Classifiers: sweep / spike / 0DTE hits with the source's thresholds; the six profiles on subtype
+templates (each family's footprint reaches its profile, nearby wrong profiles stay below the emission
+threshold); abstention with a reason; evidence ids; parameters."""
+from __future__ import annotations
+
+import msgspec
+import pyarrow as pa
+import pytest
+
+from ._flowdata import SPECS, T0, Tape
+from fastsynth import schemas
+from fastsynth.analytics.flow import flow
+from fastsynth.analytics.params import AnalyticsParams, ClassifierParams, load_params, params_from_data
+from fastsynth.errors import ConfigError
+
+PUBLIC_FAMILIES = [f for f in schemas.FAMILIES if schemas.FAMILY_PROFILE[schemas.FAMILIES.index(f)] < 6]
+NOISE_FAMILIES = [f for f in schemas.FAMILIES if schemas.FAMILY_PROFILE[schemas.FAMILIES.index(f)] == 6]
+
+
+def _profile(family: str) -> str:
+    return schemas.PROFILES[schemas.FAMILY_PROFILE[schemas.FAMILIES.index(family)]]
+
+
+@pytest.mark.parametrize("family", PUBLIC_FAMILIES)
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_subtype_template_reaches_its_profile_only(family, seed):
+    """One burst of the family's template on a quiet tape: an emitted event of its profile with evidence
+    from the burst; no emitted event of any other profile (nearby wrong profiles stay below threshold)."""
+    tape = Tape(seed)
+    tids = set(tape.burst(family, T0 + 60 * 10**9, direction=1 if seed % 2 else -1))
+    ev = flow(tape.table())["smart_money_events"].to_pylist()
+    emitted = [e for e in ev if e["outcome"] == "emitted"]
+    assert emitted, f"{family}: nothing emitted ({[e['reason'] for e in ev]})"
+    assert {e["profile"] for e in emitted} == {_profile(family)}, [e["reason"] for e in emitted]
+    for e in emitted:
+        assert set(e["evidence"]) <= tids and e["evidence"]
+        assert e["confidence"] >= 0.6 and e["confidence"] - e["runner_up_confidence"] >= 0.15
+        assert e["reason"].startswith(_profile(family))
+
+
+@pytest.mark.parametrize("family", NOISE_FAMILIES)
+def test_noise_templates_stay_below_threshold(family):
+    tape = Tape(9)
+    t = T0 + 60 * 10**9
+    for _ in range(20):
+        tape.burst(family, t)
+        t += 700 * 10**9       # apart: each burst judged on its own
+    ev = flow(tape.table())["smart_money_events"].to_pylist()
+    assert not [e for e in ev if e["outcome"] == "emitted"]
+
+
+def test_abstention_is_recorded_with_reason():
+    """A large ask-side single print on a 30-DTE contract fits no profile: abstained, with the reason."""
+    tape = Tape(12)
+    tape._row(T0 + 10**9, "AAPL", 0, 200.0, 30, 400, 0, "AUTO", "A", 0, 200.0, 10_000_000)
+    ev = flow(tape.table())["smart_money_events"].to_pylist()
+    assert len(ev) == 1 and ev[0]["outcome"] == "abstained"
+    assert ev[0]["reason"].startswith("abstained: no profile pattern")
+    assert ev[0]["evidence"] == [1]
+
+
+def test_hits_sweep_spike_0dte():
+    tape = Tape(13)
+    tape.noise(300, T0, T0 + 1800 * 10**9)
+    sw = set(tape.burst("call_sweep", T0 + 900 * 10**9))
+    # a 0DTE near-the-money block: 500 lots, one print
+    z = tape._row(T0 + 1000 * 10**9, "AAPL", 0, 200.0, 0, 500, 3, "AUTO", "A", 0, 200.0, 10_000_000)
+    out = flow(tape.table())
+    hits = out["classifier_hits"].to_pylist()
+    kinds = {h["kind"] for h in hits}
+    sweep = [h for h in hits if h["kind"] == "sweep"]
+    zero = [h for h in hits if h["kind"] == "0dte"]
+    assert sweep and set(sweep[0]["evidence"]) == sw and sweep[0]["direction"] == "bullish"
+    assert zero and zero[0]["evidence"] == [z]
+    assert kinds <= {"sweep", "spike", "0dte"}
+    for h in hits:
+        assert 0 <= h["confidence"] <= 1 and h["reason"]
+
+
+def test_sweep_hit_thresholds_follow_params():
+    tape = Tape(14)
+    tape.burst("call_sweep", T0 + 10**9)
+    tab = tape.table()
+    prem = sum(r["price"] * r["size"] * 100 for r in tab.to_pylist())
+    n = tab.num_rows
+    below = AnalyticsParams(classifier=ClassifierParams(sweep_min_premium=prem + 1))
+    at = AnalyticsParams(classifier=ClassifierParams(sweep_min_premium=prem - 1, sweep_min_count=n))
+    more = AnalyticsParams(classifier=ClassifierParams(sweep_min_premium=1.0, sweep_min_count=n + 1))
+    kinds = lambda p: [h["kind"] for h in flow(tab, params=p)["classifier_hits"].to_pylist()]  # noqa: E731
+    assert "sweep" not in kinds(below)
+    assert "sweep" in kinds(at)
+    assert "sweep" not in kinds(more)
+
+
+def test_classifier_ignores_label_columns():
+    """Extra (hidden-label-like) columns on the input change nothing: only public columns are read."""
+    tape = Tape(15)
+    tape.burst("box_spread", T0 + 10**9)
+    tape.burst("call_sweep", T0 + 100 * 10**9)
+    tab = tape.table()
+    fam = [tape.labels[t][0] for t in tab.column("trade_id").to_pylist()]
+    a = flow(tab)["smart_money_events"]
+    b = flow(tab.append_column("family", pa.array(fam)).append_column("profile", pa.array(fam)))["smart_money_events"]
+    assert a.equals(b)
+
+
+def test_params_load_and_validate(tmp_path):
+    p = tmp_path / "flow.yaml"
+    p.write_text("classifier:\n  sweep_min_premium: 50000\nsignal:\n  mode: balanced\n")
+    got = load_params(p)
+    assert got.classifier.sweep_min_premium == 50000 and got.signal.mode == "balanced"
+    (tmp_path / "f.toml").write_text("[baseline]\nwindow_size = 20\n")
+    assert load_params(tmp_path / "f.toml").baseline.window_size == 20
+    with pytest.raises(ConfigError, match="classifier.sweep_min_premum.*did you mean 'sweep_min_premium'"):
+        params_from_data({"classifier": {"sweep_min_premum": 1}})
+    with pytest.raises(ConfigError, match="signal.mode: got 'smart'; allowed: smart-money | balanced | all"):
+        params_from_data({"signal": {"mode": "smart"}})
+    with pytest.raises(ConfigError, match="classifier.min_aggressor_ratio: got 1.5"):
+        params_from_data({"classifier": {"min_aggressor_ratio": 1.5}})
+    assert msgspec.json.decode(msgspec.json.encode(AnalyticsParams()), type=AnalyticsParams) == AnalyticsParams()
+
+
+def test_source_defaults():
+    c = ClassifierParams()
+    assert (c.sweep_min_premium, c.sweep_min_count, c.sweep_min_premium_z) == (40_000, 3, 2)
+    assert (c.spike_min_premium, c.spike_min_size, c.spike_min_premium_z, c.spike_min_size_z) == (20_000, 400, 2.5, 2)
+    assert (c.min_nbbo_coverage, c.min_aggressor_ratio) == (0.5, 0.55)
+    assert (c.zero_dte_max_atm_pct, c.zero_dte_min_premium, c.zero_dte_min_size) == (0.01, 20_000, 400)
+    p = AnalyticsParams()
+    assert (p.baseline.window_size, p.baseline.z_min_samples, p.cluster.window_ms) == (50, 12, 500)
