@@ -12,8 +12,12 @@ from ._columns import CONTRACTS, RENAMES, AnalyticsInputError, describe_contract
 from .candles import CandleParams, CandleStream, candles
 from .dark import DarkParams, DarkStream, infer_dark
 from .joins import EquityJoinStream, JoinParams, OptionJoinStream, join_equity, join_options
+from .filters import signal_filter
+from .flow import FlowStream, flow
+from .params import AnalyticsParams, load_params
 
 __all__ = ["AnalyticsInputError", "CONTRACTS", "RENAMES", "describe_contract",
            "JoinParams", "join_equity", "join_options", "EquityJoinStream", "OptionJoinStream",
            "DarkParams", "infer_dark", "DarkStream",
-           "CandleParams", "candles", "CandleStream"]
+           "CandleParams", "candles", "CandleStream",
+           "flow", "FlowStream", "signal_filter", "AnalyticsParams", "load_params"]
