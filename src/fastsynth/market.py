@@ -17,7 +17,7 @@ import numpy as np
 
 from .calendar import Session
 from .manifest import Manifest, SymbolSpec
-from .rng import derive_key, normals
+from .rng import derive_key, normals, uniforms
 
 __all__ = ["MarketPlan", "DayPlan", "plan_market", "latent_path", "LatentPath", "seasonality"]
 
@@ -143,8 +143,8 @@ def _sv_path(key, season: np.ndarray, sigma_sec: float, jump_rate: float) -> tup
     n = season.shape[0]
     ret = np.empty(n)
     mult = np.empty(n)
-    sv_returns(key[0], key[1], season, sigma_sec, SV_FAST[0], SV_FAST[1], SV_SLOW[0], SV_SLOW[1],
-               jump_rate, JUMP_SD, ret, mult)
+    z, u = normals(key, 0, 5 * n + 5), uniforms(key, 0, 5 * n + 5)   # blocked draws; the kernel is arithmetic
+    sv_returns(z, u, season, sigma_sec, SV_FAST[0], SV_FAST[1], SV_SLOW[0], SV_SLOW[1], jump_rate, JUMP_SD, ret, mult)
     return ret, mult
 
 

@@ -6,7 +6,8 @@ All arrays are float64 over the seconds of one session (length ``S``; the log pa
 points, the session open and each second's end). Volatility multipliers are log-normal: the sum of a
 fast and a slow Ornstein–Uhlenbeck log-volatility, each started from its stationary law at the open and
 normalized so E[multiplier^2] = 1 (so ``sigma_sec`` is the per-second sd on average). Random draws:
-second ``k`` uses draws ``5k .. 5k+4`` of its stream (return, fast vol, slow vol, jump uniform, jump size).
+second ``k`` uses draws ``5k+5 .. 5k+9`` of its stream (return, fast vol, slow vol, jump uniform, jump size);
+draws 1 and 2 start the fast and slow log-volatilities.
 
 ``sv_returns`` writes ``out_ret`` (log-returns per second) and ``out_mult`` (the volatility multiplier,
 including seasonality) and returns nothing. ``bridge`` writes ``out``: increments conditioned to sum to a
@@ -18,14 +19,15 @@ from __future__ import annotations
 import math
 
 from ._jit import kernel
-from .rng import normal, uniform
 
 
 @kernel
-def sv_returns(k0, k1, season, sigma_sec, theta_f, sd_f, theta_s, sd_s, jump_rate, jump_sd,
-               out_ret, out_mult):
+def sv_returns(z, u, season, sigma_sec, theta_f, sd_f, theta_s, sd_s, jump_rate, jump_sd, out_ret, out_mult):
     """Per-second log returns r_k = sigma_sec * season_k * m_k * z_k (+ jumps) with SV multiplier m_k.
 
+    z, u: (5 S + 5,) the stream's standard normals and uniforms with the same indices (drawn by the
+    caller with the blocked ``kernels.rng.normals``/``uniforms``: this kernel is pure arithmetic, so it
+    compiles in well under a second and runs at the speed of its ``exp``).
     season: (S,) relative volatility by time of day (mean square 1). sigma_sec: average per-second sd.
     theta_f/theta_s: mean-reversion rates per second of the fast/slow log-vol; sd_f/sd_s: their
     stationary sds. jump_rate: jumps per second; jump_sd: jump size sd in units of sigma_sec * sqrt(60)
@@ -36,18 +38,20 @@ def sv_returns(k0, k1, season, sigma_sec, theta_f, sd_f, theta_s, sd_s, jump_rat
     as_ = math.exp(-theta_s)
     ef = sd_f * math.sqrt(1.0 - af * af)
     es = sd_s * math.sqrt(1.0 - as_ * as_)
-    hf = sd_f * normal(k0, k1, 1)
-    hs = sd_s * normal(k0, k1, 2)
+    hf = sd_f * z[1]
+    hs = sd_s * z[2]
     corr = sd_f * sd_f + sd_s * sd_s    # h ~ N(0, v): E[exp(2h - 2v)] = 1, so E[m^2] = season^2
     jscale = jump_sd * sigma_sec * math.sqrt(60.0)
+    zr = z[5:]
+    ur = u[5:]
     for k in range(n):
-        b = 5 * k + 5
-        hf = af * hf + ef * normal(k0, k1, b + 1)
-        hs = as_ * hs + es * normal(k0, k1, b + 2)
+        b = 5 * k
+        hf = af * hf + ef * zr[b + 1]
+        hs = as_ * hs + es * zr[b + 2]
         m = season[k] * math.exp(hf + hs - corr)
-        r = sigma_sec * m * normal(k0, k1, b)
-        if uniform(k0, k1, b + 3) < jump_rate:
-            r += jscale * m * normal(k0, k1, b + 4)
+        r = sigma_sec * m * zr[b]
+        if ur[b + 3] < jump_rate:
+            r += jscale * m * zr[b + 4]
         out_ret[k] = r
         out_mult[k] = m
 
