@@ -414,46 +414,52 @@ def print_draws(pw, par, nc, ci, exp_tab, ln_depth, lot_cut_lit, lot_cut_off, li
     p_inside = par[P_INSIDE]
     lots_mean = par[P_DEPTH] / 100.0
     ncut = lot_cut_lit.shape[0]
+    # branch-free: every choice is a select or 0/1 arithmetic (the choices are coin flips, so branches
+    # would mispredict several times per print); the float operations are those of the branchy form
     for q in range(n):
         o = 4 * q
         w0, w1, w2, w3 = pw[o], pw[o + 1], pw[o + 2], pw[o + 3]
         flg = pi[q, PI_FLG]
-        off = (flg & PFL_OFF) != 0
+        off = flg & PFL_OFF                      # 0/1
+        lit = 1 - off
         us = _ufield(w0, 16, 16)
-        same = us < psame
-        ulat = us / psame if same else (us - psame) / (1.0 - psame)
+        same = np.int64(us < psame)
+        ulat = (us - psame * (1 - same)) / (psame if same else 1.0 - psame)
         e_lat = _expo_x(ulat * QTAB, exp_tab)
-        pi[q, PI_LAT] = np.int64(lat_off * (0.2 + 0.8 * e_lat)) if off else np.int64(lat_lit * (0.5 + 0.5 * e_lat))
+        lat_x = lat_off if off else lat_lit
+        lat_a = 0.2 if off else 0.5
+        lat_b = 0.8 if off else 0.5
+        pi[q, PI_LAT] = np.int64(lat_x * (lat_a + lat_b * e_lat))
         gap = 1000 + np.int64(gap_ns * _expo16(_field(w0, 0, 16), exp_tab))
-        pi[q, PI_GAP] = 0 if (same or (flg & PFL_FIRST) != 0) else gap
+        pi[q, PI_GAP] = gap * (1 - (same | ((flg & PFL_FIRST) >> 1)))
         # size: odd lot (1-99), or round lots floor(u ** (-1/alpha)) (small counts by comparison with
         # lot_cut[j] = (j + 2) ** -alpha; the tail, marked -1, is fixed by print_fixup) + odd remainder
         ut = (float(w1) + 0.5) * _INV32
         lots = 1
         for j in range(ncut):
-            cut = lot_cut_off[j] if off else lot_cut_lit[j]
-            lots += 1 if ut <= cut else 0
+            lots += np.int64(ut <= lot_cut_off[j]) * off + np.int64(ut <= lot_cut_lit[j]) * lit
         ur = _ufield(w2, 0, 10)
-        rem = 1 + np.int64(math.floor(99.0 * ur / p_mixed)) if ur < p_mixed else 0
+        rem = (1 + np.int64(math.floor(99.0 * ur / p_mixed))) * np.int64(ur < p_mixed)
         rl = lots * 100 + rem if lots <= ncut else -1
-        odd = _ufield(w2, 20, 12) < p_odd
-        size = 1 + np.int64(math.floor(99.0 * ut * ut)) if odd else rl
+        odd = np.int64(_ufield(w2, 20, 12) < p_odd)
+        oddsz = 1 + np.int64(math.floor(99.0 * ut * ut))
+        size = oddsz if odd else rl
         pi[q, PI_SZ] = size
         vi = _field(w3, 22, 10)
-        pi[q, PI_VEN] = off_tab[vi] if off else lit_tab[vi]
+        v_off = off_tab[vi]
+        v_lit = lit_tab[vi]
+        pi[q, PI_VEN] = v_off if off else v_lit
         uk = _ufield(w3, 11, 11)
-        if off:
-            pi[q, PI_KIND] = K_MID if uk < p_mid else (K_IMPROVE if uk < p_imp else K_TOUCH)
-            pf[q] = 0.45 * _ufield(w3, 1, 10)                  # improvement, share of the spread
-        else:
-            pi[q, PI_KIND] = K_INSIDE if uk < p_inside else K_TOUCH
-            pf[q] = lots_mean * ln_depth[_field(w3, 1, 10)]    # a newly shown level's mean, in lots
+        k_off = K_MID + np.int64(uk >= p_mid) + np.int64(uk >= p_imp)       # K_MID < K_IMPROVE < K_TOUCH
+        k_lit = K_TOUCH + np.int64(uk < p_inside)                           # K_INSIDE = K_TOUCH + 1
+        pi[q, PI_KIND] = k_off if off else k_lit
+        f_off = 0.45 * _ufield(w3, 1, 10)                  # improvement, share of the spread
+        f_lit = lots_mean * ln_depth[_field(w3, 1, 10)]    # a newly shown level's mean, in lots
+        pf[q] = f_off if off else f_lit
         pi[q, PI_NV] = qv_tab[_field(w2, 10, 10)]
-        small = odd or size < 100
-        if off or (flg & PFL_MULTI) == 0:
-            pi[q, PI_COND] = COND_ODD if small else COND_REGULAR
-        else:
-            pi[q, PI_COND] = COND_ISO_ODD if small else COND_ISO
+        small = odd | np.int64(size < 100)
+        # COND_REGULAR / COND_ODD, or COND_ISO / COND_ISO_ODD for the prints of a lit sweep
+        pi[q, PI_COND] = small + 2 * lit * ((flg & PFL_MULTI) >> 2)
     return n
 
 
