@@ -21,6 +21,27 @@ def _profile(family: str) -> str:
     return schemas.PROFILES[schemas.FAMILY_PROFILE[schemas.FAMILIES.index(family)]]
 
 
+# short-dated directional accumulation is event-driven only on the expiry that carries a scheduled event (or after
+# a move its way): the template tests give the classifier the calendar a desk would have (a macro release at
+# 08:30 ET on the burst's expiration date, which that expiry spans)
+EVENT_DIRECTIONAL = ("pre_event_directional_ramp", "post_gap_followthrough")
+
+
+def _calendar_for(table: pa.Table) -> pa.Table:
+    exp = table.column("expiration").cast(pa.int32()).to_numpy()
+    day = int(exp[-1])
+    ts = day * 86_400 * 10**9 + (13 * 3600 + 1800) * 10**9
+    return pa.table({"ts_event": pa.array([ts], pa.timestamp("ns", tz="UTC")), "symbol": ["*"]})
+
+
+def test_short_dated_accumulation_without_event_or_move_abstains():
+    """The same ramp with no scheduled event ahead (and no move its way) is not claimed as event-driven."""
+    tape = Tape(1)
+    tape.burst("pre_event_directional_ramp", T0 + 60 * 10**9, direction=1)
+    ev = flow(tape.table())["smart_money_events"].to_pylist()
+    assert not [e for e in ev if e["outcome"] == "emitted" and e["profile"] == "event_driven"]
+
+
 @pytest.mark.parametrize("family", PUBLIC_FAMILIES)
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_subtype_template_reaches_its_profile_only(family, seed):
@@ -28,7 +49,9 @@ def test_subtype_template_reaches_its_profile_only(family, seed):
     from the burst; no emitted event of any other profile (nearby wrong profiles stay below threshold)."""
     tape = Tape(seed)
     tids = set(tape.burst(family, T0 + 60 * 10**9, direction=1 if seed % 2 else -1))
-    ev = flow(tape.table())["smart_money_events"].to_pylist()
+    table = tape.table()
+    events = _calendar_for(table) if family in EVENT_DIRECTIONAL else None
+    ev = flow(table, events=events)["smart_money_events"].to_pylist()
     emitted = [e for e in ev if e["outcome"] == "emitted"]
     assert emitted, f"{family}: nothing emitted ({[e['reason'] for e in ev]})"
     assert {e["profile"] for e in emitted} == {_profile(family)}, [e["reason"] for e in emitted]

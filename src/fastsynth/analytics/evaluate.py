@@ -191,7 +191,11 @@ def run_evaluate(seed: int = 7, date: str = "2026-03-03", symbols: list[str] | N
     t0 = time.perf_counter()
     data = fastsynth.generate(m)
     t1 = time.perf_counter()
-    out = flow(data["option_trades"], params=params, events=data["events"])
+    # the scheduled events a desk knows in advance (the run's sessions and the weeks after): the classifier needs
+    # the *next* event (which expiry carries it), not only the events of the session's own day
+    from ..regime.events import event_calendar_table
+
+    out = flow(data["option_trades"], params=params, events=event_calendar_table(m))
     t2 = time.perf_counter()
     rep = evaluate_tables(data["option_trades"], data["scenario_labels"], out)
     rep.seconds = {"generate": t1 - t0, "flow": t2 - t1}

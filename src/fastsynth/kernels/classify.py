@@ -80,6 +80,26 @@ def _ratios(ask, bid, mid, side_a, side_b):
     return 0.0, 0.0, 0.0
 
 
+RW_MIN_PRINTS = 7.5          # retail spike: decayed print count (a dense burst, not a few ask prints in minutes)
+RW_DENSE_PRINTS = 12.0       # ... or this many with mid-size lots (a chase in 20-150 lots)
+EV_MAX_PRINTS = 12.0         # event positioning: a handful of orders, not a retail-style run of prints
+EV_MIN_MOVE_BPS = 25.0       # event follow-through: underlying move its way before the flow (bps)
+_DAY_NS = 86_400_000_000_000
+_EXP_CLOSE_NS = 20 * 3_600_000_000_000    # an expiry's close taken as 20:00 UTC (<= 16:00 ET all year)
+
+
+@inline_kernel
+def _event_expiry(t, dte, to_event_s):
+    """True when the contract (``dte`` days from ``t``'s UTC day) is the expiry that carries the next scheduled
+    event ``to_event_s`` seconds after ``t``: alive at the release and within a week after it (the first
+    weekly/daily to span it). Same rule as ``regime.events.expiry_spans`` on the generating side."""
+    if not to_event_s < 1e15:
+        return False
+    ev = t + np.int64(to_event_s * 1e9)
+    exp_day = t // _DAY_NS + dte
+    return exp_day * _DAY_NS + _EXP_CLOSE_NS >= ev and exp_day - ev // _DAY_NS <= 7
+
+
 @kernel
 def score_episode(ei, ef, s, scores, rules):
     """Fill ``scores[6]``/``rules[6]`` (confidence 0..1 and rule per profile) for episode row ``s``."""
@@ -155,21 +175,25 @@ def score_episode(ei, ef, s, scores, rules):
                 scores[P_INST] = 0.85 * qf
                 rules[P_INST] = RULE_IN_ACCUM
             # ---- retail: many small lots on cheap short-dated contracts
-            if dte <= 7 and n >= 4.5 and avgsz <= 40.0 and maxsz <= 160.0 and ask >= 0.8 and prem >= 3000.0 \
-                    and ppc <= 5.0 and iso < 0.5 and slan < 0.5:
+            # (or a dense run of mid lots: RW_DENSE_PRINTS+ prints within the decay window, <= 80 lots average)
+            if dte <= 7 and ((n >= RW_MIN_PRINTS and avgsz <= 40.0 and maxsz <= 160.0) or
+                             (n >= RW_DENSE_PRINTS and avgsz <= 80.0 and maxsz <= 400.0)) \
+                    and ask >= 0.8 and prem >= 3000.0 and ppc <= 5.0 and iso < 0.5 and slan < 0.5:
                 scores[P_RETAIL] = (0.9 if dte == 0 else 0.85) * qf
                 rules[P_RETAIL] = RULE_RW_SPIKE
-            # ---- event-driven directional: short-dated accumulation, before an event or after a gap
+            # ---- event-driven directional: short-dated accumulation on the expiry that carries the next
+            # scheduled event, or following an underlying move its way (a gap / a release); otherwise it is
+            # ordinary short-dated accumulation and stays below the threshold (abstention)
             if 1 <= dte <= 13 and nba >= 3.0 and 40.0 <= ba_avg <= 250.0 and ba_max <= 300.0 \
-                    and slan < 0.5 and iso < 0.5 and sweeps < 0.5:
-                c = 0.62
-                if ef[s, EF_TO_EVENT] <= 3.0 * 86400.0 or ef[s, EF_SINCE_EVENT] <= 7200.0:
-                    c += 0.2
+                    and slan < 0.5 and iso < 0.5 and sweeps < 0.5 and scores[P_RETAIL] == 0.0 and n <= EV_MAX_PRINTS:
+                c = 0.5
+                if _event_expiry(ei[s, EI_T1], dte, ef[s, EF_TO_EVENT]):
+                    c = 0.82
                 mv = ef[s, EF_MOVE]
                 sgn = 1.0 if right == 0 else -1.0
-                if mv == mv and mv * sgn >= 40.0:
-                    c += 0.15
-                scores[P_EVENT] = min(c, 0.95) * qf
+                if dte >= 1 and mv == mv and mv * sgn >= EV_MIN_MOVE_BPS:
+                    c = 0.9 if c > 0.6 else 0.8
+                scores[P_EVENT] = c * qf
                 rules[P_EVENT] = RULE_EV_DIRECTIONAL
         # ---- hedge-reactive: dealer-size short-dated near-the-money prints
         if dte <= 5 and avgsz >= 280.0 and (dl >= 0.2 or (dl < 0 and atm <= 0.03)):

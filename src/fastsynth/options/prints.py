@@ -48,12 +48,18 @@ FULL_DAY_SECONDS = 23_400
 VENUE_SHARES = {"XCBO": 0.10, "C2OX": 0.03, "BATO": 0.07, "EDGO": 0.03, "XISX": 0.07, "GMNI": 0.02,
                 "MCRY": 0.02, "XPHO": 0.10, "XNDQ": 0.05, "XBXO": 0.01, "XMIO": 0.06, "MPRL": 0.07,
                 "EMLD": 0.03, "SPHR": 0.03, "ARCO": 0.07, "AMXO": 0.07, "XBOX": 0.04, "MXOP": 0.04}
+EVENT_LEAD_NS = 5 * 60 * NS   # an event-driven burst positions for an event at least this far ahead
+GAP_LOOKBACK_S = 480          # post-gap follow-through needs the underlying to have moved over the last 8 min ...
+GAP_MIN_BPS = 30.0            # ... by at least this much (its direction is the trade's); otherwise it is a ramp
+RAMP_IV_POINTS = (1.0, 3.0)   # pre-event ramp: implied-vol rise (vol points) paid across the burst ...
+RAMP_MAX_WALK = 6             # ... capped at this many quote increments through the ask
 STALE_NS = 5 * NS           # a background print against an NBBO older than this is labeled stale_quote_noise
 NOISE_DTE_SCALE = 10.0      # background contract weight ~ exp(-dte / 10) + floor: short-dated concentration
 NOISE_DTE_FLOOR = 0.03
 NOISE_MONEYNESS_SD = 0.9    # ... x exp(-z^2 / (2 sd^2)), z = log(K/S) / (vol sqrt(tau)): near the money
 F_SINGLE_MID, F_SCALP, F_STALE = (schemas.FAMILIES.index(f) for f in
                                   ("single_print_mid", "two_sided_scalp", "stale_quote_noise"))
+F_RAMP, F_GAP = (schemas.FAMILIES.index(f) for f in ("pre_event_directional_ramp", "post_gap_followthrough"))
 P_NOISE = schemas.PROFILES.index("neutral_noise")
 _ND = NormalDist()
 
@@ -155,6 +161,18 @@ class PrintGenerator:
             self.events = list(p.regime.events_for(part.symbol, part.day_index))
         except AttributeError:
             self.events = []
+        # the symbol's scheduled events from today on (its calendar: macro releases + its own earnings), known in
+        # advance: event-driven bursts trade the expiry that spans the next one
+        from ..regime.events import upcoming_events
+
+        try:
+            ev = upcoming_events(sess.date, m.event_calendar, list(m.events or []),
+                                 [(part.symbol, bool(self.spec.etf))])
+        except (AttributeError, TypeError):
+            ev = self.events
+        self.upcoming = np.array(sorted({int(e.ts_ns) for e in ev}), np.int64)
+        # last underlying mid per second of the session so far (filled block by block): the move before a burst
+        self.und_sec = np.full(self.seconds, np.nan)
         self.noise_key = derive_key(self.seed, "option_prints", part.symbol, self.date, "noise")
         self.noise_state = np.zeros(2, np.int64)
         self.noise_need = np.zeros(1, np.float64)
@@ -221,17 +239,44 @@ class PrintGenerator:
             st[c], bid[c], ask[c] = q_ts[last], np.asarray(qb.bid)[last], np.asarray(qb.ask)[last]
         return st, bid, ask
 
-    def _event_expiry(self) -> int | None:
-        """Days-since-epoch of the first expiry on or after the symbol's event of the day (after-close
-        events: the next day)."""
-        if not self.events:
+    def _event_expiry(self, t: int) -> int | None:
+        """Days-since-epoch of the first listed expiry that spans the symbol's next scheduled event after ``t``
+        (at least ``EVENT_LEAD_NS`` ahead; ``regime.events.expiry_spans``), or None without one."""
+        from ..regime.events import expiry_spans
+
+        j = int(np.searchsorted(self.upcoming, t + EVENT_LEAD_NS, side="left"))
+        if j >= self.upcoming.shape[0]:
             return None
-        ev = self.events[0]
-        day = int(self.part.session.date.toordinal() - 719163)    # 1970-01-01 ordinal
-        if getattr(ev, "timing", "") == "after_close":
-            day += 1
-        exps = np.unique(self.c_exp[self.c_exp >= day])
-        return int(exps[0]) if exps.shape[0] else None
+        ev = int(self.upcoming[j])
+        exps = np.unique(self.c_exp)
+        ok = [int(e) for e in exps if expiry_spans(int(e), ev)]
+        return ok[0] if ok else None
+
+    def _record_und(self, und_ts: np.ndarray, und_mid: np.ndarray, s0: int, s1: int) -> None:
+        """Last underlying mid at the end of each second of the block (carried forward)."""
+        if s1 <= s0:
+            return
+        ends = self.open_ns + np.arange(s0 + 1, s1 + 1, dtype=np.int64) * NS
+        i = np.searchsorted(und_ts, ends, side="left") - 1
+        prev = self.und_sec[s0 - 1] if s0 > 0 else (self.u_prev_mid[0] if self.u_prev_ts[0] >= 0 else np.nan)
+        v = np.where(i >= 0, und_mid[np.maximum(i, 0)] if und_mid.shape[0] else np.nan, np.nan)
+        if v.shape[0] and np.isnan(v[0]):
+            v[0] = prev
+        # forward fill
+        idx = np.where(~np.isnan(v), np.arange(v.shape[0]), 0)
+        np.maximum.accumulate(idx, out=idx)
+        self.und_sec[s0:s1] = v[idx]
+
+    def _move_bps(self, und_ts: np.ndarray, und_mid: np.ndarray, t: int, lookback_s: int) -> float:
+        """Underlying move in bps over the ``lookback_s`` seconds before ``t`` (since the open if shorter)."""
+        sec = int((t - self.open_ns) // NS)
+        past = self.und_sec[max(0, sec - lookback_s): max(1, sec)]
+        past = past[~np.isnan(past)]
+        if not past.shape[0]:
+            return 0.0
+        ref = float(past[0])
+        now = self._spot(und_ts, und_mid, t)
+        return (now / ref - 1.0) * 1e4 if ref > 0 else 0.0
 
     def _select(self, fam: Family, right: int, spot: float, t: int, u: float, qb: Any,
                 need_bid: bool, event_exp: int | None) -> int:
@@ -293,10 +338,19 @@ class PrintGenerator:
             return float(u[next(k)])
 
         spot = self._spot(und_ts, und_mid, t0)
+        if fam_i == F_GAP:
+            # follow-through needs a move to follow: its direction is the underlying's over the last minutes;
+            # without one the same desk positions for the next scheduled event instead (same public profile)
+            mv = self._move_bps(und_ts, und_mid, t0, GAP_LOOKBACK_S)
+            if abs(mv) >= GAP_MIN_BPS:
+                direction = 1 if mv > 0 else -1
+            else:
+                fam_i = F_RAMP
+                fam = FAMILY_TEMPLATES[fam_i]
         bull = direction > 0 or (direction == 0 and nxt() < 0.5)
         right = {"C": 0, "P": 1, "dir": 0 if bull else 1, "CP": 0}[fam.right]
         sell = fam.placement in ("B", "BB")
-        ev = self._event_expiry() if fam.event else None
+        ev = self._event_expiry(t0) if fam.event else None
         c0 = self._select(fam, right, spot, t0, nxt(), qb, sell, ev)
         if c0 < 0:
             return
@@ -308,7 +362,26 @@ class PrintGenerator:
         span = fam.span_ms[0] + nxt() * (fam.span_ms[1] - fam.span_ms[0])
         offs = np.sort(np.array([nxt() for _ in range(n_orders)])) * span * 1e6
         offs[0] = 0.0
+        if fam.structure == "scalp":
+            # two-sided within seconds: each ask print is answered by a bid print 0.5-5 s later
+            for j in range(1, n_orders, 2):
+                offs[j] = offs[j - 1] + (0.5 + 4.5 * nxt()) * 1e9
+            offs = np.sort(offs)
         ts = t0 + offs.astype(np.int64)
+        ramp_walk = np.zeros(n_orders, np.int64)
+        if fam_i == F_RAMP and n_orders > 1:
+            # pre-event ramp: each order pays up a little more (through the ask), so the print IV rises across
+            # the burst by RAMP_IV_POINTS vol points (reference vega), within RAMP_MAX_WALK quote increments
+            tau = max(float(self._tau_at(t0)[c0]), 1.0 / (365.0 * 24.0))
+            d1 = float(self._z(spot, t0)[c0])
+            vega_pt = spot * math.exp(-self.div_yield * tau) * math.exp(-0.5 * d1 * d1) / math.sqrt(2 * math.pi) \
+                * math.sqrt(tau) / 100.0
+            a0 = float(self._ask_seen[c0])
+            step = (0.01 if a0 < 3.0 else 0.05) if self.scheme == 1 else (0.01 if self.scheme == 0 else
+                                                                          (0.05 if a0 < 3.0 else 0.10))
+            pts = RAMP_IV_POINTS[0] + nxt() * (RAMP_IV_POINTS[1] - RAMP_IV_POINTS[0])
+            tot = int(np.clip(round(pts * vega_pt / step), 1, RAMP_MAX_WALK))
+            ramp_walk = np.round(tot * np.arange(n_orders) / (n_orders - 1)).astype(np.int64)
         pl0 = PLACE_CODE[fam.placement]
         cond = COND_CODE[fam.condition]
         lo_s, sd_s, mn_s, mx_s = fam.size
@@ -334,12 +407,13 @@ class PrintGenerator:
                 legs.append((int(t0 + int(j * span * 1e6 / max(1, n_ven))), c0, pl, walk, -1, 0, size(),
                              int(ven[j]), cond))
         elif st in ("single", "accumulation", "spike", "scalp"):
-            c_alt = self._sibling(c0, strike_steps=1 if right == 0 else -1) if st == "spike" else -1
             for j in range(n_orders):
-                c = c_alt if (c_alt >= 0 and nxt() < 0.3) else c0
+                c = c0                       # one contract (a retail spike concentrates on one hot contract)
                 pl, walk, fb = pl0, 0, -1
                 if fam.walk and nxt() < fam.walk:
                     pl, walk = _AA, 1
+                if ramp_walk[j] > 0:
+                    pl, walk, fb = _AA, int(ramp_walk[j]), _A
                 if st == "scalp":
                     pl = _A if (j % 2 == 0) == bull else _B
                 if fam.name == "dealer_unwind":
@@ -469,6 +543,7 @@ class PrintGenerator:
         qb = quote_block
         und_ts = np.ascontiguousarray(_get(und, "und_ts", "ts"), np.int64)
         und_mid = np.ascontiguousarray(_get(und, "und_mid", "mid"), np.float64)
+        self._record_und(und_ts, und_mid, s0, s1)
         req = _Requests()
         if self.pending is not None:
             req.parts.append(self.pending)

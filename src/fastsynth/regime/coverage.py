@@ -93,9 +93,12 @@ def _family_weights(regime: str, direction: int, phase: str, ctx: dict) -> np.nd
     w[F["0dte_call_chase"]] = 2.0 if regime == "retail_chase" else 1.0
     w[F["short_dated_put_panic"]] = 1.0 if regime != "trend_down" else 1.8
     w[F["attention_contract_spike"]] = 1.0
-    w[F["earnings_vol_probe"]] = 1.5 if ctx["earnings_soon"] else 0.0
-    w[F["pre_event_directional_ramp"]] = (2.5 if regime == "event_ramp" else 1.0) if ctx["upcoming"] else 0.0
-    w[F["post_gap_followthrough"]] = 2.0 if phase in ("open", "after_event") else 0.6
+    # event-driven flow trades the expiry spanning the next scheduled event (the calendar always has one ahead:
+    # macro releases for every name, earnings for single names); a vol probe is most common before earnings
+    w[F["earnings_vol_probe"]] = 1.5 if ctx["earnings_soon"] else (0.5 if ctx["upcoming"] else 0.0)
+    w[F["pre_event_directional_ramp"]] = 2.5 if regime == "event_ramp" else (1.0 if ctx["upcoming"] else 0.4)
+    # follow-through only after the open's gap or a release (the print side checks the move itself)
+    w[F["post_gap_followthrough"]] = 2.0 if phase in ("open", "after_event") else 0.0
     w[F["covered_call_overwrite"]], w[F["cash_secured_put_write"]] = 1.0, 1.0
     w[F["short_straddle_harvest"]] = 1.6 if regime in ("mean_revert", "arb_calm") else 0.8
     w[F["parity_vertical"]], w[F["conversion_reversal"]], w[F["box_spread"]] = 1.0, 1.0, 0.6
@@ -234,7 +237,7 @@ def draw_schedule(day, day_index: int, controls_ts, seed: int, sel, gaps: np.nda
             sw = sw * np.where(etf, 2.0, 1.0)
         elif p == 2:
             sw = sw * np.where(evs, 3.0, 1.0)
-        if f == F["earnings_vol_probe"]:
+        if f == F["earnings_vol_probe"] and earn.any():
             sw = sw * earn
         s = _choose(sw, float(ub[i, 3]))
         if f in BULLISH:

@@ -24,7 +24,15 @@ import msgspec
 from ..errors import ConfigError, closest
 from ..schemas import EVENT_TIMINGS, EVENT_TYPES
 
-__all__ = ["Event", "EventSpec", "Template", "TEMPLATES", "builtin_events", "listed_events", "EVENT_CALENDARS"]
+__all__ = ["Event", "EventSpec", "Template", "TEMPLATES", "builtin_events", "listed_events", "EVENT_CALENDARS",
+           "upcoming_events", "event_calendar_table", "expiry_spans", "CALENDAR_AHEAD_DAYS"]
+
+# how far ahead the calendar is looked at for "the next scheduled event" (the built-in calendar always has a
+# macro release within ~4 weeks: NFP in the first week, CPI mid-month, FOMC eight times a year)
+CALENDAR_AHEAD_DAYS = 45
+# an expiry "spans" an event when its close is after the release; 20:00 UTC is at or before the 16:00 ET close
+# in both DST and standard time and after every template's release time except after-close earnings
+EXPIRY_CLOSE_UTC_S = 20 * 3600
 
 EVENT_CALENDARS: tuple[str, ...] = ("builtin", "none")
 
@@ -214,3 +222,42 @@ def day_events(d: _dt.date, calendar: str, listed: list[EventSpec] | None, symbo
         ev += listed_events(d, listed, {s for s, _ in symbols}, intensity)
     ev.sort(key=lambda e: (e.ts_ns, EVENT_TYPES.index(e.event_type), e.symbol))
     return ev
+
+
+def upcoming_events(d: _dt.date, calendar: str, listed: list[EventSpec] | None, symbols: list[tuple[str, bool]],
+                    days: int = CALENDAR_AHEAD_DAYS, intensity: float = 1.0) -> list[Event]:
+    """The scheduled events of dates ``d`` .. ``d + days`` (inclusive) for ``symbols``, by release time: what
+    a desk's earnings/macro calendar shows on ``d``. Depends on dates and names only (not on the seed)."""
+    out: list[Event] = []
+    for k in range(days + 1):
+        out += day_events(d + _dt.timedelta(days=k), calendar, listed, symbols, intensity)
+    return out
+
+
+def expiry_spans(expiration_day: int, event_ts_ns: int) -> bool:
+    """True when an option expiring on ``expiration_day`` (days since 1970-01-01) is still alive at the release
+    ``event_ts_ns`` (its close, taken as 20:00 UTC, is at or after it): the expiry that carries the event."""
+    return expiration_day * 86_400_000_000_000 + EXPIRY_CLOSE_UTC_S * 1_000_000_000 >= event_ts_ns
+
+
+def event_calendar_table(m, days_ahead: int = CALENDAR_AHEAD_DAYS):
+    """The scheduled events a user would have on their calendar for a run of manifest ``m``: every event of
+    the run's sessions and of the ``days_ahead`` days after the last one, for the selected symbols, as a
+    ``pyarrow.Table`` with the ``events`` schema (what ``fastsynth.analytics.flow(events=...)`` takes to know
+    the *next* event, e.g. the expiry that spans it). Same rows as the ``events`` table on the run's own dates."""
+    import pyarrow as pa
+
+    from ..calendar import sessions as _sessions
+    from .control import PRESETS
+    from .tables import events_batch
+
+    sess = list(_sessions(m.start, m.days)) if hasattr(m, "start") else []
+    syms = [(s.symbol, bool(s.etf)) for s in m.selected()]
+    preset = getattr(getattr(m, "control", None), "preset_id", "balanced_demo")
+    intensity = PRESETS[preset].event_intensity if preset in PRESETS else 1.0
+    if not sess:
+        return pa.Table.from_batches([events_batch([])])
+    first, last = sess[0].date, sess[-1].date
+    span = (last - first).days + days_ahead
+    ev = upcoming_events(first, m.event_calendar, list(m.events or []), syms, span, intensity)
+    return pa.Table.from_batches([events_batch(ev)])
