@@ -503,12 +503,20 @@ def _recentre(ps, bid, sprd, bsz, asz, bv, av, sp_new, bm, am, nbv, nav, flick):
     return nb, sp_new, bsz, asz, bv, av
 
 
+_U1 = np.uint64(1)
+_UCI, _UCF, _UQI, _UQF, _UPI = np.uint64(N_CI), np.uint64(N_CF), np.uint64(N_QI), np.uint64(N_QF), np.uint64(N_PI)
+
+
 @kernel
 def book(open_ns, par, state_i, nc, nq, c_ts, c_ps, ci, cf, q_ts, q_ps, qi, qf, pi, pf,
          t_ts, t_recv, t_px, t_sz, t_side, t_venue, t_cond, t_seq,
          o_ts, o_recv, o_bid, o_ask, o_bsz, o_asz, o_bv, o_av, o_seq):
     """Run the NBBO and order flow through the block's events in time order; write trades and quotes.
-    Returns (n_trades, n_quotes). A cluster and a quote update at the same nanosecond: the cluster first."""
+    Returns (n_trades, n_quotes). A cluster and a quote update at the same nanosecond: the cluster first.
+
+    The records ``ci``/``cf``/``qi``/``qf``/``pi`` come flat (row-major, ``N_CI``... fields per event),
+    and every position is an unsigned counter: indexing is then a constant-stride address with no
+    negative-index wraparound code (the serial pass was register-starved on strides and wraparound)."""
     tpu = par[P_TPU]
     hc_per_tick = np.int64(HC_PER_USD / tpu + 0.5)
     lean_k = par[P_LEAN]
@@ -526,18 +534,20 @@ def book(open_ns, par, state_i, nc, nq, c_ts, c_ps, ci, cf, q_ts, q_ps, qi, qf, 
     mrem = state_i[S_MREM]
     last_tts = state_i[S_LAST_TTS]
     last_qts = state_i[S_LAST_QTS]
-    nt = 0
-    no = 0
-    i = 0
-    j = 0
-    p = 0
+    unc = np.uint64(nc)
+    unq = np.uint64(nq)
+    nt = _Z
+    no = _Z
+    i = _Z
+    j = _Z
+    p = _Z
     if state_i[S_BSZ] == 0 and nq > 0:
         # the opening quote (quote update 0, at the open): centred on the efficient price
-        bid, sprd, bsz, asz, bv, av = _recentre(q_ps[0], 0, 0, 0, 0, 0, 0, qi[0, QI_SP], qf[0, QF_BM], qf[0, QF_AM],
-                                                qi[0, QI_BV], qi[0, QI_AV], False)
+        bid, sprd, bsz, asz, bv, av = _recentre(q_ps[0], 0, 0, 0, 0, 0, 0, qi[QI_SP], qf[QF_BM], qf[QF_AM],
+                                                qi[QI_BV], qi[QI_AV], False)
         qt = q_ts[0]
         o_ts[0] = qt
-        o_recv[0] = qt + qi[0, QI_LAT]
+        o_recv[0] = qt + qi[QI_LAT]
         o_bid[0] = bid / tpu
         o_ask[0] = (bid + sprd) / tpu
         o_bsz[0] = bsz
@@ -546,20 +556,23 @@ def book(open_ns, par, state_i, nc, nq, c_ts, c_ps, ci, cf, q_ts, q_ps, qi, qf, 
         o_av[0] = av
         o_seq[0] = qseq
         qseq += 1
-        no = 1
+        no = _U1
         last_qts = qt
-        j = 1
-    while i < nc or j < nq:
-        if i < nc and (j >= nq or c_ts[i] <= q_ts[j]):
+        j = _U1
+    while i < unc or j < unq:
+        if i < unc and (j >= unq or c_ts[i] <= q_ts[j]):
             ts = c_ts[i]
             ps = c_ps[i]
+            r = i * _UCI
+            rf = i * _UCF
             if ps < bid or ps > bid + sprd:
                 # the quote no longer brackets the efficient price: refresh it first
-                bid, sprd, bsz, asz, bv, av = _recentre(ps, bid, sprd, bsz, asz, bv, av, ci[i, CI_RSP], cf[i, CF_RBM],
-                                                        cf[i, CF_RAM], ci[i, CI_RBV], ci[i, CI_RAV], (ci[i, CI_RFL] & QFL_FLICK) != 0)
+                bid, sprd, bsz, asz, bv, av = _recentre(ps, bid, sprd, bsz, asz, bv, av, ci[r + CI_RSP], cf[rf + CF_RBM],
+                                                        cf[rf + CF_RAM], ci[r + CI_RBV], ci[r + CI_RAV],
+                                                        (ci[r + CI_RFL] & QFL_FLICK) != 0)
                 qt = ts if ts > last_qts else last_qts
                 o_ts[no] = qt
-                o_recv[no] = qt + ci[i, CI_RLAT]
+                o_recv[no] = qt + ci[r + CI_RLAT]
                 o_bid[no] = bid / tpu
                 o_ask[no] = (bid + sprd) / tpu
                 o_bsz[no] = bsz
@@ -568,61 +581,62 @@ def book(open_ns, par, state_i, nc, nq, c_ts, c_ps, ci, cf, q_ts, q_ps, qi, qf, 
                 o_av[no] = av
                 o_seq[no] = qseq
                 qseq += 1
-                no += 1
+                no += _U1
                 last_qts = qt
             # side: the current meta-order, or flow leaning toward where the efficient price sits
             pbuy = 0.5 + lean_k * ((ps - bid) / sprd - 0.5)
             if mrem <= 0:
-                msign = 1 if cf[i, CF_URS] < pbuy else -1
-                mrem = np.int64(meta_min * math.pow(cf[i, CF_UL], inv_meta_alpha))
+                msign = 1 if cf[rf + CF_URS] < pbuy else -1
+                mrem = np.int64(meta_min * math.pow(cf[rf + CF_UL], inv_meta_alpha))
                 if mrem > 5000:
                     mrem = 5000
-            if ci[i, CI_META]:
+            if ci[r + CI_META]:
                 sign = msign
                 mrem -= 1
             else:
-                sign = 1 if cf[i, CF_US] < pbuy else -1
+                sign = 1 if cf[rf + CF_US] < pbuy else -1
             tcur = ts if ts > last_tts else last_tts
             touched = False
-            m = np.int64(ci[i, CI_NP])
-            if ci[i, CI_OFF]:
+            pe = p + np.uint64(ci[r + CI_NP])
+            if ci[r + CI_OFF]:
                 bid_hc = bid * hc_per_tick
                 ask_hc = (bid + sprd) * hc_per_tick
                 touch_hc = ask_hc if sign > 0 else bid_hc
-                for q in range(p, p + m):
-                    tcur += pi[q, PI_GAP]
-                    kind = pi[q, PI_KIND]
-                    if kind == K_MID:
-                        px_hc = (bid_hc + ask_hc) // 2
-                    elif kind == K_IMPROVE:
-                        imp = 1 + np.int64(pf[q] * (ask_hc - bid_hc))
-                        px_hc = ask_hc - imp if sign > 0 else bid_hc + imp
-                    else:
-                        px_hc = touch_hc
+                mid_hc = (bid_hc + ask_hc) >> 1          # prices are positive: floor halving
+                spr_hc = ask_hc - bid_hc
+                while p < pe:
+                    rp = p * _UPI
+                    tcur += pi[rp + PI_GAP]
+                    kind = pi[rp + PI_KIND]
+                    imp = 1 + np.int64(pf[p] * spr_hc)
+                    imp_hc = ask_hc - imp if sign > 0 else bid_hc + imp
+                    px_hc = mid_hc if kind == K_MID else (imp_hc if kind == K_IMPROVE else touch_hc)
                     t_ts[nt] = tcur
-                    t_recv[nt] = tcur + pi[q, PI_LAT]
+                    t_recv[nt] = tcur + pi[rp + PI_LAT]
                     t_px[nt] = px_hc / HC_PER_USD
-                    t_sz[nt] = pi[q, PI_SZ]
+                    t_sz[nt] = pi[rp + PI_SZ]
                     t_side[nt] = SIDE_N
-                    t_venue[nt] = pi[q, PI_VEN]
-                    t_cond[nt] = pi[q, PI_COND]
+                    t_venue[nt] = pi[rp + PI_VEN]
+                    t_cond[nt] = pi[rp + PI_COND]
                     t_seq[nt] = tseq
                     tseq += 1
-                    nt += 1
+                    nt += _U1
+                    p += _U1
             else:
                 side = SIDE_A if sign > 0 else SIDE_B
-                for q in range(p, p + m):
-                    tcur += pi[q, PI_GAP]
-                    size = pi[q, PI_SZ]
-                    if sprd >= 2 and pi[q, PI_KIND] == K_INSIDE:
+                while p < pe:
+                    rp = p * _UPI
+                    tcur += pi[rp + PI_GAP]
+                    size = pi[rp + PI_SZ]
+                    if sprd >= 2 and pi[rp + PI_KIND] == K_INSIDE:
                         # hidden / midpoint liquidity on an exchange: inside the spread, on the tick grid
-                        ptk = bid + (sprd + 1) // 2 if sign > 0 else bid + sprd // 2
+                        ptk = bid + ((sprd + 1) >> 1) if sign > 0 else bid + (sprd >> 1)
                     elif sign > 0:
                         ptk = bid + sprd
                         if size >= asz:       # the print takes the whole displayed ask: the ask steps up
                             sprd += 1
-                            asz = _disp(pf[q])
-                            av = pi[q, PI_NV]
+                            asz = _disp(pf[p])
+                            av = pi[rp + PI_NV]
                         elif size >= 100:
                             asz -= size - size % 100
                         touched = True
@@ -631,30 +645,30 @@ def book(open_ns, par, state_i, nc, nq, c_ts, c_ps, ci, cf, q_ts, q_ps, qi, qf, 
                         if size >= bsz:
                             bid -= 1
                             sprd += 1
-                            bsz = _disp(pf[q])
-                            bv = pi[q, PI_NV]
+                            bsz = _disp(pf[p])
+                            bv = pi[rp + PI_NV]
                         elif size >= 100:
                             bsz -= size - size % 100
                         touched = True
                     t_ts[nt] = tcur
-                    t_recv[nt] = tcur + pi[q, PI_LAT]
+                    t_recv[nt] = tcur + pi[rp + PI_LAT]
                     t_px[nt] = ptk / tpu
                     t_sz[nt] = size
                     t_side[nt] = side
-                    t_venue[nt] = pi[q, PI_VEN]
-                    t_cond[nt] = pi[q, PI_COND]
+                    t_venue[nt] = pi[rp + PI_VEN]
+                    t_cond[nt] = pi[rp + PI_COND]
                     t_seq[nt] = tseq
                     tseq += 1
-                    nt += 1
-            p += m
+                    nt += _U1
+                    p += _U1
             last_tts = tcur
             if touched:
                 # the NBBO after the parent order (sizes consumed, or a level taken), microseconds later
-                qt = tcur + ci[i, CI_QD]
+                qt = tcur + ci[r + CI_QD]
                 if qt < last_qts:
                     qt = last_qts
                 o_ts[no] = qt
-                o_recv[no] = qt + ci[i, CI_QR]
+                o_recv[no] = qt + ci[r + CI_QR]
                 o_bid[no] = bid / tpu
                 o_ask[no] = (bid + sprd) / tpu
                 o_bsz[no] = bsz
@@ -663,28 +677,31 @@ def book(open_ns, par, state_i, nc, nq, c_ts, c_ps, ci, cf, q_ts, q_ps, qi, qf, 
                 o_av[no] = av
                 o_seq[no] = qseq
                 qseq += 1
-                no += 1
+                no += _U1
                 last_qts = qt
-            i += 1
+            i += _U1
         else:
             ps = q_ps[j]
-            fl = qi[j, QI_FL]
+            r = j * _UQI
+            rf = j * _UQF
+            fl = qi[r + QI_FL]
             if not (ps < bid or ps > bid + sprd) and (fl & QFL_SIZE_ONLY):
                 # one side's displayed size (and venue) changes; prices stay
                 pos = (ps - bid) / sprd
                 if fl & QFL_ASK:
-                    asz = _disp(qf[j, QF_AM] * (1.6 - 1.2 * pos))
-                    av = qi[j, QI_AV]
+                    asz = _disp(qf[rf + QF_AM] * (1.6 - 1.2 * pos))
+                    av = qi[r + QI_AV]
                 else:
-                    bsz = _disp(qf[j, QF_BM] * (0.4 + 1.2 * pos))
-                    bv = qi[j, QI_BV]
+                    bsz = _disp(qf[rf + QF_BM] * (0.4 + 1.2 * pos))
+                    bv = qi[r + QI_BV]
             else:
-                bid, sprd, bsz, asz, bv, av = _recentre(ps, bid, sprd, bsz, asz, bv, av, qi[j, QI_SP], qf[j, QF_BM],
-                                                        qf[j, QF_AM], qi[j, QI_BV], qi[j, QI_AV], (fl & QFL_FLICK) != 0)
+                bid, sprd, bsz, asz, bv, av = _recentre(ps, bid, sprd, bsz, asz, bv, av, qi[r + QI_SP], qf[rf + QF_BM],
+                                                        qf[rf + QF_AM], qi[r + QI_BV], qi[r + QI_AV],
+                                                        (fl & QFL_FLICK) != 0)
             ts = q_ts[j]
             qt = ts if ts > last_qts else last_qts
             o_ts[no] = qt
-            o_recv[no] = qt + qi[j, QI_LAT]
+            o_recv[no] = qt + qi[r + QI_LAT]
             o_bid[no] = bid / tpu
             o_ask[no] = (bid + sprd) / tpu
             o_bsz[no] = bsz
@@ -693,13 +710,13 @@ def book(open_ns, par, state_i, nc, nq, c_ts, c_ps, ci, cf, q_ts, q_ps, qi, qf, 
             o_av[no] = av
             o_seq[no] = qseq
             qseq += 1
-            no += 1
+            no += _U1
             last_qts = qt
-            j += 1
+            j += _U1
     state_i[S_TSEQ] = tseq
     state_i[S_QSEQ] = qseq
     state_i[S_CIDX] += nc
-    state_i[S_PIDX] += p
+    state_i[S_PIDX] += np.int64(p)
     state_i[S_QIDX] += nq
     state_i[S_BID] = bid
     state_i[S_SPR] = sprd
@@ -711,7 +728,7 @@ def book(open_ns, par, state_i, nc, nq, c_ts, c_ps, ci, cf, q_ts, q_ps, qi, qf, 
     state_i[S_MREM] = mrem
     state_i[S_LAST_TTS] = last_tts
     state_i[S_LAST_QTS] = last_qts
-    return nt, no
+    return np.int64(nt), np.int64(no)
 
 
 # ---- the driver (plain Python: scratch management and the order of the passes) -------------------
@@ -784,5 +801,6 @@ class BlockRunner:
     def fill(self, *cols) -> tuple[int, int]:
         nc, nq, _ = self._n
         self._n = (0, 0, 0)
-        return book(self.open_ns, self.par, self.state_i, nc, nq, self.c_ts, self.c_ps, self.ci, self.cf,
-                    self.q_ts, self.q_ps, self.qi, self.qf, self.pi, self.pf, *cols)
+        return book(self.open_ns, self.par, self.state_i, nc, nq, self.c_ts, self.c_ps, self.ci.reshape(-1),
+                    self.cf.reshape(-1), self.q_ts, self.q_ps, self.qi.reshape(-1), self.qf.reshape(-1),
+                    self.pi.reshape(-1), self.pf, *cols)
