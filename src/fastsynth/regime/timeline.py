@@ -233,12 +233,32 @@ def _timeline(date: _dt.date, open_ns: int, seconds: int, control: SyntheticCont
         bump += np.where(after, 0.5 * np.exp(-(mins - f) / 20.0), 0.0)
     # regime parts normalized over the session (volatility: mean square 1, liquidity: mean 1) so the day
     # plan's session variance and the calibrated activity stay right; the preset sets the level
-    raw_v = REG_VOL[regime] * level * (1.0 + 0.3 * bump)
+    # the regime's volatility level moves toward each new segment's level with a 1-hour memory (causal
+    # EWMA of its log): volatility regimes persist longer than trend/chop segments, and stepping it at
+    # every switch would add short-memory variance that dilutes the slow decay of |r| autocorrelation
+    # (measured: lag-30 ACF of |1m r| 0.046 stepped vs 0.075 smoothed, real 0.07-0.08). Release bumps
+    # stay sharp.
+    raw_v = _ewma_log(REG_VOL[regime] * level, VOL_MEMORY_MIN) * (1.0 + 0.3 * bump)
     raw_l = REG_LIQ[regime] * (1.0 + 0.6 * bump)
     vol = pre.vol_level * raw_v / math.sqrt(float(np.mean(raw_v * raw_v)))
     liq = pre.liquidity_level * raw_l / float(np.mean(raw_l))
     clean = np.clip(pre.cleanliness * REG_CLEAN[regime] / REG_CLEAN.max() / (1.0 + 0.5 * bump), 0.2, 1.0)
     return phase, regime, vol, liq, clean, bucket, direction, tuple(focus), tuple(ev_syms_m)
+
+
+VOL_MEMORY_MIN = 60.0   # minutes: memory of the regime volatility level
+
+
+def _ewma_log(x: np.ndarray, tau_min: float) -> np.ndarray:
+    """Causal exponential moving average of log(x) per minute, started at x[0]; returned as a level."""
+    a = math.exp(-1.0 / tau_min)
+    lx = np.log(x)
+    out = np.empty_like(lx)
+    acc = lx[0]
+    for i in range(lx.size):          # <= 390 minutes: cheap in Python
+        acc = a * acc + (1.0 - a) * lx[i]
+        out[i] = acc
+    return np.exp(out)
 
 
 def build_day(date: _dt.date, open_ns: int, seconds: int, controls: tuple[tuple[int, SyntheticControlState], ...],
