@@ -31,8 +31,8 @@ import numpy as np
 
 from ._jit import inline_kernel, kernel
 
-__all__ = ["RATE", "DIV_YIELD", "ndtr", "bs_price1", "bs_all1", "bs_all", "implied_vol1", "bs_price_k", "bs_greeks_k",
-           "implied_vol_k", "bs_price", "bs_greeks", "implied_vol", "GREEKS"]
+__all__ = ["RATE", "DIV_YIELD", "ndtr", "half_erfc", "bs_price1", "bs_all1", "bs_all", "implied_vol1", "delta1",
+           "bs_price_k", "bs_greeks_k", "bs_chain_k", "implied_vol_k", "bs_price", "bs_greeks", "implied_vol", "GREEKS"]
 
 # Defaults in ONE place (the options model reads them from here).
 RATE = 0.04          # USD risk-free rate, continuously compounded
@@ -42,12 +42,91 @@ GREEKS = ("price", "delta", "gamma", "vega", "theta", "rho")
 
 _SQRT1_2 = 0.7071067811865476
 _INV_SQRT_2PI = 0.3989422804014327
+_SQRPI = 5.6418958354775628695e-1      # 1 / sqrt(pi)
+_Y_MAX = 30.0                          # erfc(30) = 0 in double precision (and exp(-y^2) underflows)
+
+# W. J. Cody, "Rational Chebyshev approximations for the error function", Math. Comp. 23 (1969) 631-637
+# (the CALERF coefficients): erf on |y| <= 0.46875; erfc on (0.46875, 4]; erfc on (4, inf) in 1/y^2.
+_A0, _A1, _A2, _A3, _A4 = (3.16112374387056560e00, 1.13864154151050156e02, 3.77485237685302021e02,
+                           3.20937758913846947e03, 1.85777706184603153e-1)
+_B0, _B1, _B2, _B3 = (2.36012909523441209e01, 2.44024637934444173e02, 1.28261652607737228e03,
+                      2.84423683343917062e03)
+_C0, _C1, _C2, _C3, _C4, _C5, _C6, _C7, _C8 = (
+    5.64188496988670089e-1, 8.88314979438837594e00, 6.61191906371416295e01, 2.98635138197400131e02,
+    8.81952221241769090e02, 1.71204761263407058e03, 2.05107837782607147e03, 1.23033935479799725e03,
+    2.15311535474403846e-8)
+_D0, _D1, _D2, _D3, _D4, _D5, _D6, _D7 = (
+    1.57449261107098347e01, 1.17693950891312499e02, 5.37181101862009858e02, 1.62138957456669019e03,
+    3.29079923573345963e03, 4.36261909014324716e03, 3.43936767414372164e03, 1.23033935480374942e03)
+_P0, _P1, _P2, _P3, _P4, _P5 = (3.05326634961232344e-1, 3.60344899949804439e-1, 1.25781726111229246e-1,
+                                1.60837851487422766e-2, 6.58749161529837803e-4, 1.63153871373020978e-2)
+_Q0, _Q1, _Q2, _Q3, _Q4 = (2.56852019228982242e00, 1.87295284992346725e00, 5.27905102951428412e-1,
+                           6.05183413124413191e-2, 2.33520497626869185e-3)
+
+
+@inline_kernel
+def half_erfc(y, e):
+    """``0.5 * erfc(y)`` for ``y >= 0`` given ``e = exp(-y * y)`` (the caller's Gaussian density term, so
+    one ``exp`` serves the density and the CDF). Cody's three rational approximations are all evaluated
+    and the right one selected (no branch: the loop around it vectorizes); one division. Relative error
+    ~1e-15 over the whole range (tests: against ``math.erfc``)."""
+    y = min(y, _Y_MAX)
+    z = y * y
+    # |y| <= 0.46875: erfc = 1 - y P(z) / Q(z)
+    n1 = (((_A4 * z + _A0) * z + _A1) * z + _A2) * z + _A3
+    m1 = (((z + _B0) * z + _B1) * z + _B2) * z + _B3
+    # 0.46875 < y <= 4: erfc = e P(y) / Q(y)
+    n2 = (((((((_C8 * y + _C0) * y + _C1) * y + _C2) * y + _C3) * y + _C4) * y + _C5) * y + _C6) * y + _C7
+    m2 = (((((((y + _D0) * y + _D1) * y + _D2) * y + _D3) * y + _D4) * y + _D5) * y + _D6) * y + _D7
+    # y > 4: erfc = e (1/sqrt(pi) - P(1/z) / (z Q(1/z))) / y, numerator and denominator scaled by z^5
+    n3 = ((((_P4 * z + _P3) * z + _P2) * z + _P1) * z + _P0) * z + _P5
+    m3 = ((((_Q4 * z + _Q3) * z + _Q2) * z + _Q1) * z + _Q0) * z + 1.0
+    big = y > 4.0
+    small = y <= 0.46875
+    num = 0.5 * e * ((_SQRPI * m3 * z - n3) if big else n2)
+    den = (m3 * z * y) if big else m2
+    num = (0.5 * (m1 - y * n1)) if small else num
+    den = m1 if small else den
+    return num / den
 
 
 @inline_kernel
 def ndtr(x):
-    """Standard normal CDF."""
-    return 0.5 * math.erfc(-x * _SQRT1_2)
+    """Standard normal CDF (full relative precision in the lower tail)."""
+    y = math.fabs(x) * _SQRT1_2
+    t = half_erfc(y, math.exp(-0.5 * x * x))
+    return 1.0 - t if x > 0.0 else t
+
+
+@inline_kernel
+def _bs_core(S, K, dr, dq, rt, tau, sigma, call):
+    """(price, delta, gamma, vega, a, b) from precomputed discount factors ``dr = e^{-r tau}``,
+    ``dq = e^{-q tau}`` and ``rt = sqrt(tau)``, where ``a = S dq N(sgn d1)`` and ``b = K dr N(sgn d2)``
+    (sgn = +1 call, -1 put) give ``theta = -vega sigma / (2 tau) + sgn (q a - r b)`` and
+    ``rho = sgn tau b``. One log, one exp (shared by the density and both CDFs), two divisions for the
+    CDFs; branch-free. Requires ``tau > 0`` and ``sigma > 0``."""
+    Sq = S * dq
+    Kr = K * dr
+    sq = sigma * rt
+    d1 = math.log(Sq / Kr) / sq + 0.5 * sq
+    d2 = d1 - sq
+    e1 = math.exp(-0.5 * d1 * d1)
+    # the density at d2 from the one at d1: K e^{-r tau} n(d2) = S e^{-q tau} n(d1)
+    e2 = e1 * Sq / Kr
+    t1 = half_erfc(math.fabs(d1) * _SQRT1_2, e1)        # N(-|d1|)
+    t2 = half_erfc(math.fabs(d2) * _SQRT1_2, e2)
+    sgn = 1.0 if call else -1.0
+    x1 = sgn * d1
+    x2 = sgn * d2
+    n1 = (1.0 - t1) if x1 > 0.0 else t1                 # N(sgn d1)
+    n2 = (1.0 - t2) if x2 > 0.0 else t2
+    pdf = _INV_SQRT_2PI * e1
+    a = Sq * n1
+    b = Kr * n2
+    price = sgn * (a - b)
+    vega = Sq * pdf * rt
+    gamma = dq * pdf / (S * sq)
+    return price, sgn * dq * n1, gamma, vega, a, b
 
 
 @inline_kernel
@@ -57,22 +136,10 @@ def bs_all1(S, K, tau, sigma, r, q, right):
     dq = math.exp(-q * tau)
     if tau > 0.0 and sigma > 0.0:
         rt = math.sqrt(tau)
-        sq = sigma * rt
-        d1 = (math.log(S / K) + (r - q) * tau) / sq + 0.5 * sq
-        d2 = d1 - sq
-        pdf = _INV_SQRT_2PI * math.exp(-0.5 * d1 * d1)
-        decay = -S * dq * pdf * sigma / (2.0 * rt)
-        gamma = dq * pdf / (S * sq)
-        vega = S * dq * pdf * rt
-        if right == 0:
-            n1 = ndtr(d1)
-            n2 = ndtr(d2)
-            price = S * dq * n1 - K * dr * n2
-            return price, dq * n1, gamma, vega, decay - r * K * dr * n2 + q * S * dq * n1, K * tau * dr * n2
-        n1 = ndtr(-d1)
-        n2 = ndtr(-d2)
-        price = K * dr * n2 - S * dq * n1
-        return price, -dq * n1, gamma, vega, decay + r * K * dr * n2 - q * S * dq * n1, -K * tau * dr * n2
+        price, delta, gamma, vega, a, b = _bs_core(S, K, dr, dq, rt, tau, sigma, right == 0)
+        sgn = 1.0 if right == 0 else -1.0
+        theta = -0.5 * vega * sigma / tau + sgn * (q * a - r * b)
+        return price, delta, gamma, vega, theta, sgn * tau * b
     fwd = S * dq - K * dr
     if right == 0:
         if fwd > 0.0:
@@ -95,12 +162,8 @@ def bs_price1(S, K, tau, sigma, r, q, right):
     dr = math.exp(-r * tau)
     dq = math.exp(-q * tau)
     if tau > 0.0 and sigma > 0.0:
-        sq = sigma * math.sqrt(tau)
-        d1 = (math.log(S / K) + (r - q) * tau) / sq + 0.5 * sq
-        d2 = d1 - sq
-        if right == 0:
-            return S * dq * ndtr(d1) - K * dr * ndtr(d2)
-        return K * dr * ndtr(-d2) - S * dq * ndtr(-d1)
+        price, _, _, _, _, _ = _bs_core(S, K, dr, dq, math.sqrt(tau), tau, sigma, right == 0)
+        return price
     fwd = S * dq - K * dr
     if right == 0:
         return max(fwd, 0.0)
@@ -110,19 +173,23 @@ def bs_price1(S, K, tau, sigma, r, q, right):
 @inline_kernel
 def _otm_black(Sq, Kr, x, s, call):
     """Discounted Black price and its derivative in total vol s (Sq = S e^{-q tau}, Kr = K e^{-r tau},
-    x = log(Sq / Kr))."""
+    x = log(Sq / Kr)); one exp."""
     d1 = x / s + 0.5 * s
     d2 = d1 - s
-    if call:
-        p = Sq * ndtr(d1) - Kr * ndtr(d2)
-    else:
-        p = Kr * ndtr(-d2) - Sq * ndtr(-d1)
-    return p, Sq * _INV_SQRT_2PI * math.exp(-0.5 * d1 * d1)
+    e1 = math.exp(-0.5 * d1 * d1)
+    t1 = half_erfc(math.fabs(d1) * _SQRT1_2, e1)
+    t2 = half_erfc(math.fabs(d2) * _SQRT1_2, e1 * Sq / Kr)
+    sgn = 1.0 if call else -1.0
+    n1 = (1.0 - t1) if sgn * d1 > 0.0 else t1
+    n2 = (1.0 - t2) if sgn * d2 > 0.0 else t2
+    return sgn * (Sq * n1 - Kr * n2), Sq * _INV_SQRT_2PI * e1
 
 
 @inline_kernel
-def implied_vol1(price, S, K, tau, r, q, right):
-    """Implied volatility of one European option price (NaN outside the no-arbitrage bounds)."""
+def implied_vol1(price, S, K, tau, r, q, right, guess=0.0):
+    """Implied volatility of one European option price (NaN outside the no-arbitrage bounds). ``guess``
+    (> 0: a volatility near the answer, e.g. the surface's) starts Newton's method there: 2-3 price
+    evaluations instead of ~6 from the generic start."""
     if not (tau > 0.0) or not (S > 0.0) or not (K > 0.0) or not (price >= 0.0):
         return np.nan
     Sq = S * math.exp(-q * tau)
@@ -142,35 +209,53 @@ def implied_vol1(price, S, K, tau, r, q, right):
     if otm <= 0.0:
         return 0.0
     x = math.log(Sq / Kr)
-    lo, hi = 0.0, 1.0
-    while True:     # bracket: price is increasing in s with limit Sq (call) / Kr (put)
-        p, _ = _otm_black(Sq, Kr, x, hi, call)
-        if p >= otm or hi > 1e3:
-            break
-        lo = hi
-        hi *= 2.0
-    if p < otm:
-        return np.nan
-    # start: the Brenner-Subrahmanyam ATM approximation, or mid-bracket if outside it
-    s = 2.5066282746310002 * otm / math.sqrt(Sq * Kr)
-    if not (lo < s < hi):
-        s = 0.5 * (lo + hi)
-    for _ in range(100):
+    rt = math.sqrt(tau)
+    # price is increasing in s from 0 (s = 0) to Sq (call) / Kr (put): bracket [lo, hi], hi = inf until a
+    # price above the target is seen; start at the guess or the Brenner-Subrahmanyam ATM approximation
+    lo, hi = 0.0, np.inf
+    s = guess * rt if guess > 0.0 else 2.5066282746310002 * otm / math.sqrt(Sq * Kr)
+    if not (s > 0.0) or s > 50.0:
+        s = 1.0
+    for _ in range(200):
         p, v = _otm_black(Sq, Kr, x, s, call)
         f = p - otm
+        if f == 0.0:
+            break
         if f > 0.0:
             hi = s
         else:
             lo = s
         step = f / v if v > 0.0 else np.inf
         nxt = s - step
-        if not (lo < nxt < hi):
-            nxt = 0.5 * (lo + hi)
-        if math.fabs(nxt - s) <= 1e-15 * s or hi - lo <= 1e-15 * hi:
+        newton = lo < nxt < hi
+        if not newton:
+            nxt = 0.5 * (lo + hi) if hi < np.inf else 2.0 * s
+        elif hi == np.inf and nxt > 4.0 * s:      # no upper bracket yet: grow at most 4x per step
+            nxt = 4.0 * s
+            newton = False
+        if lo > 1e3:
+            return np.nan
+        # Newton's error after a step h is ~ |f''/(2 f')| h^2 = |d1 d2| h^2 / (2 s): stop once that is
+        # below ~1e-16 s (or the bracket has collapsed)
+        d1 = x / s + 0.5 * s
+        if ((newton and math.fabs(d1 * (d1 - s)) * step * step <= 1e-16 * s * s)
+                or math.fabs(nxt - s) <= 1e-15 * s or (hi < np.inf and hi - lo <= 1e-15 * hi)):
             s = nxt
             break
         s = nxt
-    return s / math.sqrt(tau)
+    return s / rt
+
+
+@inline_kernel
+def delta1(S, K, tau, sigma, r, q, right):
+    """BSM delta of one option (``tau > 0``, ``sigma > 0``): one log, one exp."""
+    dq = math.exp(-q * tau)
+    sq = sigma * math.sqrt(tau)
+    d1 = (math.log(S / K) + (r - q) * tau) / sq + 0.5 * sq
+    t1 = half_erfc(math.fabs(d1) * _SQRT1_2, math.exp(-0.5 * d1 * d1))
+    if right == 0:
+        return dq * ((1.0 - t1) if d1 > 0.0 else t1)
+    return -dq * (t1 if d1 > 0.0 else (1.0 - t1))
 
 
 @kernel
@@ -182,22 +267,61 @@ def bs_price_k(S, K, tau, sigma, right, r, q, out):
 
 @kernel
 def bs_greeks_k(S, K, tau, sigma, right, r, q, price, delta, gamma, vega, theta, rho):
-    """Price and greeks of option i into the six output columns."""
+    """Price and greeks of option i into the six output columns (branch-free: degenerate ``tau <= 0`` or
+    ``sigma <= 0`` is evaluated at 1 and replaced by the intrinsic values)."""
     for i in range(price.shape[0]):
-        p, d, g, v, t, h = bs_all1(S[i], K[i], tau[i], sigma[i], r, q, right[i])
+        t = tau[i]
+        sg = sigma[i]
+        ok = t > 0.0 and sg > 0.0
+        t1 = t if ok else 1.0
+        s1 = sg if ok else 1.0
+        dr = math.exp(-r * t)
+        dq = math.exp(-q * t)
+        call = right[i] == 0
+        p, d, g, v, a, b = _bs_core(S[i], K[i], dr, dq, math.sqrt(t1), t1, s1, call)
+        sgn = 1.0 if call else -1.0
+        fwd = sgn * (S[i] * dq - K[i] * dr)
+        itm = fwd > 0.0
+        price[i] = p if ok else (fwd if itm else 0.0)
+        delta[i] = d if ok else (sgn * dq if itm else 0.0)
+        gamma[i] = g if ok else 0.0
+        vega[i] = v if ok else 0.0
+        theta[i] = (-0.5 * v * s1 / t1 + sgn * (q * a - r * b)) if ok else 0.0
+        rho[i] = sgn * t1 * b if ok else 0.0
+
+
+@kernel
+def bs_chain_k(S, K, right, sigma, expiry, tau_e, r, q, price, delta, gamma, vega, theta, rho):
+    """Chain pricing: price and greeks of every contract of a chain at one underlying price ``S``.
+    ``expiry`` int32 (N,) indexes the per-expiry ``tau_e`` (E,) (all > 0; the discount factors and
+    square roots are computed once per expiry); ``sigma`` (N,) each contract's vol (the surface's)."""
+    ne = tau_e.shape[0]
+    dr_e = np.empty(ne)
+    dq_e = np.empty(ne)
+    rt_e = np.empty(ne)
+    for j in range(ne):
+        dr_e[j] = math.exp(-r * tau_e[j])
+        dq_e[j] = math.exp(-q * tau_e[j])
+        rt_e[j] = math.sqrt(tau_e[j])
+    for i in range(price.shape[0]):
+        e = expiry[i]
+        t = tau_e[e]
+        call = right[i] == 0
+        p, d, g, v, a, b = _bs_core(S, K[i], dr_e[e], dq_e[e], rt_e[e], t, sigma[i], call)
+        sgn = 1.0 if call else -1.0
         price[i] = p
         delta[i] = d
         gamma[i] = g
         vega[i] = v
-        theta[i] = t
-        rho[i] = h
+        theta[i] = -0.5 * v * sigma[i] / t + sgn * (q * a - r * b)
+        rho[i] = sgn * t * b
 
 
 @kernel
 def implied_vol_k(price, S, K, tau, right, r, q, out):
     """out[i] = implied vol of price[i] (NaN outside the no-arbitrage bounds)."""
     for i in range(out.shape[0]):
-        out[i] = implied_vol1(price[i], S[i], K[i], tau[i], r, q, right[i])
+        out[i] = implied_vol1(price[i], S[i], K[i], tau[i], r, q, right[i], 0.0)
 
 
 def _arrays(*xs):

@@ -49,7 +49,7 @@ import math
 import numpy as np
 
 from ._jit import inline_kernel, kernel
-from .blackscholes import bs_all
+from .blackscholes import _INV_SQRT_2PI, _SQRT1_2, half_erfc
 from .rng import uniforms, uniforms4
 
 P_R, P_Q, P_B, P_RHO, P_S = 0, 1, 2, 3, 4            # rate, dividend yield, smile (b, rho, s)
@@ -132,39 +132,144 @@ def _quote(price, tau, par, swide, clean, noise):
 
 
 @inline_kernel
-def _size(base, sd, u, ztab):
-    return max(1, int(base * math.exp(sd * ztab[int(u * ztab.shape[0])] - 0.5 * sd * sd) + 0.5))
+def _size(base, u, stab):
+    """A displayed size around ``base`` (``stab``: log-normal multipliers at 1024 quantiles)."""
+    return max(1, int(base * stab[int(u * stab.shape[0])] + 0.5))
+
+
+@inline_kernel
+def _emit(rows, ts, c, bid, ask, sz, key0, key1, st_i, ubuf, recv, stab,
+          pub_ts, pub_bid, pub_ask, pub_bsz, pub_asz, o_ts, o_recv, o_c, o_bid, o_ask, o_bsz, o_asz):
+    """Publish (bid, ask) with new sizes for contract ``c`` at ``ts`` as output row ``rows``."""
+    pub_ts[c] = ts
+    pub_bid[c] = bid
+    pub_ask[c] = ask
+    pub_bsz[c] = _size(sz, _u(key0, key1, st_i, ubuf), stab)
+    pub_asz[c] = _size(sz, _u(key0, key1, st_i, ubuf), stab)
+    o_ts[rows] = ts
+    o_recv[rows] = ts + np.int64(recv * (0.5 + _u(key0, key1, st_i, ubuf)))
+    o_c[rows] = c
+    o_bid[rows] = bid
+    o_ask[rows] = ask
+    o_bsz[rows] = pub_bsz[c]
+    o_asz[rows] = pub_asz[c]
 
 
 @kernel
-def quote_block(s0, s1, strike, right, expiry, sz_base, first_s, cumw, atm_var, tau, und_mid, und_off, mid0,
-                spont, clean, swide, swide0, same_day, ztab, par, key0, key1,
-                pub_ts, pub_bid, pub_ask, pub_bsz, pub_asz, ev_S, ev_th, ev_s, ev_px, ev_d, ev_g, ev_vw, ev_tt, noise,
-                st_i, st_f, ubuf,
-                o_ts, o_recv, o_c, o_bid, o_ask, o_bsz, o_asz):
-    n = strike.shape[0]
-    cap = o_ts.shape[0]
+def _classify(s, S, th_c, live_c, first_s, wopt, pub_ts, pub_bid, pub_ask, ev, hz, h_opt, thr, max_age, scheme,
+              flag):
+    """Per contract at second ``s`` with the underlying at ``S``: ``flag[c] = 1`` when it must be re-priced
+    (first quote due; value by its Taylor expansion within ``thr`` ticks of the bid or ask; evaluation
+    older than ``max_age`` s or the underlying moved ``TAYLOR_MOVE`` since; the optional-refresh hazard
+    budget ``hz`` of an off-centre quote used up), else 0. ``th_c``/``live_c``: the ATM variance of the
+    contract's expiry and whether it is still alive. Branch-free from index 0 (vectorizes)."""
+    ev_S, ev_th, ev_s, ev_px, ev_d, ev_g, ev_vw, ev_tt = ev[0], ev[1], ev[2], ev[3], ev[4], ev[5], ev[6], ev[7]
+    lo_px = 0.01 if scheme < 2 else 0.05
+    hi_px = 0.01 if scheme == 0 else (0.05 if scheme == 1 else 0.10)
+    move = TAYLOR_MOVE * S
+    for c in range(flag.shape[0]):
+        started = pub_ts[c] >= 0
+        age = s - ev_s[c]
+        dS = S - ev_S[c]
+        x = ev_px[c] + ev_d[c] * dS + 0.5 * ev_g[c] * dS * dS + ev_vw[c] * (th_c[c] - ev_th[c]) + ev_tt[c] * age
+        tk = lo_px if x < 3.0 else hi_px
+        m = thr * tk
+        pb = pub_bid[c]
+        pa = pub_ask[c]
+        inside = ((pb == 0.0) | (pb + m <= x)) & (x <= pa - m)
+        fresh = (age < max_age) & (math.fabs(dS) < move)
+        offc = math.fabs(x - 0.5 * (pb + pa)) >= 0.5 * tk
+        h0 = hz[c]
+        h = h0 - (h_opt * wopt[c] if offc else 0.0)
+        keep = started & inside & fresh & (h > 0.0)
+        hz[c] = h if keep else h0
+        due = started | (s >= first_s[c])
+        flag[c] = 1 if (live_c[c] & due & (not keep)) else 0
+
+
+@kernel
+def _reprice(m, S, par, work):
+    """Exact surface value and greeks of ``m`` compacted contracts at underlying ``S``. Inputs (rows of
+    ``work``): 9 log strike, 10 strike, 11 sign (+1 call, -1 put), 12 ATM total variance, 13 tau,
+    14 log forward, 15 e^{-q tau}, 16 e^{-r tau} (of the contract's expiry); outputs: 0 price, 1 total
+    delta (BSM delta plus the smile's sticky-moneyness term), 2 gamma, 3 d price / d total variance,
+    4 theta per year (5-8 scratch). One exp per contract (log-moneyness from the log strike and the
+    forward); the arithmetic loops have no calls and index from 0 (they vectorize)."""
     r = par[P_R]
     q = par[P_Q]
     b = par[P_B]
     rho = par[P_RHO]
-    ss = par[P_S]
+    ss2 = par[P_S] * par[P_S]
+    bs = par[P_B] * par[P_S]
+    px_, de_, ga_, vw_, tt_, k_, sq_, d1_, ex_ = (work[0], work[1], work[2], work[3], work[4], work[5], work[6],
+                                                  work[7], work[8])
+    lk, K, sg, th_, ta_, lnf_, dq_, dr_ = work[9], work[10], work[11], work[12], work[13], work[14], work[15], work[16]
+    for j in range(m):
+        th = th_[j]
+        rt = math.sqrt(th)
+        k = lk[j] - lnf_[j]
+        w = th - bs * th + b * rt * (rho * k + math.sqrt(k * k + ss2 * th))
+        sq = math.sqrt(w)
+        d1 = -k / sq + 0.5 * sq
+        k_[j] = k
+        sq_[j] = sq
+        d1_[j] = d1
+        ex_[j] = -0.5 * d1 * d1
+    for j in range(m):
+        ex_[j] = math.exp(ex_[j])
+    for j in range(m):
+        th = th_[j]
+        dq = dq_[j]
+        k = k_[j]
+        sq = sq_[j]
+        d1 = d1_[j]
+        e1 = ex_[j]
+        d2 = d1 - sq
+        Sq = S * dq
+        Kr = K[j] * dr_[j]
+        t1 = half_erfc(math.fabs(d1) * _SQRT1_2, e1)
+        t2 = half_erfc(math.fabs(d2) * _SQRT1_2, e1 * Sq / Kr)
+        sgn = sg[j]
+        n1 = (1.0 - t1) if sgn * d1 > 0.0 else t1
+        n2 = (1.0 - t2) if sgn * d2 > 0.0 else t2
+        pdf = _INV_SQRT_2PI * e1
+        a = Sq * n1
+        bb = Kr * n2
+        px_[j] = sgn * (a - bb)
+        vw = Sq * pdf / (2.0 * sq)
+        dwdk = b * math.sqrt(th) * (rho + k / math.sqrt(k * k + ss2 * th))
+        de_[j] = sgn * dq * n1 - vw * dwdk / S
+        ga_[j] = dq * pdf / (S * sq)
+        vw_[j] = vw
+        tt_[j] = -vw * sq * sq / ta_[j] + sgn * (q * a - r * bb)     # -0.5 vega sigma / tau = -(dP/dw) w / tau
+
+
+@kernel
+def quote_block(s0, s1, strike, log_k, sgn, expiry, sz_base, first_s, wopt, cumw, guide, atm_var, tau, und_mid,
+                und_off, mid0, spont, h_opt, clean, swide, swide0, same_day, stab, ntab, etab, par, key0, key1,
+                pub_ts, pub_bid, pub_ask, pub_bsz, pub_asz, ev, noise, hz, st_i, st_f, ubuf, flag, idx, work,
+                o_ts, o_recv, o_c, o_bid, o_ask, o_bsz, o_asz):
+    n = strike.shape[0]
+    ne = atm_var.shape[0]
+    cap = o_ts.shape[0]
     scheme = int(par[P_SCHEME])
     thr = par[P_THR]
     max_age = par[P_MAX_AGE]
-    p_stale = par[P_STALE]
-    keep = par[P_KEEP]
-    size_sd = par[P_SIZE_SD]
-    noise_sd = par[P_NOISE_SD]
     open_ns = np.int64(par[P_OPEN_NS])
     lat = np.int64(par[P_LAT_NS])
     recv = par[P_RECV_NS]
     sec_years = par[P_SEC_YEARS]
+    r = par[P_R]
+    q = par[P_Q]
+    th_c = np.empty(n)
+    live_c = np.empty(n, np.bool_)
+    xe = np.empty((6, ne))      # per expiry at the current second: th, tau, sqrt(th), log forward, e^{-q tau}, e^{-r tau}
+    th_e = xe[0]
+    ta_e = xe[1]
     rows = 0
     last_ts = np.int64(0)
     for s in range(s0, s1):
         t0 = open_ns + np.int64(s) * _NS
-        S = und_mid[s - 1] if s > 0 else mid0
         S_new = und_mid[s]
         off = und_off[s]
         burst = off if off >= 0 else np.int64(_NS // 2)
@@ -172,6 +277,16 @@ def quote_block(s0, s1, strike, right, expiry, sz_base, first_s, cumw, atm_var, 
         cl = clean[s]
         sw = swide[s]
         sw0 = swide0[s]
+        lnS = math.log(S_new)
+        for e in range(ne):
+            th = atm_var[e, s]
+            ta = tau[e, s]
+            xe[0, e] = th
+            xe[1, e] = ta
+            xe[2, e] = math.sqrt(th)
+            xe[3, e] = lnS + (r - q) * ta
+            xe[4, e] = math.exp(-q * ta)
+            xe[5, e] = math.exp(-r * ta)
         done_burst = False
         resid = st_f[0]
         elapsed = 0.0          # share of the second consumed by the spontaneous clock
@@ -182,74 +297,58 @@ def quote_block(s0, s1, strike, right, expiry, sz_base, first_s, cumw, atm_var, 
                 nxt = elapsed + resid / lam
             nxt_ns = np.int64(nxt * _NS) if nxt < 1.0 else np.int64(_NS)
             if not done_burst and burst <= nxt_ns:
-                # ---- the re-quote burst --------------------------------------------------------
+                # ---- the re-quote burst: classify, re-price the flagged contracts, publish changes ----
                 done_burst = True
                 S = S_new
                 tb = t0 + burst + lat
                 if tb < last_ts:
                     tb = last_ts
                 for c in range(n):
-                    if pub_ts[c] < 0 and s < first_s[c]:
-                        continue
                     e = expiry[c]
-                    th = atm_var[e, s]
-                    ta = tau[e, s]
-                    if ta <= 0.0:
-                        continue
-                    if pub_ts[c] >= 0 and s - ev_s[c] < max_age:
-                        dS = S - ev_S[c]
-                        if math.fabs(dS) < TAYLOR_MOVE * S:
-                            # the value by its second-order expansion since the last evaluation
-                            x = (ev_px[c] + ev_d[c] * dS + 0.5 * ev_g[c] * dS * dS
-                                 + ev_vw[c] * (th - ev_th[c]) + ev_tt[c] * (s - ev_s[c]))
-                            tk = _tick(x, scheme)
-                            m = thr * tk
-                            pb = pub_bid[c]
-                            pa = pub_ask[c]
-                            if (pb == 0.0 or pb + m <= x) and x <= pa - m:
-                                # still inside the quote: refresh only an off-centre quote, and then
-                                # only with probability 1 - keep - stale (thinning / staleness)
-                                if math.fabs(x - 0.5 * (pb + pa)) < 0.5 * tk:
-                                    continue
-                                if _u(key0, key1, st_i, ubuf) < keep + p_stale * (1.0 - cl):
-                                    continue
-                    # re-price on the surface
-                    K = strike[c]
-                    fwd = S * math.exp((r - q) * ta)
-                    k = math.log(K / fwd)
-                    rt = math.sqrt(th)
-                    w = th + b * rt * (rho * k + math.sqrt(k * k + ss * ss * th) - ss * rt)
-                    sig = math.sqrt(w / ta)
-                    px, de, ga, ve, tt, _ = bs_all(S, K, ta, sig, r, q, right[c])
-                    ev_S[c] = S
-                    ev_th[c] = th
-                    ev_s[c] = s
-                    ev_px[c] = px
-                    # total delta: BSM delta plus the smile's (sticky-moneyness) vega term
-                    dwdk = b * rt * (rho + k / math.sqrt(k * k + ss * ss * th))
-                    ev_d[c] = de - ve * dwdk / (2.0 * sig * ta * S)
-                    ev_g[c] = ga
-                    ev_vw[c] = ve / (2.0 * sig * ta)
-                    ev_tt[c] = tt * sec_years
-                    bc, ac = _quote(px, ta, par, sw0 if same_day[e] else sw, cl, noise[c])
+                    th_c[c] = xe[0, e]
+                    live_c[c] = xe[1, e] > 0.0
+                _classify(s, S, th_c, live_c, first_s, wopt, pub_ts, pub_bid, pub_ask, ev, hz, h_opt[s], thr,
+                          max_age, scheme, flag)
+                # compact the flagged contracts with their strike and expiry data
+                m = 0
+                for c in range(n):
+                    if flag[c]:
+                        e = expiry[c]
+                        idx[m] = c
+                        work[9, m] = log_k[c]
+                        work[10, m] = strike[c]
+                        work[11, m] = sgn[c]
+                        work[12, m] = xe[0, e]
+                        work[13, m] = xe[1, e]
+                        work[14, m] = xe[3, e]
+                        work[15, m] = xe[4, e]
+                        work[16, m] = xe[5, e]
+                        m += 1
+                if m == 0:
+                    continue
+                _reprice(m, S, par, work)
+                for j in range(m):
+                    c = idx[j]
+                    e = expiry[c]
+                    px = work[0, j]
+                    ev[0, c] = S
+                    ev[1, c] = th_e[e]
+                    ev[2, c] = s
+                    ev[3, c] = px
+                    ev[4, c] = work[1, j]
+                    ev[5, c] = work[2, j]
+                    ev[6, c] = work[3, j]
+                    ev[7, c] = work[4, j] * sec_years
+                    hz[c] = etab[int(_u(key0, key1, st_i, ubuf) * etab.shape[0])]
+                    bc, ac = _quote(px, ta_e[e], par, sw0 if same_day[e] else sw, cl, noise[c])
                     bid = bc / 100.0
                     ask = ac / 100.0
                     if pub_ts[c] >= 0 and bid == pub_bid[c] and ask == pub_ask[c]:
                         continue
                     if rows >= cap:
                         return -1
-                    pub_ts[c] = tb
-                    pub_bid[c] = bid
-                    pub_ask[c] = ask
-                    pub_bsz[c] = _size(sz_base[c], size_sd, _u(key0, key1, st_i, ubuf), ztab)
-                    pub_asz[c] = _size(sz_base[c], size_sd, _u(key0, key1, st_i, ubuf), ztab)
-                    o_ts[rows] = tb
-                    o_recv[rows] = tb + np.int64(recv * (0.5 + _u(key0, key1, st_i, ubuf)))
-                    o_c[rows] = c
-                    o_bid[rows] = bid
-                    o_ask[rows] = ask
-                    o_bsz[rows] = pub_bsz[c]
-                    o_asz[rows] = pub_asz[c]
+                    _emit(rows, tb, c, bid, ask, sz_base[c], key0, key1, st_i, ubuf, recv, stab,
+                          pub_ts, pub_bid, pub_ask, pub_bsz, pub_asz, o_ts, o_recv, o_c, o_bid, o_ask, o_bsz, o_asz)
                     rows += 1
                     last_ts = tb
                     tb += _BURST_STEP_NS
@@ -260,37 +359,22 @@ def quote_block(s0, s1, strike, right, expiry, sz_base, first_s, cumw, atm_var, 
             elapsed = nxt
             resid = -math.log(_u(key0, key1, st_i, ubuf))
             u = _u(key0, key1, st_i, ubuf)
-            lo, hi = 0, n - 1
-            while lo < hi:
-                mid = (lo + hi) >> 1
-                if cumw[mid] < u:
-                    lo = mid + 1
-                else:
-                    hi = mid
-            c = lo
-            zn = ztab[int(_u(key0, key1, st_i, ubuf) * ztab.shape[0])]
-            if pub_ts[c] < 0 or tau[expiry[c], s] <= 0.0:
+            c = guide[int(u * guide.shape[0])]      # first c with cumw[c] >= u, from the guide table
+            while cumw[c] < u:
+                c += 1
+            nz = ntab[int(_u(key0, key1, st_i, ubuf) * ntab.shape[0])]
+            e = expiry[c]
+            if pub_ts[c] < 0 or ta_e[e] <= 0.0:
                 continue
-            noise[c] = math.exp(noise_sd * zn) if zn > 0.0 else 1.0
-            px = ev_px[c]
-            bc, ac = _quote(px, tau[expiry[c], s], par, sw0 if same_day[expiry[c]] else sw, cl, noise[c])
+            noise[c] = nz
+            bc, ac = _quote(ev[3, c], ta_e[e], par, sw0 if same_day[e] else sw, cl, noise[c])
             if rows >= cap:
                 return -1
             ts = t0 + nxt_ns
             if ts < last_ts:
                 ts = last_ts
-            pub_ts[c] = ts
-            pub_bid[c] = bc / 100.0
-            pub_ask[c] = ac / 100.0
-            pub_bsz[c] = _size(sz_base[c], size_sd, _u(key0, key1, st_i, ubuf), ztab)
-            pub_asz[c] = _size(sz_base[c], size_sd, _u(key0, key1, st_i, ubuf), ztab)
-            o_ts[rows] = ts
-            o_recv[rows] = ts + np.int64(recv * (0.5 + _u(key0, key1, st_i, ubuf)))
-            o_c[rows] = c
-            o_bid[rows] = pub_bid[c]
-            o_ask[rows] = pub_ask[c]
-            o_bsz[rows] = pub_bsz[c]
-            o_asz[rows] = pub_asz[c]
+            _emit(rows, ts, c, bc / 100.0, ac / 100.0, sz_base[c], key0, key1, st_i, ubuf, recv, stab,
+                  pub_ts, pub_bid, pub_ask, pub_bsz, pub_asz, o_ts, o_recv, o_c, o_bid, o_ask, o_bsz, o_asz)
             rows += 1
             last_ts = ts
         # carry the unused part of the exponential clock into the next second

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 
 from ..manifest import MODE_SCALE
 from ..rng import derive_key, uniforms
@@ -47,8 +48,22 @@ LATENCY_NS, RECV_NS = 1_500_000, 300_000
 SIZE_BASE = 25.0            # contracts at the touch, ATM short-dated, $1bn dollar ADV
 FIRST_QUOTE_S = 0.5         # mean delay of a contract's first quote after the open (x (1 + 2|z|))
 FIRST_QUOTE_DIRTY_S = 60.0  # + this much at cleanliness 0
+GUIDE = 4096                # contract-choice guide table size (spontaneous updates)
 UBUF = 1024                 # uniforms buffered per kernel refill
 ZTAB = np.array([NormalDist().inv_cdf((i + 0.5) / 1024) for i in range(1024)])
+STAB = np.exp(SIZE_SD * ZTAB - 0.5 * SIZE_SD * SIZE_SD)   # log-normal size multipliers (mean 1)
+NTAB = np.where(ZTAB > 0.0, np.exp(NOISE_SD * ZTAB), 1.0)  # spread-noise multipliers of spontaneous updates
+ETAB = -np.log1p(-(np.arange(1024) + 0.5) / 1024)    # unit-exponential quantiles (refresh budgets)
+OPT_Z_SCALE = 2.0           # optional refreshes: weight exp(-z^2 / 2) in normalized moneyness z ...
+OPT_TAU_SCALE = 4.0         # ... / (1 + 4 tau): far-from-the-money and far-dated quotes are refreshed rarely
+_OUT_DTYPES = (np.int64, np.int64, np.int32, np.float64, np.float64, np.uint32, np.uint32)
+
+
+def _pool_array(n: int, dtype: Any) -> np.ndarray:
+    """An uninitialized numpy array on a buffer from pyarrow's memory pool (reused block after block:
+    no fresh pages to fault in)."""
+    dt = np.dtype(dtype)
+    return np.frombuffer(pa.allocate_buffer(max(n, 1) * dt.itemsize), dtype=dt)[:n]
 
 
 @dataclass
@@ -158,6 +173,8 @@ class Quoter:
         _, act, _ = seasonality(n)
         clean = np.clip(np.asarray(mod.cleanliness, np.float64)[:n], 0.0, 1.0)
         self.clean = np.ascontiguousarray(clean)
+        p_opt = np.clip(1.0 - KEEP - STALE_P * (1.0 - clean), 0.0, 0.999)
+        self.h_opt = np.ascontiguousarray(-np.log1p(-p_opt))       # hazard per second of an off-centre quote
         self.spont = np.ascontiguousarray(SPONT_PER_DAY * _liquidity(spec) * MODE_SCALE[m.mode] / 23_400.0 * act
                                           * np.asarray(mod.quote_mult, np.float64)[:n])
         self.swide = np.ascontiguousarray(np.asarray(mod.spread_mult, np.float64)[:n])
@@ -171,6 +188,8 @@ class Quoter:
         nc = len(chain)
         self.sz_base = np.ascontiguousarray(1.0 + SIZE_BASE * _liquidity(spec) * np.exp(-z * z / 8.0)
                                             / (1.0 + 2.0 * chain.tau))
+        # optional (unforced) refreshes thin out away from the money and with maturity, as OPRA does
+        self.wopt = np.ascontiguousarray(np.exp(-z * z / OPT_Z_SCALE) / (1.0 + OPT_TAU_SCALE * chain.tau))
         u = uniforms(derive_key(m.seed, "options", part.symbol, date, "first_quote"), 0, nc)
         self.first_s = np.ascontiguousarray(-np.log(u) * (1.0 + 2.0 * np.abs(z))
                                             * (FIRST_QUOTE_S + FIRST_QUOTE_DIRTY_S * (1.0 - clean[0])))
@@ -180,9 +199,17 @@ class Quoter:
         self.pub_ask = np.zeros(nc)
         self.pub_bsz = np.zeros(nc, np.uint32)
         self.pub_asz = np.zeros(nc, np.uint32)
-        # last evaluation: S, ATM variance, second, price, delta, gamma, dP/dvar, theta per second
-        self.ev = [np.zeros(nc), np.zeros(nc), np.zeros(nc, np.int64), *(np.zeros(nc) for _ in range(5))]
+        # last evaluation (rows): S, ATM variance, second, price, delta, gamma, dP/dvar, theta per second
+        self.ev = np.zeros((8, nc))
         self.noise = np.ones(nc)
+        self.log_k = np.log(chain.strike)
+        self.sgn = np.where(chain.right == 0, 1.0, -1.0)
+        if np.any(np.diff(chain.expiry) < 0):
+            raise ValueError("chain contracts must be grouped by expiry")
+        self.hz = np.zeros(nc)             # optional-refresh hazard budget (set at each evaluation)
+        self.flag = np.zeros(nc, np.uint8)
+        self.idx = np.zeros(nc, np.int64)
+        self.work = np.zeros((17, nc))
         self.st_i = np.array([-UBUF, UBUF], np.int64)
         clock = uniforms(derive_key(m.seed, "options", part.symbol, date, "clock"), 0, 1)
         self.st_f = np.array([-math.log(float(clock[0]))])
@@ -216,25 +243,25 @@ class Quoter:
         start = (self.pub_ts.copy(), self.pub_bid.copy(), self.pub_ask.copy(), self.pub_bsz.copy(),
                  self.pub_asz.copy())
         cumw = self._cumw(s0)
+        # guide table: guide[i] = first contract with cumw >= i / GUIDE (the kernel scans on from there)
+        guide = np.searchsorted(cumw, np.arange(GUIDE) / GUIDE, side="left").astype(np.int64)
         expect = float(self.spont[s0:s1].sum()) + 0.6 * len(self.chain) * (s1 - s0) ** 0.5 * 20
         cap = int(expect * 1.5 + 4096)
         c = self.chain
         while True:
             st = [a.copy() for a in (self.pub_ts, self.pub_bid, self.pub_ask, self.pub_bsz, self.pub_asz,
-                                     *self.ev, self.noise, self.st_i, self.st_f,
-                                     self.ubuf)]
-            out = (np.empty(cap, np.int64), np.empty(cap, np.int64), np.empty(cap, np.int32), np.empty(cap),
-                   np.empty(cap), np.empty(cap, np.uint32), np.empty(cap, np.uint32))
-            rows = k.quote_block(s0, s1, c.strike, c.right, c.expiry, self.sz_base, self.first_s, cumw,
-                                 self.surface.atm_var, self.surface.tau, self.und_mid, self.und_off, self.mid0,
-                                 self.spont, self.clean, self.swide, self.swide0, self.same_day, ZTAB, self.par,
-                                 self.key[0], self.key[1], *st, *out)
+                                     self.ev, self.noise, self.hz, self.st_i, self.st_f, self.ubuf)]
+            out = tuple(_pool_array(cap, dt) for dt in _OUT_DTYPES)
+            rows = k.quote_block(s0, s1, c.strike, self.log_k, self.sgn, c.expiry, self.sz_base,
+                                 self.first_s, self.wopt, cumw, guide, self.surface.atm_var, self.surface.tau, self.und_mid,
+                                 self.und_off, self.mid0, self.spont, self.h_opt, self.clean, self.swide, self.swide0,
+                                 self.same_day, STAB, NTAB, ETAB, self.par, self.key[0], self.key[1], *st, self.flag,
+                                 self.idx, self.work, *out)
             if rows >= 0:
                 break
             cap *= 2
-        self.pub_ts, self.pub_bid, self.pub_ask, self.pub_bsz, self.pub_asz = st[:5]
-        self.ev = st[5:13]
-        self.noise, self.st_i, self.st_f, self.ubuf = st[13:]
+        (self.pub_ts, self.pub_bid, self.pub_ask, self.pub_bsz, self.pub_asz, self.ev, self.noise, self.hz,
+         self.st_i, self.st_f, self.ubuf) = st
         self.n_rows += rows
         # underlying tape: the last change before the block, then the block's changes
         lo = int(np.searchsorted(self.und_sec_all, s0, side="left")) - 1
