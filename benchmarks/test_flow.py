@@ -30,8 +30,8 @@ def _tape(symbol: str, mode: str) -> tuple[pa.Table, float]:
 
 def bench_flow(symbol: str = "AAPL", n_target: int = 2_000_000, rounds: int = 5) -> dict[str, float]:
     from fastsynth.analytics.classify import FlowClassifier
-    from fastsynth.analytics.flow import FlowStream, flow
-    from fastsynth.analytics.packets import Codes, PacketClusterer, extract
+    from fastsynth.analytics.flow import flow
+    from fastsynth.analytics.packets import CHUNK, Codes, PacketClusterer, extract
     from fastsynth.analytics.params import AnalyticsParams
     from fastsynth.bench import PROBE_BUFFER, compute_probe
 
@@ -47,16 +47,20 @@ def bench_flow(symbol: str = "AAPL", n_target: int = 2_000_000, rounds: int = 5)
     n = len(prints)
     buf = np.empty(PROBE_BUFFER)
     compute_probe(1, 2, 1000, buf)
-    fs = FlowStream(params)
     flow(big.slice(0, 10_000))
 
+    pid = np.empty(n, np.int64)
+
     def kernels() -> None:
+        """Clustering + packet features + structures (one kernel pass), then classification, in the
+        streaming chunks ``FlowStream`` uses (workspace reused chunk to chunk, as in a long-running stream)."""
         cl = PacketClusterer(params.cluster)
-        _, closed = cl.push(prints)
-        closed += cl.finish()
-        c = {k: np.concatenate([x[k] for x in closed]) for k in closed[0]}
-        f = fs._features(c)
-        FlowClassifier(params).push(f["pi"], f["pf"], c["ev"])
+        fc = FlowClassifier(params)
+        for a in range(0, n, CHUNK):
+            v = cl.run(prints, a, min(n, a + CHUNK), pid)
+            fc.push(v["pi"], v["pf"], v["off"], v["ev"])
+        v = cl.finish_view()
+        fc.push(v["pi"], v["pf"], v["off"], v["ev"], final=True)
 
     kernels()
     rk, rp, rf = [], [], []

@@ -40,3 +40,43 @@ def test_single_leg_is_single():
     pk = flow(tape.table())["flow_packets"]
     assert pk.column("structure").to_pylist() == ["single"]
     assert pk.column("legs").to_pylist() == [1]
+
+
+def test_structure_kernel_matches_numpy_reference():
+    """The clustering kernel's per-packet structure code (``kernels.packets._structure``, run when a packet
+    closes) equals the numpy reference ``structures.structure_codes`` on random leg sets (1-4 legs, few
+    rights/expiries/strikes so every pattern occurs, with and without structure id / stock tie)."""
+    import numpy as np
+
+    from fastsynth.analytics.structures import structure_codes
+    from fastsynth.kernels import classify as KC
+    from fastsynth.kernels import packets as K
+
+    rng = np.random.default_rng(5)
+    n = 4000
+    si = np.zeros((n, K.NSI), np.int64)
+    sf = np.zeros((n, K.NSF))
+    li = np.zeros((n, K.MAXLEG, 3), np.int64)
+    lf = np.zeros((n, K.MAXLEG, 4))
+    si[:, K.SI_PID] = np.arange(n)
+    si[:, K.SI_N] = 1
+    si[:, K.SI_NLEGS] = rng.integers(1, K.MAXLEG + 1, n)
+    si[:, K.SI_STRUCT] = rng.integers(0, 2, n) * (np.arange(n) + 1)
+    si[:, K.SI_TLET] = rng.integers(0, 2, n)
+    li[:, :, K.LI_RIGHT] = rng.integers(0, 2, (n, K.MAXLEG))
+    li[:, :, K.LI_EXP] = 20_500 + rng.integers(0, 2, (n, K.MAXLEG))
+    lf[:, :, K.LF_STRIKE] = 100.0 + 5.0 * rng.integers(0, 2, (n, K.MAXLEG))
+    g = np.zeros(K.NG, np.int64)
+    g[K.G_USED] = n
+    ui = np.zeros((1, 4), np.int64)
+    opi = np.zeros((n, KC.NPI), np.int64)
+    out = dict(opf=np.zeros((n, KC.NPF)), oxi=np.zeros((n, K.NXI), np.int64), oxf=np.zeros((n, K.NXF)))
+    e = np.zeros(1, np.int64)
+    k = K.close_prefix(True, 1, si.copy(), sf, li.copy(), lf.copy(), ui, g, e, e, np.zeros(16, np.int64),
+                       np.zeros(16, np.int64), np.full(16, -1, np.int64), np.zeros(n, np.int64), opi, out["opf"],
+                       out["oxi"], out["oxf"], np.zeros(n + 1, np.int64), np.zeros(1, np.int64),
+                       np.zeros(2, np.int64))
+    assert k == n
+    ref = structure_codes(si, li, lf)
+    assert (opi[:, KC.PI_STRUCT] == ref).all()
+    assert len(set(ref.tolist())) >= 7

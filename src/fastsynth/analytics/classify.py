@@ -1,8 +1,8 @@
 """Classifiers over flow packets: sweep / spike / 0DTE hits and the six smart-money profiles.
 
-``FlowClassifier.push(pi, pf, pev)`` takes closed packets in packet-id order (the feature matrices built by
-:mod:`fastsynth.analytics.flow`) and returns the packets' baseline z-scores, the hits and the profile event
-rows; state (baselines, open episodes) is carried, so any split of the packets gives the same rows.
+``FlowClassifier.push(pi, pf, ev_off, ev_val)`` takes closed packets in packet-id order (the feature rows
+written by the clustering kernel, :mod:`fastsynth.kernels.packets`) and returns the packets' baseline
+z-scores, the hits and the profile event rows; state (baselines, open episodes) is carried, so any split of the packets gives the same rows.
 
 Profiles are judged on *episodes* (a contract's or structure's packets while gaps stay within
 ``cluster.episode_gap_ms``), with rules that read public columns only — placement against the NBBO, size,
@@ -157,8 +157,10 @@ class FlowClassifier:
         self.ui[self.U:, 1] = np.iinfo(np.int64).min
         self.U = m
 
-    def push(self, pi: np.ndarray, pf: np.ndarray, pev: np.ndarray, final: bool = False) -> dict[str, np.ndarray]:
-        """Classify packets (rows of ``pi``/``pf``/``pev``); returns z arrays, hits and event rows."""
+    def push(self, pi: np.ndarray, pf: np.ndarray, ev_off: np.ndarray, ev_val: np.ndarray,
+             final: bool = False) -> dict[str, np.ndarray]:
+        """Classify packets (rows of ``pi``/``pf``; evidence ``ev_val[ev_off[i]:ev_off[i + 1]]``); returns z arrays,
+        hits and event rows."""
         P = pi.shape[0]
         if P:
             self._grow_und(int(pi[:, KC.PI_UND].max()) + 1)
@@ -178,8 +180,8 @@ class FlowClassifier:
             of = np.zeros((cap, KC.NOF))
             oev = np.zeros((cap, self.maxev), np.int64)
             self.g[KC.G_NEVENTS] = 0
-            i = KC.classify(pi, pf, pev, i, self.window, self.zmin, self.gap_ns, self.tau_ns, self.cooldown_ns,
-                            self.sweep_ns,
+            i = KC.classify(pi, pf, ev_off, ev_val, i, self.window, self.zmin, self.gap_ns, self.tau_ns,
+                            self.cooldown_ns, self.sweep_ns,
                             self.params.profiles.min_confidence, self.params.profiles.min_margin,
                             self.params.profiles.abstain_min_premium, self.hit_par, self.bl_buf, self.bl_cnt,
                             self.bl_sum, self.ehk, self.ehs, self.ei, self.ef, self.ev_e, self.ev_t, self.ui, self.g,

@@ -26,15 +26,12 @@ from ..kernels import packets as K
 from ._columns import to_table
 from .classify import FlowClassifier, event_reason, hit_reason
 from .filters import signal_filter_arrays
-from .packets import Codes, PacketClusterer, Prints, extract
+from .packets import CHUNK, Codes, PacketClusterer, Prints, extract
 from .params import AnalyticsParams
-from .structures import structure_codes
 
 __all__ = ["flow", "FlowStream", "FLOW_TABLES"]
 
 FLOW_TABLES: tuple[str, ...] = ("flow_prints", "flow_packets", "classifier_hits", "smart_money_events")
-_DAY_NS = 86_400 * 1_000_000_000
-_SWEEP_SPAN_NS = 50_000_000
 
 
 def _dict(values: tuple[str, ...] | list[str]) -> pa.Array:
@@ -86,12 +83,13 @@ class FlowStream:
             self._macro = np.sort(np.array(by.pop("*", []), np.int64))
             self._events = {s: np.sort(np.array(v, np.int64)) for s, v in by.items()}
 
-    # ---- packets -> feature matrices -------------------------------------------------------------------
-    def _event_times(self, und: np.ndarray, t0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        to_ev = np.full(len(und), np.inf)
-        since = np.full(len(und), np.inf)
+    # ---- packet features (written by the clustering kernel) ------------------------------------------
+    def _event_times(self, pi: np.ndarray, pf: np.ndarray) -> None:
+        """Seconds to the next / since the last scheduled event of each packet's underlying (or a macro
+        event) into ``pf[:, PF_TO_EVENT / PF_SINCE_EVENT]`` (the kernel leaves +inf: no events)."""
         if not self._events and not len(self._macro):
-            return to_ev, since
+            return
+        und, t0 = pi[:, KC.PI_UND], pi[:, KC.PI_T0]
         names = self.codes.und_names()
         for u in np.unique(und):
             ev = np.union1d(self._events.get(names[u], np.zeros(0, np.int64)), self._macro)
@@ -102,157 +100,86 @@ class FlowStream:
             j = np.searchsorted(ev, t, side="left")
             nxt = np.where(j < len(ev), ev[np.minimum(j, len(ev) - 1)], np.iinfo(np.int64).max)
             prv = np.where(j > 0, ev[np.maximum(j - 1, 0)], np.iinfo(np.int64).min)
-            to_ev[m] = np.where(j < len(ev), (nxt - t) / 1e9, np.inf)
-            since[m] = np.where(j > 0, (t - prv) / 1e9, np.inf)
-        return to_ev, since
-
-    def _features(self, c: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        si, sf, li, lf = c["si"], c["sf"], c["li"], c["lf"]
-        P = si.shape[0]
-        st = structure_codes(si, li, lf)
-        right = li[:, 0, K.LI_RIGHT].astype(np.int8)
-        strike = lf[:, 0, K.LF_STRIKE]
-        exp = li[:, 0, K.LI_EXP].astype(np.int32)
-        t0, t1 = si[:, K.SI_T0], si[:, K.SI_T1]
-        dte = (exp.astype(np.int64) - t0 // _DAY_NS).astype(np.int32)
-        S = sf[:, K.SF_UND0]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            mny = np.where(S > 0, strike / S - 1.0, np.nan)
-            otm = np.where(right == 0, mny, -mny)
-            atm = np.abs(mny)
-            tot = sf[:, K.SF_ASK] + sf[:, K.SF_BID] + sf[:, K.SF_MID]
-            ask = np.where(tot > 0, sf[:, K.SF_ASK] / tot, 0.0)
-            bid = np.where(tot > 0, sf[:, K.SF_BID] / tot, 0.0)
-            mid = np.where(tot > 0, sf[:, K.SF_MID] / tot, 0.0)
-            n = si[:, K.SI_N]
-            cov = si[:, K.SI_FRESH] / n
-            ivchg = sf[:, K.SF_IV1] - sf[:, K.SF_IV0]
-            mv = np.where((sf[:, K.SF_UND0] > 0) & (sf[:, K.SF_UND1] > 0),
-                          (sf[:, K.SF_UND1] / sf[:, K.SF_UND0] - 1.0) * 1e4, np.nan)
-            dmean = np.where(sf[:, K.SF_DELTA_W] > 0, sf[:, K.SF_DELTA] / sf[:, K.SF_DELTA_W], np.nan)
-        venues = np.zeros(P, np.int64)
-        vb = si[:, K.SI_VENUES].copy()
-        while vb.any():                       # popcount
-            venues += vb & 1
-            vb >>= 1
-        iso = si[:, K.SI_ISO]
-        sweep = ((venues >= 2) & (iso >= 1)) | ((venues >= 3) & (t1 - t0 <= _SWEEP_SPAN_NS))
-        to_ev, since = self._event_times(si[:, K.SI_UND], t0)
-        key = np.where(si[:, K.SI_STRUCT] != 0, si[:, K.SI_STRUCT], si[:, K.SI_INST])
-        pi = np.zeros((P, KC.NPI), np.int64)
-        pi[:, KC.PI_UND] = si[:, K.SI_UND]
-        pi[:, KC.PI_KEY] = key
-        pi[:, KC.PI_INST] = si[:, K.SI_INST]
-        pi[:, KC.PI_T0], pi[:, KC.PI_T1] = t0, t1
-        pi[:, KC.PI_STRUCT] = st
-        pi[:, KC.PI_RIGHT] = right
-        pi[:, KC.PI_DTE] = dte
-        pi[:, KC.PI_N] = n
-        pi[:, KC.PI_VENUES] = venues
-        pi[:, KC.PI_ISO] = iso
-        pi[:, KC.PI_SLAN] = si[:, K.SI_SLAN]
-        pi[:, KC.PI_ML] = si[:, K.SI_ML]
-        pi[:, KC.PI_TLET] = si[:, K.SI_TLET]
-        pi[:, KC.PI_SWEEP] = sweep
-        pi[:, KC.PI_NEV] = si[:, K.SI_NEV]
-        pi[:, KC.PI_PID] = si[:, K.SI_PID]
-        pi[:, KC.PI_FRESH] = si[:, K.SI_FRESH]
-        pi[:, KC.PI_QUOTED] = si[:, K.SI_FRESH] + si[:, K.SI_STALE]
-        pf = np.zeros((P, KC.NPF))
-        pf[:, KC.PF_SIZE] = sf[:, K.SF_SIZE]
-        pf[:, KC.PF_PREM] = sf[:, K.SF_PREM]
-        pf[:, KC.PF_MAXSZ] = sf[:, K.SF_MAXSZ]
-        pf[:, KC.PF_ASK] = sf[:, K.SF_ASK]
-        pf[:, KC.PF_BID] = sf[:, K.SF_BID]
-        pf[:, KC.PF_MID] = sf[:, K.SF_MID]
-        pf[:, KC.PF_SIDE_A] = sf[:, K.SF_SIDE_A]
-        pf[:, KC.PF_SIDE_B] = sf[:, K.SF_SIDE_B]
-        pf[:, KC.PF_OTM] = otm
-        pf[:, KC.PF_ATM] = np.where(np.isnan(atm), np.inf, atm)
-        pf[:, KC.PF_DELTA] = sf[:, K.SF_DELTA]
-        pf[:, KC.PF_DELTA_W] = sf[:, K.SF_DELTA_W]
-        pf[:, KC.PF_MOVE] = sf[:, K.SF_MOVE]
-        pf[:, KC.PF_IVCHG] = ivchg
-        pf[:, KC.PF_TO_EVENT] = to_ev
-        pf[:, KC.PF_SINCE_EVENT] = since
-        pf[:, KC.PF_UNDPX] = S
-        return {"pi": pi, "pf": pf, "st": st, "right": right, "strike": strike, "exp": exp, "dte": dte, "otm": otm,
-                "atm": atm, "ask": ask, "bid": bid, "mid": mid, "cov": cov, "ivchg": ivchg, "mv": mv,
-                "dmean": dmean, "venues": venues, "sweep": sweep}
+            pf[m, KC.PF_TO_EVENT] = np.where(j < len(ev), (nxt - t) / 1e9, np.inf)
+            pf[m, KC.PF_SINCE_EVENT] = np.where(j > 0, (t - prv) / 1e9, np.inf)
 
     # ---- output tables ------------------------------------------------------------------------------------
     def _und_dict(self) -> pa.Array:
         return _dict(self.codes.und_names())
 
-    def _packets_table(self, c: dict, f: dict, r: dict) -> pa.Table:
-        si, sf = c["si"], c["sf"]
+    def _packets_table(self, v: dict, r: dict, ids: pa.Array) -> pa.Table:
+        # the rows are views into the clusterer's reused workspace: every column below is a copy
+        pi, pf, xi, xf = v["pi"], v["pf"], v["xi"], v["xf"]
         ud = self._und_dict()
-        P = si.shape[0]
+        ask, bid = xf[:, K.XF_ASK_R].copy(), xf[:, K.XF_BID_R].copy()
+        S = pf[:, KC.PF_UNDPX]
+        with np.errstate(invalid="ignore"):
+            upx = np.where(S > 0, S, np.nan)
         cols = {
-            "packet_id": pa.array(si[:, K.SI_PID].astype(np.uint64)),
-            "ts_event": ts_array(si[:, K.SI_T0]),
-            "ts_end": ts_array(si[:, K.SI_T1]),
-            "underlying": pa.DictionaryArray.from_arrays(pa.array(si[:, K.SI_UND].astype(np.int32)), ud, safe=False),
-            "instrument_id": pa.array(si[:, K.SI_INST].view(np.uint64)),
-            "structure_id": pa.array(si[:, K.SI_STRUCT].view(np.uint64)),
-            "structure": _codes(f["st"], schemas.FLOW_STRUCTURES),
-            "legs": pa.array(si[:, K.SI_NLEGS].astype(np.uint8)),
-            "right": _codes(f["right"], schemas.RIGHTS),
-            "strike": pa.array(f["strike"]),
-            "expiration": pa.array(f["exp"].astype(np.int32)).view(pa.date32()),
-            "dte": pa.array(f["dte"]),
-            "otm_pct": _opt(f["otm"]),
-            "atm_distance": _opt(f["atm"]),
-            "prints": pa.array(si[:, K.SI_N].astype(np.uint32)),
-            "size": pa.array(sf[:, K.SF_SIZE].astype(np.uint64)),
-            "premium": pa.array(sf[:, K.SF_PREM]),
-            "max_print_size": pa.array(sf[:, K.SF_MAXSZ].astype(np.uint32)),
-            "venues": pa.array(f["venues"].astype(np.uint8)),
-            "iso_prints": pa.array(si[:, K.SI_ISO].astype(np.uint32)),
-            "auction_prints": pa.array(si[:, K.SI_SLAN].astype(np.uint32)),
-            "multileg_prints": pa.array(si[:, K.SI_ML].astype(np.uint32)),
-            "stock_tied_prints": pa.array(si[:, K.SI_TLET].astype(np.uint32)),
-            "sweep": pa.array(f["sweep"].astype(bool)),
-            "ask_ratio": pa.array(f["ask"]),
-            "bid_ratio": pa.array(f["bid"]),
-            "mid_ratio": pa.array(f["mid"]),
-            "aggressor_ratio": pa.array(np.maximum(f["ask"], f["bid"])),
-            "nbbo_coverage": pa.array(f["cov"]),
-            "iv_first": _opt(sf[:, K.SF_IV0]),
-            "iv_change": _opt(f["ivchg"]),
-            "underlying_px": _opt(np.where(sf[:, K.SF_UND0] > 0, sf[:, K.SF_UND0], np.nan)),
-            "underlying_move_bps": _opt(f["mv"]),
-            "underlying_move_before_bps": _opt(sf[:, K.SF_MOVE]),
-            "delta": _opt(f["dmean"]),
+            "packet_id": pa.array(pi[:, KC.PI_PID].astype(np.uint64)),
+            "ts_event": ts_array(pi[:, KC.PI_T0].copy()),
+            "ts_end": ts_array(pi[:, KC.PI_T1].copy()),
+            "underlying": pa.DictionaryArray.from_arrays(pa.array(pi[:, KC.PI_UND].astype(np.int32)), ud, safe=False),
+            "instrument_id": pa.array(pi[:, KC.PI_INST].astype(np.uint64)),
+            "structure_id": pa.array(xi[:, K.XI_STRUCT_ID].astype(np.uint64)),
+            "structure": _codes(pi[:, KC.PI_STRUCT], schemas.FLOW_STRUCTURES),
+            "legs": pa.array(xi[:, K.XI_NLEGS].astype(np.uint8)),
+            "right": _codes(pi[:, KC.PI_RIGHT], schemas.RIGHTS),
+            "strike": pa.array(xf[:, K.XF_STRIKE].copy()),
+            "expiration": pa.array(xi[:, K.XI_EXP].astype(np.int32)).view(pa.date32()),
+            "dte": pa.array(pi[:, KC.PI_DTE].astype(np.int32)),
+            "otm_pct": _opt(pf[:, KC.PF_OTM].copy()),
+            "atm_distance": _opt(xf[:, K.XF_ATM].copy()),
+            "prints": pa.array(pi[:, KC.PI_N].astype(np.uint32)),
+            "size": pa.array(pf[:, KC.PF_SIZE].astype(np.uint64)),
+            "premium": pa.array(pf[:, KC.PF_PREM].copy()),
+            "max_print_size": pa.array(pf[:, KC.PF_MAXSZ].astype(np.uint32)),
+            "venues": pa.array(pi[:, KC.PI_VENUES].astype(np.uint8)),
+            "iso_prints": pa.array(pi[:, KC.PI_ISO].astype(np.uint32)),
+            "auction_prints": pa.array(pi[:, KC.PI_SLAN].astype(np.uint32)),
+            "multileg_prints": pa.array(pi[:, KC.PI_ML].astype(np.uint32)),
+            "stock_tied_prints": pa.array(pi[:, KC.PI_TLET].astype(np.uint32)),
+            "sweep": pa.array(pi[:, KC.PI_SWEEP].astype(bool)),
+            "ask_ratio": pa.array(ask),
+            "bid_ratio": pa.array(bid),
+            "mid_ratio": pa.array(xf[:, K.XF_MID_R].copy()),
+            "aggressor_ratio": pa.array(np.maximum(ask, bid)),
+            "nbbo_coverage": pa.array(xf[:, K.XF_COV].copy()),
+            "iv_first": _opt(xf[:, K.XF_IV0].copy()),
+            "iv_change": _opt(pf[:, KC.PF_IVCHG].copy()),
+            "underlying_px": _opt(upx),
+            "underlying_move_bps": _opt(xf[:, K.XF_MOVE].copy()),
+            "underlying_move_before_bps": _opt(pf[:, KC.PF_MOVE].copy()),
+            "delta": _opt(xf[:, K.XF_DMEAN].copy()),
             "premium_z": _opt(r["pz"]),
             "size_z": _opt(r["sz"]),
             "baseline_samples": pa.array(r["ns"].astype(np.uint32)),
-            "trade_ids": _id_lists(c["ev"], si[:, K.SI_NEV]),
+            "trade_ids": ids,
         }
-        assert len(cols["packet_id"]) == P
         return pa.Table.from_pydict(cols, schema=schemas.schema("flow_packets"))
 
-    def _hits_table(self, c: dict, f: dict, r: dict) -> pa.Table:
-        si, sf = c["si"], c["sf"]
+    def _hits_table(self, v: dict, r: dict, ids: pa.Array) -> pa.Table:
+        pi, pf, xf = v["pi"], v["pf"], v["xf"]
         k = r["hit_pkt"]
-        reasons = [hit_reason(int(r["hit_kind"][j]), float(sf[i, K.SF_PREM]), float(sf[i, K.SF_SIZE]),
-                              int(si[i, K.SI_N]), int(f["venues"][i]), float(r["pz"][i]),
-                              float(max(f["ask"][i], f["bid"][i])), float(f["cov"][i]), int(f["dte"][i]),
-                              float(f["atm"][i])) for j, i in enumerate(k.tolist())]
+        ask, bid = xf[k, K.XF_ASK_R], xf[k, K.XF_BID_R]
+        reasons = [hit_reason(int(r["hit_kind"][j]), float(pf[i, KC.PF_PREM]), float(pf[i, KC.PF_SIZE]),
+                              int(pi[i, KC.PI_N]), int(pi[i, KC.PI_VENUES]), float(r["pz"][i]),
+                              float(max(ask[j], bid[j])), float(xf[i, K.XF_COV]), int(pi[i, KC.PI_DTE]),
+                              float(xf[i, K.XF_ATM])) for j, i in enumerate(k.tolist())]
         cols = {
-            "ts_event": ts_array(si[k, K.SI_T1]),
-            "underlying": pa.DictionaryArray.from_arrays(pa.array(si[k, K.SI_UND].astype(np.int32)), self._und_dict(),
-                                                         safe=False),
-            "packet_id": pa.array(si[k, K.SI_PID].astype(np.uint64)),
-            "instrument_id": pa.array(si[k, K.SI_INST].view(np.uint64)),
+            "ts_event": ts_array(pi[k, KC.PI_T1]),
+            "underlying": pa.DictionaryArray.from_arrays(pa.array(pi[k, KC.PI_UND].astype(np.int32)),
+                                                         self._und_dict(), safe=False),
+            "packet_id": pa.array(pi[k, KC.PI_PID].astype(np.uint64)),
+            "instrument_id": pa.array(pi[k, KC.PI_INST].astype(np.uint64)),
             "kind": _codes(r["hit_kind"], schemas.HIT_KINDS),
             "direction": _codes(r["hit_dir"].astype(np.int64) + 1, schemas.DIRECTIONS),
             "confidence": pa.array(r["hit_conf"]),
-            "premium": pa.array(sf[k, K.SF_PREM]),
-            "size": pa.array(sf[k, K.SF_SIZE].astype(np.uint64)),
+            "premium": pa.array(pf[k, KC.PF_PREM]),
+            "size": pa.array(pf[k, KC.PF_SIZE].astype(np.uint64)),
             "premium_z": _opt(r["pz"][k]),
             "reason": pa.array(reasons, pa.string()),
-            "evidence": _id_lists(c["ev"][k], si[k, K.SI_NEV]),
+            "evidence": ids.take(pa.array(k)),
         }
         return pa.Table.from_pydict(cols, schema=schemas.schema("classifier_hits"))
 
@@ -304,34 +231,49 @@ class FlowStream:
         }
         return pa.Table.from_pydict(cols, schema=schemas.schema("flow_prints"))
 
-    def _packets_out(self, closed: list[dict], final: bool) -> dict[str, list[pa.Table]]:
-        out: dict[str, list[pa.Table]] = {t: [] for t in FLOW_TABLES[1:]}
-        if not closed:
-            closed = [{"si": np.zeros((0, K.NSI), np.int64), "sf": np.zeros((0, K.NSF)),
-                       "li": np.zeros((0, K.MAXLEG, 3), np.int64), "lf": np.zeros((0, K.MAXLEG, 4)),
-                       "ev": np.zeros((0, self.clusterer.maxev), np.int64)}]
-        c = {k: np.concatenate([x[k] for x in closed]) for k in closed[0]}
-        f = self._features(c)
-        r = self.classifier.push(f["pi"], f["pf"], c["ev"], final=final)
-        out["flow_packets"].append(self._packets_table(c, f, r))
-        out["classifier_hits"].append(self._hits_table(c, f, r))
+    def _packets_out(self, v: dict[str, np.ndarray], final: bool, out: dict[str, list[pa.Table]]) -> None:
+        """Classify one chunk of closed packets (workspace views) and append its table rows to ``out``."""
+        self._event_times(v["pi"], v["pf"])
+        r = self.classifier.push(v["pi"], v["pf"], v["off"], v["ev"], final=final)
+        P = v["pi"].shape[0]
+        ids = pa.ListArray.from_arrays(pa.array(v["off"].astype(np.int32)),
+                                       pa.array(v["ev"].view(np.uint64).copy(), pa.uint64()))
+        assert len(ids) == P
+        out["flow_packets"].append(self._packets_table(v, r, ids))
+        out["classifier_hits"].append(self._hits_table(v, r, ids))
         out["smart_money_events"].append(self._events_table(r))
-        return out
+
+    @staticmethod
+    def _concat(res: dict[str, list[pa.Table]]) -> dict[str, pa.Table]:
+        return {t: pa.concat_tables(v) if len(v) != 1 else v[0] for t, v in res.items()}
 
     # ---- API ------------------------------------------------------------------------------------------------
     def push(self, batch: object) -> dict[str, pa.Table]:
         p = extract(batch, self.codes, self.params.cluster, self.row, self.rename)
-        pid, closed = self.clusterer.push(p, self.row)
-        self.row += len(p)
-        res = {"flow_prints": [self._prints_table(p, pid)]}
-        res.update(self._packets_out(closed, final=False))
-        return {t: pa.concat_tables(v) for t, v in res.items()}
+        self.clusterer.check_order(p, self.row)
+        n = len(p)
+        pid = np.empty(n, np.int64)
+        res: dict[str, list[pa.Table]] = {t: [] for t in FLOW_TABLES}
+        for a in range(0, n, CHUNK):
+            v = self.clusterer.run(p, a, min(n, a + CHUNK), pid)
+            if v["pi"].shape[0] or a == 0:
+                self._packets_out(v, False, res)
+        if n == 0:
+            self._packets_out(_empty_view(), False, res)
+        self.row += n
+        res["flow_prints"].append(self._prints_table(p, pid))
+        return self._concat(res)
 
     def finish(self) -> dict[str, pa.Table]:
-        closed = self.clusterer.finish()
-        res = {"flow_prints": [schemas.schema("flow_prints").empty_table()]}
-        res.update(self._packets_out(closed, final=True))
-        return {t: pa.concat_tables(v) for t, v in res.items()}
+        res: dict[str, list[pa.Table]] = {t: [] for t in FLOW_TABLES}
+        res["flow_prints"].append(schemas.schema("flow_prints").empty_table())
+        self._packets_out(self.clusterer.finish_view(), True, res)
+        return self._concat(res)
+
+
+def _empty_view() -> dict[str, np.ndarray]:
+    return {"pi": np.zeros((0, KC.NPI), np.int64), "pf": np.zeros((0, KC.NPF)), "xi": np.zeros((0, K.NXI), np.int64),
+            "xf": np.zeros((0, K.NXF)), "off": np.zeros(1, np.int64), "ev": np.zeros(0, np.int64)}
 
 
 def _unify(parts: list[dict[str, pa.Table]]) -> dict[str, pa.Table]:

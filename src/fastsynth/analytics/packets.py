@@ -21,6 +21,7 @@ import numpy as np
 import pyarrow as pa
 
 from .. import schemas
+from ..kernels import classify as KC
 from ..kernels import packets as K
 from ..kernels.placement import PLACEMENT_TOL, place_many
 from ._columns import AnalyticsInputError, Col, to_table
@@ -242,11 +243,18 @@ def _pow2(x: int) -> int:
     return 1 << max(10, int(x - 1).bit_length())
 
 
-class PacketClusterer:
-    """Clusters prints into packets, carrying open packets across :meth:`push` calls.
+CHUNK = 1 << 16      # prints per kernel call: outputs and pending evidence stay cache-sized
 
-    ``push(prints)`` returns ``(packet_id per print, closed packets)``; ``finish()`` closes the rest.
-    Closed packets come as a dict of numpy arrays (the kernel's slot columns), in packet-id order."""
+
+class PacketClusterer:
+    """Clusters prints into packets, carrying open packets across calls.
+
+    ``run(prints, start, end, out_pid)`` clusters ``prints[start:end]`` (writes each print's packet id to
+    ``out_pid``) and returns the packets closed so far as a dict of *views into a reused workspace* (valid
+    until the next call; copy what you keep): ``pi``/``pf`` (the classifier's ``KC.PI_*``/``KC.PF_*``
+    feature rows), ``xi``/``xf`` (the table extras ``K.XI_*``/``K.XF_*``), ``off`` (evidence offsets,
+    ``len = packets + 1``) and ``ev`` (trade ids). ``finish()`` closes the rest. Packets come in packet-id
+    order, whatever the calls' boundaries. ``check_order`` validates a batch before it is run."""
 
     def __init__(self, params: ClusterParams | None = None) -> None:
         self.params = params or ClusterParams()
@@ -254,31 +262,43 @@ class PacketClusterer:
         self.sw_ns = int(round(self.params.structure_window_ms * 1e6))
         self.lookback_ns = int(round(self.params.underlying_lookback_s * 1e9))
         self.maxev = int(self.params.max_evidence)
-        self.g = np.zeros(4, np.int64)
+        self.g = np.zeros(K.NG, np.int64)
+        self.og = np.zeros(2, np.int64)
+        self.si = None
         self._alloc_slots(4096)
-        self._alloc_hash(8192)
+        self.pend_pid = np.zeros(0, np.int64)
+        self.pend_tid = np.zeros(0, np.int64)
+        self._alloc_out(0, 0)
         self.ui = np.zeros((0, 4), np.int64)
         self.uf = np.zeros((0, 2), np.float64)
         self._grow_und(16)
 
     # ---- state ---------------------------------------------------------------------------------
     def _alloc_slots(self, cap: int) -> None:
-        old = getattr(self, "si", None)
         used = int(self.g[K.G_USED])
         si = np.zeros((cap, K.NSI), np.int64)
         sf = np.zeros((cap, K.NSF), np.float64)
         li = np.zeros((cap, K.MAXLEG, 3), np.int64)
         lf = np.zeros((cap, K.MAXLEG, 4), np.float64)
-        ev = np.zeros((cap, self.maxev), np.int64)
-        if old is not None:
-            si[:used], sf[:used], li[:used], lf[:used], ev[:used] = \
-                self.si[:used], self.sf[:used], self.li[:used], self.lf[:used], self.ev[:used]
-        self.si, self.sf, self.li, self.lf, self.ev = si, sf, li, lf, ev
-
-    def _alloc_hash(self, size: int) -> None:
+        if self.si is not None:
+            si[:used], sf[:used], li[:used], lf[:used] = self.si[:used], self.sf[:used], self.li[:used], self.lf[:used]
+        self.si, self.sf, self.li, self.lf = si, sf, li, lf
+        self.cursor = np.zeros(cap, np.int64)
+        size = _pow2(4 * cap)                 # entries <= slots: the hash never fills before the slots
         self.hk0 = np.zeros(size, np.int64)
         self.hk1 = np.zeros(size, np.int64)
         self.hslot = np.full(size, -1, np.int64)
+
+    def _alloc_out(self, npk: int, nev: int) -> None:
+        if getattr(self, "opi", None) is None or self.opi.shape[0] < npk:
+            npk = max(npk, 1024)
+            self.opi = np.zeros((npk, KC.NPI), np.int64)
+            self.opf = np.zeros((npk, KC.NPF), np.float64)
+            self.oxi = np.zeros((npk, K.NXI), np.int64)
+            self.oxf = np.zeros((npk, K.NXF), np.float64)
+            self.ooff = np.zeros(npk + 1, np.int64)
+        if getattr(self, "oev", None) is None or self.oev.shape[0] < nev:
+            self.oev = np.zeros(max(nev, 1024), np.int64)
 
     def _grow_und(self, n: int) -> None:
         if n <= self.ui.shape[0]:
@@ -292,38 +312,31 @@ class PacketClusterer:
         ui[:k], uf[:k] = self.ui, self.uf
         self.ui, self.uf = ui, uf
 
-    def _closed(self, used: int, final: bool) -> np.ndarray:
-        if final:
-            return np.ones(used, bool)
-        si = self.si[:used]
-        return self.ui[si[:, K.SI_UND], K.UI_WM] - si[:, K.SI_T1] > self.window_ns
+    def _prepare(self, m: int) -> None:
+        """Room for ``m`` more prints: pending evidence and the output rows."""
+        npend = int(self.g[K.G_NPEND])
+        if self.pend_pid.shape[0] < npend + m:
+            size = max(npend + m, 2 * self.pend_pid.shape[0], 1024)
+            pp, pt = np.zeros(size, np.int64), np.zeros(size, np.int64)
+            pp[:npend], pt[:npend] = self.pend_pid[:npend], self.pend_tid[:npend]
+            self.pend_pid, self.pend_tid = pp, pt
+        self._alloc_out(int(self.g[K.G_USED]) + m, npend + m)
+        self.og[:] = 0
+        self.ooff[0] = 0
 
-    def _flush(self, final: bool) -> dict[str, np.ndarray] | None:
-        """Emit the closed prefix of slots (packet-id order), compact the rest, rebuild the hash."""
-        used = int(self.g[K.G_USED])
-        closed = self._closed(used, final)
-        k = used if closed.all() else int(np.argmin(closed))
-        out = None
-        if k:
-            out = {"si": self.si[:k].copy(), "sf": self.sf[:k].copy(), "li": self.li[:k].copy(),
-                   "lf": self.lf[:k].copy(), "ev": self.ev[:k].copy()}
-            rest = used - k
-            for a in (self.si, self.sf, self.li, self.lf, self.ev):
-                a[:rest] = a[k:used]
-            closed = closed[k:]
-            used = rest
-        self.g[K.G_USED] = used
-        if self.hslot.shape[0] < 4 * (used + 1):
-            self._alloc_hash(_pow2(4 * (used + 1)))
-        else:
-            self.hslot.fill(-1)
-        self.g[K.G_HUSED] = K.rehash(self.si, used, 0, closed, self.hk0, self.hk1, self.hslot)
-        return out
+    def _close(self, final: bool) -> int:
+        return K.close_prefix(final, self.window_ns, self.si, self.sf, self.li, self.lf, self.ui, self.g,
+                              self.pend_pid, self.pend_tid, self.hk0, self.hk1, self.hslot, self.cursor, self.opi,
+                              self.opf, self.oxi, self.oxf, self.ooff, self.oev, self.og)
+
+    def _view(self) -> dict[str, np.ndarray]:
+        k, e = int(self.og[K.O_NPK]), int(self.og[K.O_NEV])
+        return {"pi": self.opi[:k], "pf": self.opf[:k], "xi": self.oxi[:k], "xf": self.oxf[:k],
+                "off": self.ooff[:k + 1], "ev": self.oev[:e]}
 
     # ---- API -------------------------------------------------------------------------------------
-    def push(self, p: Prints, row0: int = 0) -> tuple[np.ndarray, list[dict[str, np.ndarray]]]:
-        n = len(p)
-        if n:
+    def check_order(self, p: Prints, row0: int = 0) -> None:
+        if len(p):
             self._grow_und(int(p.und.max()) + 1)
             last = self.ui[:, K.UI_WM].copy()
             bad = K.first_unordered(p.ts, p.und, last)
@@ -331,26 +344,41 @@ class PacketClusterer:
                 raise AnalyticsInputError(WHAT, "ts_event", row0 + int(bad),
                                           "timestamp earlier than the previous print of its underlying",
                                           "prints in time order within each underlying")
-        out_pid = np.empty(n, np.int64)
-        emitted: list[dict[str, np.ndarray]] = []
-        i = 0
+
+    def run(self, p: Prints, start: int, end: int, out_pid: np.ndarray) -> dict[str, np.ndarray]:
+        self._prepare(end - start)
+        i = start
         while True:
             i = K.cluster(p.ts, p.und, p.inst, p.struct, p.venue, p.cond, p.price, p.size, p.place, p.quality,
-                          p.side, p.und_px, p.iv, p.delta, p.right, p.strike, p.expiry, p.tid, i, self.window_ns,
-                          self.sw_ns, self.lookback_ns, self.hk0, self.hk1, self.hslot, self.si, self.sf, self.li,
-                          self.lf, self.ev, self.ui, self.uf, self.g, out_pid)
-            if i >= n:
+                          p.side, p.und_px, p.iv, p.delta, p.right, p.strike, p.expiry, p.tid, i, end,
+                          self.window_ns, self.sw_ns, self.lookback_ns, self.maxev, self.hk0, self.hk1,
+                          self.hslot, self.si, self.sf, self.li, self.lf, self.ui, self.uf, self.g,
+                          self.pend_pid, self.pend_tid, self.cursor, out_pid, self.opi, self.opf, self.oxi,
+                          self.oxf, self.ooff, self.oev, self.og)
+            if i >= end:
                 break
-            got = self._flush(final=False)
-            if got is not None:
-                emitted.append(got)
-            if self.g[K.G_USED] * 2 > self.si.shape[0]:
-                self._alloc_slots(2 * self.si.shape[0])
-        got = self._flush(final=False)
-        if got is not None:
-            emitted.append(got)
+            self._alloc_slots(2 * self.si.shape[0])     # every slot still open: grow, rehash
+            self._close(False)
+        self._close(False)
+        return self._view()
+
+    def push(self, p: Prints, row0: int = 0) -> tuple[np.ndarray, list[dict[str, np.ndarray]]]:
+        """Whole batch: ``(packet id per print, closed packets as copied chunks)``."""
+        self.check_order(p, row0)
+        n = len(p)
+        out_pid = np.empty(n, np.int64)
+        emitted = []
+        for a in range(0, n, CHUNK):
+            v = self.run(p, a, min(n, a + CHUNK), out_pid)
+            if v["pi"].shape[0]:
+                emitted.append({k: x.copy() for k, x in v.items()})
         return out_pid, emitted
 
+    def finish_view(self) -> dict[str, np.ndarray]:
+        self._prepare(0)
+        self._close(True)
+        return self._view()
+
     def finish(self) -> list[dict[str, np.ndarray]]:
-        got = self._flush(final=True)
-        return [got] if got is not None else []
+        v = self.finish_view()
+        return [{k: x.copy() for k, x in v.items()}] if v["pi"].shape[0] else []

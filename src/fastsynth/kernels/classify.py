@@ -356,11 +356,12 @@ def _packet_row(pi, pf, i, tei, tef):
 
 
 @kernel
-def classify(pi, pf, pev, start, window, zmin, episode_gap_ns, tau_ns, cooldown_ns, sweep_ns, min_conf, margin,
-             abstain_prem, hit_par, bl_buf, bl_cnt, bl_sum, ehk, ehs, ei, ef, ev_e, ev_t, ui, g,
+def classify(pi, pf, ev_off, ev_val, start, window, zmin, episode_gap_ns, tau_ns, cooldown_ns, sweep_ns, min_conf,
+             margin, abstain_prem, hit_par, bl_buf, bl_cnt, bl_sum, ehk, ehs, ei, ef, ev_e, ev_t, ui, g,
              out_pz, out_sz, out_ns, hit_pkt, hit_kind, hit_conf, hit_dir, oi, of, oev):
-    """Process packets ``start..P-1``; returns the next packet index (< P when the episode table or the
-    event buffer is full: the caller grows them and calls again).
+    """Process packets ``start..P-1`` (evidence of packet ``i``: ``ev_val[ev_off[i]:ev_off[i + 1]]``); returns
+    the next packet index (< P when the episode table or the event buffer is full: the caller grows them and
+    calls again).
 
     ``hit_par`` = [sweep_min_premium, sweep_min_count, sweep_min_z, spike_min_premium, spike_min_size,
     spike_min_pz, spike_min_sz, min_cov, min_aggr, zdte_max_atm, zdte_min_premium, zdte_min_size].
@@ -532,7 +533,7 @@ def classify(pi, pf, pev, start, window, zmin, episode_gap_ns, tau_ns, cooldown_
         ne = ei[s, EI_NEV]
         tg = _tag(pi, pf, i)
         for j in range(pi[i, PI_NEV]):
-            ev_e[s, ne % maxev] = pev[i, j]
+            ev_e[s, ne % maxev] = ev_val[ev_off[i] + j]
             ev_t[s, ne % maxev] = tg
             ne += 1
         ei[s, EI_NEV] = ne
@@ -543,7 +544,7 @@ def classify(pi, pf, pev, start, window, zmin, episode_gap_ns, tau_ns, cooldown_
         tei[0, EI_VENUES] = pi[i, PI_VENUES]
         for j in range(pi[i, PI_NEV]):
             if j < maxev:
-                tev[0, j] = pev[i, j]
+                tev[0, j] = ev_val[ev_off[i] + j]
                 tet[0, j] = tg
                 tei[0, EI_NEV] = j + 1
         score_episode(ei, ef, s, scores, rules)

@@ -16,16 +16,24 @@ and ``struct`` int64 (uint64 bit patterns; 0 = no structure); ``venue`` int8 (-1
 ``place`` int8 (shared placement codes, -1 unknown); ``quality`` int8 (0 fresh, 1 stale, 2 missing);
 ``side`` int8 (0 A, 1 B, 2 N/unknown); ``und_px``/``iv``/``delta`` float64 (NaN = unknown); ``right`` int8
 (0 C, 1 P); ``strike`` float64; ``expiry`` int32 days since epoch; ``tid`` int64 trade id.
-Writes ``out_pid[i]`` (int64 packet id) for every processed print; returns the number processed (less than
-n when the slot table or the hash table is full: the caller grows them and calls again from there).
+Writes ``out_pid[i]`` (int64 packet id) for every processed print; returns the index of the next print
+(``end`` when done, less when the slot table is full of open packets: the caller grows it and calls again).
+
+Closed packets leave through :func:`close_prefix` (called by ``cluster`` when the slot table is full, and by
+the caller at the end of a chunk): each one is finalized in one pass into caller-owned output rows -- the
+classifier's ``PI_*``/``PF_*`` feature rows, the extra table columns ``XI_*``/``XF_*``, and its evidence
+(the trade ids of its first ``maxev`` prints, in print order) as offsets into one flat array. Evidence of
+open packets waits in a flat pending list of ``(packet id, trade id)`` records (print order), so nothing
+per packet is copied around while a packet is open.
 """
 from __future__ import annotations
 
 import numpy as np
 
+from . import classify as KC
 from ._jit import inline_kernel, kernel
 
-__all__ = ["cluster", "rehash", "NSI", "NSF", "MAXLEG"]
+__all__ = ["cluster", "close_prefix", "first_unordered", "NSI", "NSF", "MAXLEG"]
 
 # ---- slot columns -------------------------------------------------------------------------------------
 SI_PID, SI_UND, SI_INST, SI_STRUCT, SI_T0, SI_T1, SI_N, SI_VENUES, SI_ISO, SI_SLAN, SI_ML, SI_TLET, \
@@ -40,8 +48,18 @@ LF_STRIKE, LF_SIZE, LF_SIGNED, LF_PREM = range(4)
 # per-underlying state columns (int64 / float64)
 UI_WM, UI_MLT, UI_MLID, UI_BUCKET = range(4)
 UF_BPX, UF_PREVPX = range(2)
-# globals: next packet id, slots used, hash entries used, synthetic structure counter
-G_PID, G_USED, G_HUSED, G_SYNTH = range(4)
+# globals: next packet id, slots used, hash entries used, synthetic structure counter, pending evidence records
+G_PID, G_USED, G_HUSED, G_SYNTH, G_NPEND = range(5)
+NG = 5
+# extra per-packet output columns (flow_packets table): int64 / float64
+XI_STRUCT_ID, XI_NLEGS, XI_EXP = range(3)
+NXI = 3
+XF_STRIKE, XF_IV0, XF_ASK_R, XF_BID_R, XF_MID_R, XF_COV, XF_MOVE, XF_DMEAN, XF_ATM = range(9)
+NXF = 9
+# output counters: packets written, evidence values written
+O_NPK, O_NEV = range(2)
+_DAY_NS = 86_400 * 1_000_000_000
+_SWEEP_SPAN_NS = 50_000_000
 
 COND_ISOI, COND_SLAN, COND_MLET, COND_MLAT, COND_TLET = 1, 2, 3, 4, 5
 SYNTH_BIT = np.int64(1) << np.int64(62)
@@ -61,16 +79,21 @@ def _mix(a, b):
 
 @kernel
 def cluster(ts, und, inst, struct, venue, cond, price, size, place, quality, side, und_px, iv, delta, right,
-            strike, expiry, tid, start, window_ns, structure_window_ns, lookback_ns,
-            hk0, hk1, hslot, si, sf, li, lf, ev, ui, uf, g, out_pid):
-    n = ts.shape[0]
+            strike, expiry, tid, start, end, window_ns, structure_window_ns, lookback_ns, maxev,
+            hk0, hk1, hslot, si, sf, li, lf, ui, uf, g, pend_pid, pend_tid, cursor, out_pid,
+            opi, opf, oxi, oxf, ooff, oev, og):
+    """Cluster prints ``start..end-1`` (see the module doc); closed packets go to the output rows via
+    :func:`close_prefix` whenever the slot table fills. ``pend_*`` must hold ``g[G_NPEND] + end - start``
+    records, the outputs ``g[G_USED] + end - start`` packets / ``g[G_NPEND] + end - start`` evidence values."""
     hmask = hslot.shape[0] - 1
     cap = si.shape[0]
-    maxev = ev.shape[1]
     i = start
-    while i < n:
+    while i < end:
         if g[G_USED] >= cap or 2 * (g[G_HUSED] + 1) > hslot.shape[0]:
-            return i
+            k = close_prefix(False, window_ns, si, sf, li, lf, ui, g, pend_pid, pend_tid, hk0, hk1, hslot, cursor,
+                             opi, opf, oxi, oxf, ooff, oev, og)
+            if g[G_USED] >= cap or 2 * (g[G_HUSED] + 1) > hslot.shape[0]:
+                return i
         t = ts[i]
         u = und[i]
         # underlying watermark and reference price buckets (move "before" a packet)
@@ -215,21 +238,196 @@ def cluster(ts, und, inst, struct, venue, cond, price, size, place, quality, sid
             lf[slot, found, LF_PREM] += prem
         ne = si[slot, SI_NEV]
         if ne < maxev:
-            ev[slot, ne] = tid[i]
+            r = g[G_NPEND]
+            pend_pid[r] = si[slot, SI_PID]
+            pend_tid[r] = tid[i]
+            g[G_NPEND] = r + 1
             si[slot, SI_NEV] = ne + 1
         out_pid[i] = si[slot, SI_PID]
         i += 1
-    return n
+    return end
+
+
+@inline_kernel
+def _structure(si, li, lf, j):
+    """Structure code (``analytics.structures.STRUCTURES`` index) of slot ``j`` from its legs; the numpy
+    reference is :func:`fastsynth.analytics.structures.structure_codes`."""
+    nl = si[j, SI_NLEGS]
+    multi = si[j, SI_STRUCT] != 0
+    tlet = si[j, SI_TLET] > 0
+    if not multi:
+        return KC.S_SINGLE if nl <= 1 else KC.S_COMPLEX
+    if nl == 1:
+        return KC.S_STOCK if tlet else KC.S_SINGLE
+    if nl == 2:
+        same_r = li[j, 0, LI_RIGHT] == li[j, 1, LI_RIGHT]
+        same_e = li[j, 0, LI_EXP] == li[j, 1, LI_EXP]
+        same_k = abs(lf[j, 0, LF_STRIKE] - lf[j, 1, LF_STRIKE]) < 1e-9
+        if same_e:
+            if same_r:
+                return KC.S_COMPLEX if same_k else KC.S_VERTICAL
+            if same_k:
+                return KC.S_CONVERSION if tlet else KC.S_STRADDLE
+            return KC.S_STRANGLE
+        if same_r and same_k:
+            return KC.S_CALENDAR
+        return KC.S_COMPLEX
+    if nl == 4:
+        # box: two strikes x (call, put), one expiry, four distinct (strike, right) pairs
+        nk = 0
+        ne = 0
+        npair = 0
+        for a in range(4):
+            ka = np.round(lf[j, a, LF_STRIKE], 9)
+            newk = True
+            newe = True
+            newp = True
+            for b in range(a):
+                kb = np.round(lf[j, b, LF_STRIKE], 9)
+                if kb == ka:
+                    newk = False
+                    if li[j, b, LI_RIGHT] == li[j, a, LI_RIGHT]:
+                        newp = False
+                if li[j, b, LI_EXP] == li[j, a, LI_EXP]:
+                    newe = False
+            nk += newk
+            ne += newe
+            npair += newp
+        if nk == 2 and ne == 1 and npair == 4:
+            return KC.S_BOX
+    return KC.S_COMPLEX
+
+
+@inline_kernel
+def _finalize(si, sf, li, lf, j, o, opi, opf, oxi, oxf):
+    """Slot ``j`` -> output row ``o``: classifier features (``KC.PI_*``/``KC.PF_*``) and table extras."""
+    t0 = si[j, SI_T0]
+    t1 = si[j, SI_T1]
+    n = si[j, SI_N]
+    st = si[j, SI_STRUCT]
+    right = li[j, 0, LI_RIGHT]
+    exp = li[j, 0, LI_EXP]
+    strike = lf[j, 0, LF_STRIKE]
+    vb = si[j, SI_VENUES]
+    venues = 0
+    while vb != 0:
+        venues += vb & 1
+        vb >>= 1
+    iso = si[j, SI_ISO]
+    sweep = (venues >= 2 and iso >= 1) or (venues >= 3 and t1 - t0 <= _SWEEP_SPAN_NS)
+    opi[o, KC.PI_UND] = si[j, SI_UND]
+    opi[o, KC.PI_KEY] = st if st != 0 else si[j, SI_INST]
+    opi[o, KC.PI_INST] = si[j, SI_INST]
+    opi[o, KC.PI_T0] = t0
+    opi[o, KC.PI_T1] = t1
+    opi[o, KC.PI_STRUCT] = _structure(si, li, lf, j)
+    opi[o, KC.PI_RIGHT] = right
+    opi[o, KC.PI_DTE] = exp - t0 // _DAY_NS
+    opi[o, KC.PI_N] = n
+    opi[o, KC.PI_VENUES] = venues
+    opi[o, KC.PI_ISO] = iso
+    opi[o, KC.PI_SLAN] = si[j, SI_SLAN]
+    opi[o, KC.PI_ML] = si[j, SI_ML]
+    opi[o, KC.PI_TLET] = si[j, SI_TLET]
+    opi[o, KC.PI_SWEEP] = sweep
+    opi[o, KC.PI_NEV] = si[j, SI_NEV]
+    opi[o, KC.PI_PID] = si[j, SI_PID]
+    opi[o, KC.PI_FRESH] = si[j, SI_FRESH]
+    opi[o, KC.PI_QUOTED] = si[j, SI_FRESH] + si[j, SI_STALE]
+    oxi[o, XI_STRUCT_ID] = st
+    oxi[o, XI_NLEGS] = si[j, SI_NLEGS]
+    oxi[o, XI_EXP] = exp
+    S = sf[j, SF_UND0]
+    mny = strike / S - 1.0 if S > 0 else np.nan
+    otm = mny if right == 0 else -mny
+    atm = abs(mny)
+    ask = sf[j, SF_ASK]
+    bid = sf[j, SF_BID]
+    mid = sf[j, SF_MID]
+    tot = ask + bid + mid
+    u0 = sf[j, SF_UND0]
+    u1 = sf[j, SF_UND1]
+    dw = sf[j, SF_DELTA_W]
+    opf[o, KC.PF_SIZE] = sf[j, SF_SIZE]
+    opf[o, KC.PF_PREM] = sf[j, SF_PREM]
+    opf[o, KC.PF_MAXSZ] = sf[j, SF_MAXSZ]
+    opf[o, KC.PF_ASK] = ask
+    opf[o, KC.PF_BID] = bid
+    opf[o, KC.PF_MID] = mid
+    opf[o, KC.PF_SIDE_A] = sf[j, SF_SIDE_A]
+    opf[o, KC.PF_SIDE_B] = sf[j, SF_SIDE_B]
+    opf[o, KC.PF_OTM] = otm
+    opf[o, KC.PF_ATM] = np.inf if atm != atm else atm
+    opf[o, KC.PF_DELTA] = sf[j, SF_DELTA]
+    opf[o, KC.PF_DELTA_W] = dw
+    opf[o, KC.PF_MOVE] = sf[j, SF_MOVE]
+    opf[o, KC.PF_IVCHG] = sf[j, SF_IV1] - sf[j, SF_IV0]
+    opf[o, KC.PF_TO_EVENT] = np.inf
+    opf[o, KC.PF_SINCE_EVENT] = np.inf
+    opf[o, KC.PF_UNDPX] = S
+    oxf[o, XF_STRIKE] = strike
+    oxf[o, XF_IV0] = sf[j, SF_IV0]
+    oxf[o, XF_ASK_R] = ask / tot if tot > 0 else 0.0
+    oxf[o, XF_BID_R] = bid / tot if tot > 0 else 0.0
+    oxf[o, XF_MID_R] = mid / tot if tot > 0 else 0.0
+    oxf[o, XF_COV] = si[j, SI_FRESH] / n
+    oxf[o, XF_MOVE] = (u1 / u0 - 1.0) * 1e4 if (u0 > 0 and u1 > 0) else np.nan
+    oxf[o, XF_DMEAN] = sf[j, SF_DELTA] / dw if dw > 0 else np.nan
+    oxf[o, XF_ATM] = atm
 
 
 @kernel
-def rehash(si, used, first, closed, hk0, hk1, hslot):
-    """Rebuild the hash table (all slots empty on entry, ``hslot`` = -1) from the open slots
-    ``first <= slot < used`` (``closed[slot]`` false); returns the number of entries."""
+def close_prefix(final, window_ns, si, sf, li, lf, ui, g, pend_pid, pend_tid, hk0, hk1, hslot, cursor,
+                 opi, opf, oxi, oxf, ooff, oev, og):
+    """Emit the closed prefix of the slots (packet-id order; all of them when ``final``) to the output rows
+    ``og[O_NPK]...`` (``ooff`` = evidence offsets into ``oev``, ``ooff[og[O_NPK]]`` set on entry), move their
+    pending evidence out, compact the open slots to the front and rebuild the hash table from the slots
+    still open. Returns the number of packets emitted. A packet is closed when its last print is more
+    than ``window_ns`` behind its underlying's watermark."""
+    used = g[G_USED]
+    k = 0
+    while k < used and (final or ui[si[k, SI_UND], UI_WM] - si[k, SI_T1] > window_ns):
+        k += 1
+    if k > 0:
+        o = og[O_NPK]
+        e = ooff[o]
+        pid0 = si[0, SI_PID]
+        for j in range(k):
+            _finalize(si, sf, li, lf, j, o + j, opi, opf, oxi, oxf)
+            cursor[j] = e
+            e += si[j, SI_NEV]
+            ooff[o + j + 1] = e
+        w = 0
+        for r in range(g[G_NPEND]):
+            p = pend_pid[r] - pid0
+            if p < k:
+                oev[cursor[p]] = pend_tid[r]
+                cursor[p] += 1
+            else:
+                pend_pid[w] = pend_pid[r]
+                pend_tid[w] = pend_tid[r]
+                w += 1
+        g[G_NPEND] = w
+        og[O_NPK] = o + k
+        og[O_NEV] = e
+        for j in range(k, used):
+            for c in range(NSI):
+                si[j - k, c] = si[j, c]
+            for c in range(NSF):
+                sf[j - k, c] = sf[j, c]
+            for a in range(MAXLEG):
+                for c in range(3):
+                    li[j - k, a, c] = li[j, a, c]
+                for c in range(4):
+                    lf[j - k, a, c] = lf[j, a, c]
+        used -= k
+        g[G_USED] = used
     hmask = hslot.shape[0] - 1
+    for h in range(hslot.shape[0]):
+        hslot[h] = -1
     cnt = 0
-    for slot in range(first, used):
-        if closed[slot]:
+    for slot in range(used):
+        if final or ui[si[slot, SI_UND], UI_WM] - si[slot, SI_T1] > window_ns:
             continue
         s = si[slot, SI_STRUCT]
         if s != 0:
@@ -243,9 +441,10 @@ def rehash(si, used, first, closed, hk0, hk1, hslot):
             h = (h + 1) & hmask
         hk0[h] = k0
         hk1[h] = k1
-        hslot[h] = slot - first
+        hslot[h] = slot
         cnt += 1
-    return cnt
+    g[G_HUSED] = cnt
+    return k
 
 
 @kernel
