@@ -94,8 +94,8 @@ S_TSEQ, S_QSEQ, S_CIDX, S_PIDX, S_QIDX, S_AIDX, S_BIDX = 0, 1, 2, 3, 4, 5, 6
 S_BID, S_SPR, S_BSZ, S_ASZ, S_BV, S_AV, S_MSIGN, S_MREM = 7, 8, 9, 10, 11, 12, 13, 14
 S_LAST_TTS, S_LAST_QTS, S_INIT = 15, 16, 17
 N_STATE_I = 18
-F_EC, F_EQ, F_EXC, F_EXC_T, F_EXC_NEXT, F_D = 0, 1, 2, 3, 4, 5   # F_D: decay factor to F_EXC_NEXT
-N_STATE_F = 6
+F_EC, F_EQ, F_EXC, F_EXC_NEXT = 0, 1, 2, 3   # excitation sx and next-arrival u_x, in decay coordinates
+N_STATE_F = 4
 
 COND_REGULAR, COND_ODD, COND_ISO, COND_ISO_ODD, COND_OPEN, COND_CLOSE = 0, 1, 2, 3, 4, 5
 SIDE_A, SIDE_B, SIDE_N = 0, 1, 2
@@ -198,13 +198,16 @@ def _quote_fields(w0, w1, w2, w3, spr_k, lots_mean, lat, ln_spread, ln_depth, ex
 # ---- 1. arrivals ----------------------------------------------------------------------------------
 
 @kernel
-def arrivals(pt, lam_c, lam_q, sec0, sec1, open_ns, keys, par, exp_tab, state_i, state_f,
+def arrivals(pt, lam_c, lam_q, sec0, sec1, open_ns, par, exp_tab, gw, gb0, hw, hb0, state_i, state_f,
              c_ts, c_ps, c_k, q_ts, q_ps, q_k):
     """Times (ns), efficient prices (ticks) and seconds of the clusters and quote updates of [sec0, sec1).
 
     Clusters and quote updates are independent processes, each written in time order. On the first
-    block the opening quote (at the open) is quote update 0. Returns (n_clusters, n_quotes), or
-    (-1, -1) on overflow of c_*/q_* with the state untouched."""
+    block the opening quote (at the open) is quote update 0. ``gw``/``hw``: the 32-bit words of the
+    ST_GAPS / ST_QGAPS streams from Philox block ``gb0`` / ``hb0`` on (``fill_words``; ``gb0`` is 0 on
+    the first block); cluster ``c`` takes words ``2c + 4, 2c + 5`` of its stream, quote update ``g`` word
+    ``g + 4``. Returns (n_clusters, n_quotes), or (-1, -1) when c_*/q_* or the words run out, with the
+    state untouched (the caller retries with more)."""
     cap_c = c_ts.shape[0]
     cap_q = q_ts.shape[0]
     cidx = state_i[S_CIDX]
@@ -212,75 +215,72 @@ def arrivals(pt, lam_c, lam_q, sec0, sec1, open_ns, keys, par, exp_tab, state_i,
     init = state_i[S_INIT]
     ec = state_f[F_EC]
     eq = state_f[F_EQ]
-    exc = state_f[F_EXC]
-    exc_t = state_f[F_EXC_T]
-    exc_next = state_f[F_EXC_NEXT]
-    d = state_f[F_D]
+    sx = state_f[F_EXC]
+    ux = state_f[F_EXC_NEXT]
     beta = par[P_HAWKES_BETA]
     h_jump = par[P_HAWKES_N] * beta
-    ka0, ka1 = keys[2 * ST_GAPS], keys[2 * ST_GAPS + 1]
-    kb0, kb1 = keys[2 * ST_QGAPS], keys[2 * ST_QGAPS + 1]
+    gbase = 4 * gb0 - 4          # word 2c + 4 of the stream sits at gw[2c - gbase]
+    hbase = 4 * hb0 - 4
+    ngw = gw.shape[0]
+    nhw = hw.shape[0]
     nc = 0
     nq = 0
     if init == 0:
-        w0, w1, _, _ = _block(ka0, ka1, 0)
-        ec = _expo32(w0, exp_tab)
-        eq = _expo32(w1, exp_tab)
-        exc = 0.0
-        exc_t = float(sec0)
-        exc_next = 1e300
+        if gb0 != 0 or ngw < 2:
+            return -1, -1
+        ec = _expo32(gw[0], exp_tab)
+        eq = _expo32(gw[1], exp_tab)
+        sx = 0.0
+        ux = -1.0
         if cap_q < 1:
             return -1, -1
         q_ts[0] = open_ns
         q_ps[0] = pt[sec0]
         q_k[0] = sec0
         nq = 1
-    # ---- (gap draws: one scalar Philox block per 2 clusters / 4 quote updates; few, and keeps this small) clusters: baseline (time change across seconds) + exact exponential-kernel excitation
-    base = -1                   # first Philox block in buf (block b + 1 of the stream holds clusters 2b, 2b+1)
+    # ---- clusters: baseline (time change across seconds) + exact exponential-kernel excitation.
+    # The excitation lives in decay coordinates of the current second k: exc(t) = sx u(t) with
+    # u(t) = exp(-beta (t - k)) in (exp(-beta), 1]. Each arrival at u adds h / u to sx; the next
+    # excitation-driven arrival solves sx (u - u_x) / beta = E, i.e. u_x = u - beta E / sx (never if
+    # u_x <= 0): pure arithmetic on the serial chain. The exp of a baseline candidate depends only on
+    # the baseline clock and the log of an excitation arrival's time only feeds its timestamp, so both
+    # run off the chain. At each second's end: sx *= exp(-beta), u_x *= exp(beta).
     inv_beta = 1.0 / beta
+    e_m = math.exp(-beta)
+    e_p = math.exp(beta)
     for k in range(sec0, sec1):
         lc = lam_c[k]
         inv_lc = 1.0 / lc if lc > 0.0 else 0.0
         t0 = open_ns + np.int64(k) * 1_000_000_000
         pos_c = ec * inv_lc if lc > 0.0 else 2.0
-        pos_x = exc_next - k
-        while pos_c < 1.0 or pos_x < 1.0:
-            if nc >= cap_c:
+        uc = math.exp(-beta * pos_c) if pos_c < 1.0 else 0.0
+        while pos_c < 1.0 or ux > e_m:
+            c = cidx + nc
+            lw = 2 * c - gbase
+            if nc >= cap_c or lw + 1 >= ngw:
                 return -1, -1
-            baseline = pos_c <= pos_x
-            frac = pos_c if baseline else pos_x
+            ea = _expo32(gw[lw], exp_tab)
+            eb = _expo32(gw[lw + 1], exp_tab)
+            if uc >= ux:            # the baseline candidate comes first (ties: baseline)
+                frac = pos_c
+                u = uc
+                pos_c = pos_c + ea * inv_lc
+                uc = math.exp(-beta * pos_c) if pos_c < 1.0 else 0.0
+            else:
+                u = ux
+                frac = -math.log(ux) * inv_beta
+            sx = sx + h_jump / u
+            ux = u - beta * eb / sx
             c_ts[nc] = t0 + np.int64(frac * 1e9)
             c_ps[nc] = pt[k] + (pt[k + 1] - pt[k]) * frac
             c_k[nc] = k
-            c = cidx + nc
             nc += 1
-            if c & 1 == 0 or nc == 1:
-                g0, g1, g2, g3 = _block(ka0, ka1, (c >> 1) + 1)
-            if c & 1:
-                ea = _expo32(g2, exp_tab)
-                eb = _expo32(g3, exp_tab)
-            else:
-                ea = _expo32(g0, exp_tab)
-                eb = _expo32(g1, exp_tab)
-            now = k + frac
-            # every arrival excites: decay to now, jump, and the next excitation-driven arrival in
-            # closed form (solves exc (1 - exp(-beta s)) / beta = eb; never if it cannot be reached).
-            # At an excitation-driven arrival the decay since the last one is exactly d (no exp).
-            if baseline:
-                pos_c = pos_c + ea * inv_lc
-                exc = exc * math.exp(-beta * (now - exc_t)) + h_jump
-            else:
-                exc = exc * d + h_jump
-            exc_t = now
-            d = 1.0 - beta * eb / exc
-            exc_next = now - math.log(d) * inv_beta if d > 0.0 else 1e300
-            pos_x = exc_next - k
+        sx *= e_m
+        ux *= e_p
         # carry the unused exponential mass into the next second
         if lc > 0.0:
             ec = (pos_c - 1.0) * lc
     # ---- quote-only updates: Poisson with the same time change
-    h0 = h1 = h2 = h3 = _Z
-    have = False
     for k in range(sec0, sec1):
         lq = lam_q[k]
         if lq <= 0.0:
@@ -289,27 +289,21 @@ def arrivals(pt, lam_c, lam_q, sec0, sec1, open_ns, keys, par, exp_tab, state_i,
         inv_lq = 1.0 / lq
         pos_q = eq * inv_lq
         while pos_q < 1.0:
-            if nq >= cap_q:
+            g = qidx + nq
+            lw = g - hbase
+            if nq >= cap_q or lw >= nhw:
                 return -1, -1
             q_ts[nq] = t0 + np.int64(pos_q * 1e9)
             q_ps[nq] = pt[k] + (pt[k + 1] - pt[k]) * pos_q
             q_k[nq] = k
-            g = qidx + nq
             nq += 1
-            r = g & 3
-            if r == 0 or not have:
-                h0, h1, h2, h3 = _block(kb0, kb1, (g >> 2) + 1)
-                have = True
-            w = h0 if r == 0 else (h1 if r == 1 else (h2 if r == 2 else h3))
-            pos_q = pos_q + _expo32(w, exp_tab) * inv_lq
+            pos_q = pos_q + _expo32(hw[lw], exp_tab) * inv_lq
         eq = (pos_q - 1.0) * lq
     state_i[S_INIT] = 1
     state_f[F_EC] = ec
     state_f[F_EQ] = eq
-    state_f[F_EXC] = exc
-    state_f[F_EXC_T] = exc_t
-    state_f[F_EXC_NEXT] = exc_next
-    state_f[F_D] = d
+    state_f[F_EXC] = sx
+    state_f[F_EXC_NEXT] = ux
     return nc, nq
 
 
@@ -757,6 +751,16 @@ class BlockRunner:
         self._grow_events(4096, 4096)
         self._grow_prints(8192)
         self._n = (0, 0, 0)
+        self._gap_words = [np.empty(0, np.uint32), np.empty(0, np.uint32)]
+        # expected events up to each second: clusters (baseline / (1 - n)) and quote-only updates
+        self._cum_c = np.concatenate(([0.0], np.cumsum(self.lam_c))) / (1.0 - par[P_HAWKES_N])
+        self._cum_q = np.concatenate(([0.0], np.cumsum(self.lam_q)))
+
+    def _words(self, which: int, n_blocks: int) -> np.ndarray:
+        w = self._gap_words[which]
+        if w.shape[0] < 4 * n_blocks:
+            w = self._gap_words[which] = np.empty(max(4 * n_blocks, 2 * w.shape[0]), np.uint32)
+        return w[:4 * n_blocks]
 
     def _grow_events(self, cap_c: int, cap_q: int) -> None:
         self.c_ts, self.c_ps, self.c_k = np.empty(cap_c, np.int64), np.empty(cap_c), np.empty(cap_c, np.int64)
@@ -770,14 +774,30 @@ class BlockRunner:
         self.pw = np.empty(4 * cap_p, np.uint32)
 
     def prepare(self, s0: int, s1: int) -> tuple[int, int]:
+        si, par, keys = self.state_i, self.par, self.keys
+        # gap words for a generous bound on the block's events (expected count x 1.5 + slack; doubled
+        # and retried in the rare block that needs more: arrivals leaves the state untouched then)
+        est_c = self._cum_c[s1] - self._cum_c[s0]
+        est_q = self._cum_q[s1] - self._cum_q[s0]
+        slack = 1.0
         while True:
-            nc, nq = arrivals(self.pt, self.lam_c, self.lam_q, s0, s1, self.open_ns, self.keys, self.par,
-                              self.exp_tab, self.state_i, self.state_f,
-                              self.c_ts, self.c_ps, self.c_k, self.q_ts, self.q_ps, self.q_k)
+            need_c = int(slack * (1.5 * est_c + 8.0 * math.sqrt(est_c)) + 64)
+            need_q = int(slack * (1.2 * est_q + 8.0 * math.sqrt(est_q)) + 64)
+            if self.c_ts.shape[0] < need_c or self.q_ts.shape[0] < need_q:
+                self._grow_events(max(need_c, self.c_ts.shape[0]), max(need_q, self.q_ts.shape[0]))
+            cidx, qidx = int(si[S_CIDX]), int(si[S_QIDX])
+            gb0 = (cidx >> 1) + 1 if si[S_INIT] else 0
+            hb0 = (qidx >> 2) + 1
+            gw = self._words(0, (2 * (cidx + need_c) + 8) // 4 + 1 - gb0)
+            hw = self._words(1, (qidx + need_q + 8) // 4 + 1 - hb0)
+            fill_words(keys[2 * ST_GAPS], keys[2 * ST_GAPS + 1], gb0, gw)
+            fill_words(keys[2 * ST_QGAPS], keys[2 * ST_QGAPS + 1], hb0, hw)
+            nc, nq = arrivals(self.pt, self.lam_c, self.lam_q, s0, s1, self.open_ns, self.par, self.exp_tab,
+                              gw, gb0, hw, hb0, self.state_i, self.state_f,
+                              self.c_ts[:need_c], self.c_ps, self.c_k, self.q_ts[:need_q], self.q_ps, self.q_k)
             if nc >= 0:
                 break
-            self._grow_events(2 * self.c_ts.shape[0], 2 * self.q_ts.shape[0])   # state untouched: retry
-        si, par, keys = self.state_i, self.par, self.keys
+            slack *= 2.0
         if self.cw.shape[0] < 8 * nc or self.qw.shape[0] < 4 * nq:
             self.cw = np.empty(max(8 * nc, self.cw.shape[0]), np.uint32)
             self.qw = np.empty(max(4 * nq, self.qw.shape[0]), np.uint32)
