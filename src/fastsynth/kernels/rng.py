@@ -201,14 +201,11 @@ NCHUNK = 2048   # normals per chunk in fill_normal (scratch stays in L1)
 
 
 @inline_kernel
-def fill_normal(k0, k1, start, out):
-    """Write ``out[j] = normal(k0, k1, start + j)``, blocked (bit-identical to ``ndtri`` per element):
-    per chunk, the uniforms (vectorized Philox), the tail indices compacted without a branch, the
-    central rational function on every element in a dense loop (vectorizes: no branch, no call), then
-    the ~15% tail draws fixed up from their saved uniforms. A per-element branch to the log/sqrt tail
-    mispredicts and keeps the loop scalar (~2x slower)."""
+def _ndtri_blocked(out):
+    """``out[j] = ndtri(out[j])`` in place, blocked: per chunk, the tail indices compacted without a
+    branch, the central rational function on every element in a dense loop (vectorizes: no branch, no
+    call), then the ~15% tail draws fixed up from their saved uniforms."""
     n = out.shape[0]
-    fill_uniform(k0, k1, start, out)
     tidx = np.empty(NCHUNK, np.int64)
     tu = np.empty(NCHUNK)
     for c0 in range(0, n, NCHUNK):
@@ -226,16 +223,15 @@ def fill_normal(k0, k1, start, out):
             buf[tidx[t]] = _ndtri_tail(tu[t])
 
 
-@kernel
-def uniforms(k0, k1, start, out):
-    """Fill ``out`` (float64) with uniforms ``start .. start + len(out) - 1`` of stream (k0, k1)."""
+@inline_kernel
+def fill_normal(k0, k1, start, out):
+    """Write ``out[j] = normal(k0, k1, start + j)``, blocked (bit-identical to ``ndtri`` per element):
+    per chunk, the uniforms (vectorized Philox), the tail indices compacted without a branch, the
+    central rational function on every element in a dense loop (vectorizes: no branch, no call), then
+    the ~15% tail draws fixed up from their saved uniforms. A per-element branch to the log/sqrt tail
+    mispredicts and keeps the loop scalar (~2x slower)."""
     fill_uniform(k0, k1, start, out)
-
-
-@kernel
-def normals(k0, k1, start, out):
-    """Fill ``out`` (float64) with standard normals ``start .. start + len(out) - 1`` of stream (k0, k1)."""
-    fill_normal(k0, k1, start, out)
+    _ndtri_blocked(out)
 
 
 @kernel
@@ -259,3 +255,32 @@ def philox_block(c0, c1, c2, c3, k0, k1):
     """One Philox4x32-10 block as a tuple of four ints (for known-answer tests)."""
     return philox4x32(np.uint64(c0), np.uint64(c1), np.uint64(c2), np.uint64(c3),
                       np.uint64(k0), np.uint64(k1))
+
+
+@kernel
+def _uniforms_from_words(k0, k1, start, out):
+    """``uniforms`` via the shared ``fill_words`` kernel (called, not inlined: the Philox rounds compile
+    once per process rather than once per caller), then the 52-bit conversion; bit-identical."""
+    n = out.shape[0]
+    if n == 0:
+        return
+    b0 = start >> 1
+    w = np.empty(4 * (((start + n + 1) >> 1) - b0), np.uint32)
+    fill_words(k0, k1, b0, w)
+    ws = w[2 * (start & 1):]
+    for j in range(n):
+        out[j] = _to_unit(np.uint64(ws[2 * j]), np.uint64(ws[2 * j + 1]))
+
+
+@kernel
+def uniforms(k0, k1, start, out):
+    """Fill ``out`` (float64) with uniforms ``start .. start + len(out) - 1`` of stream (k0, k1)."""
+    _uniforms_from_words(k0, k1, start, out)
+
+
+@kernel
+def normals(k0, k1, start, out):
+    """Fill ``out`` (float64) with standard normals ``start .. start + len(out) - 1`` of stream (k0, k1):
+    ``fill_normal``'s blocked inverse CDF over the uniforms of ``fill_words`` (quick to compile)."""
+    _uniforms_from_words(k0, k1, start, out)
+    _ndtri_blocked(out)
