@@ -170,10 +170,11 @@ def bs_price1(S, K, tau, sigma, r, q, right):
     return max(-fwd, 0.0)
 
 
-@inline_kernel
+@kernel
 def _otm_black(Sq, Kr, x, s, call):
     """Discounted Black price and its derivative in total vol s (Sq = S e^{-q tau}, Kr = K e^{-r tau},
-    x = log(Sq / Kr)); one exp."""
+    x = log(Sq / Kr)); one exp. Compiled once and called from the Newton loop (inlining it costs compile
+    time, and the loop is branchy anyway)."""
     d1 = x / s + 0.5 * s
     d2 = d1 - s
     e1 = math.exp(-0.5 * d1 * d1)

@@ -36,7 +36,7 @@ import numpy as np
 
 from ._jit import inline_kernel, kernel
 from .placement import PLACEMENT_TOL, place
-from .blackscholes import bs_all1, implied_vol1
+from .blackscholes import delta1, implied_vol1
 from .rng import ndtri, uniforms4
 
 __all__ = ["plan_noise", "fill_prints", "iv_delta", "NS_YEAR", "AA", "A", "MID", "B", "BB", "NOISE_NOTIONAL_CAP", "QTAB"]
@@ -52,6 +52,19 @@ LAT_MEDIAN_NS, LAT_SD = 400_000.0, 0.6   # feed latency ts_recv - ts_event: log-
 _LOG_LAT = math.log(LAT_MEDIAN_NS)
 _LOG_SIZE = math.log(NOISE_SIZE_MEDIAN)
 NS_YEAR = 252.0 * 23_400.0 * 1e9   # tau convention (options.chain): trading years, 252 sessions of 23,400 s
+
+
+@kernel
+def _u4(k0, k1, blk):
+    """``rng.uniforms4`` compiled once and called (inlining the unrolled Philox at every call site costs
+    seconds of cold-start compile time and buys nothing here)."""
+    return uniforms4(k0, k1, blk)
+
+
+@kernel
+def _ndtri(p):
+    """``rng.ndtri`` compiled once and called (see ``_u4``)."""
+    return ndtri(p)
 
 
 @inline_kernel
@@ -74,7 +87,7 @@ def plan_noise(lam, s0, s1, open_ns, k0, k1, state, fstate, cdf, ref_px, venue_t
     cnt = state[0]
     need = fstate[0]
     if need <= 0.0:
-        u0, _, _, _ = uniforms4(k0, k1, 2 * cnt)
+        u0, _, _, _ = _u4(k0, k1, 2 * cnt)
         need = -math.log(u0)
     s = s0
     frac = 0.0
@@ -92,8 +105,8 @@ def plan_noise(lam, s0, s1, open_ns, k0, k1, state, fstate, cdf, ref_px, venue_t
         if n >= cap:
             return -1
         # draws of print `cnt`: block 2*cnt (its first word was the gap), block 2*cnt + 1
-        _, uc, up, us = uniforms4(k0, k1, 2 * cnt)
-        uv, ul, ux, un = uniforms4(k0, k1, 2 * cnt + 1)
+        _, uc, up, us = _u4(k0, k1, 2 * cnt)
+        uv, ul, ux, un = _u4(k0, k1, 2 * cnt + 1)
         t = open_ns + np.int64(s) * np.int64(1_000_000_000) + np.int64(frac * 1e9)
         ts[n] = t
         c = _bsearch(cdf, uc)
@@ -110,7 +123,7 @@ def plan_noise(lam, s0, s1, open_ns, k0, k1, state, fstate, cdf, ref_px, venue_t
             place_[n] = MID
             fallback[n] = A if un < 0.5 else B
             cond[n] = COND_SLAN if ux < NOISE_SLAN else COND_AUTO
-        sz = math.floor(math.exp(_LOG_SIZE + NOISE_SIZE_SD * ndtri(us)))
+        sz = math.floor(math.exp(_LOG_SIZE + NOISE_SIZE_SD * _ndtri(us)))
         if sz < 1.0:
             sz = 1.0
         if sz > NOISE_SIZE_MAX:
@@ -120,10 +133,10 @@ def plan_noise(lam, s0, s1, open_ns, k0, k1, state, fstate, cdf, ref_px, venue_t
             sz = cap_sz if cap_sz >= 1.0 else 1.0
         size[n] = np.uint32(sz)
         venue[n] = venue_tab[int(uv * QTAB)]
-        lat[n] = np.int64(math.exp(_LOG_LAT + LAT_SD * ndtri(ul)))
+        lat[n] = np.int64(math.exp(_LOG_LAT + LAT_SD * _ndtri(ul)))
         n += 1
         cnt += 1
-        u0, _, _, _ = uniforms4(k0, k1, 2 * cnt)
+        u0, _, _, _ = _u4(k0, k1, 2 * cnt)
         need = -math.log(u0)
     state[0] = cnt
     fstate[0] = need
@@ -249,18 +262,24 @@ def fill_prints(r_ts, r_c, r_place, r_walk, r_fb, r_struct,
 
 
 @kernel
-def iv_delta(price, S, K, tau_close, right, close_ns, ts, r, q, iv, delta):
+def _delta0(S, K, tau, r, q, right):
+    """Delta at zero volatility (the price equals the intrinsic value): +-e^{-q tau} in the money, else 0."""
+    fwd = S * math.exp(-q * tau) - K * math.exp(-r * tau)
+    if right == 0:
+        return math.exp(-q * tau) if fwd > 0.0 else 0.0
+    return -math.exp(-q * tau) if fwd < 0.0 else 0.0
+
+
+@kernel
+def iv_delta(price, S, K, tau_close, right, close_ns, ts, r, q, guess, iv, delta):
     """Black-Scholes implied vol and delta of each print (``kernels.blackscholes``): time to expiry at the
     print = ``tau_close`` (trading years at the session close, as ``options.chain``) + (close_ns - ts) in
-    trading years (``NS_YEAR``). NaN (null) where
-    the price has no IV solution."""
+    trading years (``NS_YEAR``). NaN (null) where the price has no IV solution. ``guess`` (> 0, e.g. the
+    surface's vol of the contract; 0 = none) starts the Newton iteration near the root."""
     for i in range(price.shape[0]):
         rem = close_ns - ts[i]
         tau = tau_close[i] + (rem if rem > 0 else 0) / NS_YEAR
-        v = implied_vol1(price[i], S[i], K[i], tau, r, q, right[i])
+        v = implied_vol1(price[i], S[i], K[i], tau, r, q, right[i], guess[i])
         iv[i] = v
-        if v == v:
-            _, d, _, _, _, _ = bs_all1(S[i], K[i], tau, v, r, q, right[i])
-            delta[i] = d
-        else:
-            delta[i] = np.nan
+        delta[i] = delta1(S[i], K[i], tau, v, r, q, right[i]) if v > 0.0 else (np.nan if v != v else
+                                                                                  _delta0(S[i], K[i], tau, r, q, right[i]))

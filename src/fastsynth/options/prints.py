@@ -182,6 +182,7 @@ class PrintGenerator:
         self.key = 0
         self.n_struct = 0
         self.pending: dict[str, np.ndarray] | None = None
+        self._qb: Any = None
         self.scheme = int(getattr(chain, "tick_scheme", 1))
         # chain arrays
         c = chain
@@ -541,6 +542,7 @@ class PrintGenerator:
         from ..kernels.option_prints import fill_prints
 
         qb = quote_block
+        self._qb = qb
         und_ts = np.ascontiguousarray(_get(und, "und_ts", "ts"), np.int64)
         und_mid = np.ascontiguousarray(_get(und, "und_mid", "mid"), np.float64)
         self._record_und(und_ts, und_mid, s0, s1)
@@ -593,8 +595,12 @@ class PrintGenerator:
 
         n = price.shape[0]
         iv, delta = np.empty(n), np.empty(n)
+        # Newton starts at the surface's vol of the contract (block start), when the quote block has it
+        iv0 = getattr(self._qb, "iv0", None)
+        guess = np.zeros(n) if iv0 is None else np.nan_to_num(np.asarray(iv0, np.float64)[c], nan=0.0)
         iv_delta(price, und, np.ascontiguousarray(self.c_strike[c]), np.ascontiguousarray(self.c_tau[c]),
-                 np.ascontiguousarray(self.c_right[c]), np.int64(self.close_ns), ts, self.rate, self.div_yield, iv, delta)
+                 np.ascontiguousarray(self.c_right[c]), np.int64(self.close_ns), ts, self.rate, self.div_yield,
+                 np.ascontiguousarray(guess), iv, delta)
         return iv, delta
 
     def _trades_batch(self, g: dict[str, np.ndarray], o: dict[str, np.ndarray], m: int) -> pa.RecordBatch:
@@ -661,9 +667,18 @@ def bench_option_prints(rounds: int = 7, n_prints: int = 2_000_000, n_quotes: in
     span = 23_400 * NS
     q_ts = np.sort(t0 + (u[:n_quotes] * span).astype(np.int64))
     q_c = (u[n_quotes:2 * n_quotes] * n_contracts).astype(np.int32)
-    theo = 0.05 + 10.0 * u[2 * n_quotes:3 * n_quotes]
-    q_bid = np.round(theo, 2)
-    q_ask = np.round(theo + 0.01 + 0.2 * u[3 * n_quotes:4 * n_quotes], 2)
+    # contracts around an underlying near 100 with known surface vols; quotes bracket their BSM values
+    # (as the quote model's do), so the implied vol of a print is near the contract's vol (Newton's start)
+    strike = 80.0 + 40.0 * (np.arange(n_contracts) % 41) / 40.0
+    tau = 0.02 + (np.arange(n_contracts) // 41) / 100.0
+    right = (np.arange(n_contracts) % 2).astype(np.int8)
+    vol = 0.15 + 0.2 * (np.arange(n_contracts) % 7) / 7.0
+    from ..kernels.blackscholes import bs_price as _bsp
+    theo_c = _bsp(100.0, strike, tau + 0.5 / 252.0, vol, right, r=RATE, q=0.0)
+    theo = theo_c[q_c]
+    half = 0.005 + 0.05 * u[3 * n_quotes:4 * n_quotes] * (1.0 + theo / 10.0)
+    q_bid = np.maximum(np.floor((theo - half) * 100.0) / 100.0, 0.0)
+    q_ask = np.maximum(np.ceil((theo + half) * 100.0) / 100.0, q_bid + 0.01)
     v = u[4 * n_quotes:]
     r_ts = np.sort(t0 + (v[:n_prints] * span).astype(np.int64))
     r_c = (v[n_prints:2 * n_prints] * n_contracts).astype(np.int32)
@@ -672,10 +687,7 @@ def bench_option_prints(rounds: int = 7, n_prints: int = 2_000_000, n_quotes: in
     r_fb = np.full(n_prints, 1, np.int8)
     r_struct = np.zeros(n_prints, np.uint64)
     u_ts = np.sort(t0 + (v[3 * n_prints:4 * n_prints] * span).astype(np.int64))[: n_prints // 4]
-    u_mid = 100.0 + np.cumsum(v[4 * n_prints:4 * n_prints + u_ts.shape[0]] - 0.5) * 0.01
-    strike = 80.0 + 40.0 * (np.arange(n_contracts) % 41) / 40.0
-    tau = 0.02 + (np.arange(n_contracts) // 41) / 100.0
-    right = (np.arange(n_contracts) % 2).astype(np.int8)
+    u_mid = 100.0 + np.cumsum(v[4 * n_prints:4 * n_prints + u_ts.shape[0]] - 0.5) * 1e-4
     lam = np.full(23_400, n_prints / 23_400.0)
     cdf = np.cumsum(np.full(n_contracts, 1.0 / n_contracts))
     cdf[-1] = 1.0
@@ -696,8 +708,9 @@ def bench_option_prints(rounds: int = 7, n_prints: int = 2_000_000, n_quotes: in
         if with_iv:
             idx = o[0][:m]
             iv, de = np.empty(m), np.empty(m)
-            iv_delta(o[1][:m], o[5][:m], strike[r_c[idx]], tau[r_c[idx]], right[r_c[idx]], np.int64(t0 + span),
-                     r_ts[idx], RATE, 0.0, iv, de)
+            c = r_c[idx]
+            iv_delta(o[1][:m], o[5][:m], strike[c], tau[c], right[c], np.int64(t0 + span), r_ts[idx], RATE, 0.0,
+                     vol[c], iv, de)
         return m
 
     def setup_noise():

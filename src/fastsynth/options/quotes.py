@@ -88,6 +88,7 @@ class OptionQuoteBlock:
     start_ask_sz: np.ndarray
     und_ts: np.ndarray
     und_mid: np.ndarray
+    iv0: np.ndarray | None = None     # surface implied vol of each contract at the block start (NaN: expired)
 
     def __len__(self) -> int:
         return int(self.ts.shape[0])
@@ -267,8 +268,10 @@ class Quoter:
         lo = int(np.searchsorted(self.und_sec_all, s0, side="left")) - 1
         hi = int(np.searchsorted(self.und_sec_all, s1, side="left"))
         ts, recv, con, bid, ask, bsz, asz = (a[:rows] for a in out)
+        spot = float(self.und_mid[s0 - 1]) if s0 > 0 else self.mid0
         return OptionQuoteBlock(s0, s1, ts, recv, con, bid, ask, bsz, asz, *start,
-                                self.und_ts_all[max(lo, 0):hi], self.und_mid_all[max(lo, 0):hi])
+                                self.und_ts_all[max(lo, 0):hi], self.und_mid_all[max(lo, 0):hi],
+                                self.surface.iv(self.chain, s0, spot))
 
     def total_var(self, second: int, spot: float) -> np.ndarray:
         c, sf = self.chain, self.surface
