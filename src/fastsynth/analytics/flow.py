@@ -31,6 +31,22 @@ from .params import AnalyticsParams
 
 __all__ = ["flow", "FlowStream", "FLOW_TABLES"]
 
+# packet table columns gathered from the clusterer's workspace: name -> (matrix, column, output dtype)
+_GATHER: dict[str, tuple[str, int, type]] = {
+    "pid": ("pi", KC.PI_PID, np.uint64), "t0": ("pi", KC.PI_T0, np.int64), "t1": ("pi", KC.PI_T1, np.int64),
+    "und": ("pi", KC.PI_UND, np.int32), "inst": ("pi", KC.PI_INST, np.uint64),
+    "struct_id": ("xi", K.XI_STRUCT_ID, np.uint64), "structure": ("pi", KC.PI_STRUCT, np.int8),
+    "legs": ("xi", K.XI_NLEGS, np.uint8), "right": ("pi", KC.PI_RIGHT, np.int8), "strike": ("xf", K.XF_STRIKE, np.float64),
+    "exp": ("xi", K.XI_EXP, np.int32), "dte": ("pi", KC.PI_DTE, np.int32), "otm": ("pf", KC.PF_OTM, np.float64),
+    "atm": ("xf", K.XF_ATM, np.float64), "n": ("pi", KC.PI_N, np.uint32), "size": ("pf", KC.PF_SIZE, np.uint64),
+    "prem": ("pf", KC.PF_PREM, np.float64), "maxsz": ("pf", KC.PF_MAXSZ, np.uint32),
+    "venues": ("pi", KC.PI_VENUES, np.uint8), "iso": ("pi", KC.PI_ISO, np.uint32), "slan": ("pi", KC.PI_SLAN, np.uint32),
+    "ml": ("pi", KC.PI_ML, np.uint32), "tlet": ("pi", KC.PI_TLET, np.uint32), "sweep": ("pi", KC.PI_SWEEP, np.bool_),
+    "ask": ("xf", K.XF_ASK_R, np.float64), "bid": ("xf", K.XF_BID_R, np.float64), "mid": ("xf", K.XF_MID_R, np.float64),
+    "cov": ("xf", K.XF_COV, np.float64), "iv0": ("xf", K.XF_IV0, np.float64), "ivchg": ("pf", KC.PF_IVCHG, np.float64),
+    "mv": ("xf", K.XF_MOVE, np.float64), "move": ("pf", KC.PF_MOVE, np.float64), "dmean": ("xf", K.XF_DMEAN, np.float64),
+    "undpx": ("pf", KC.PF_UNDPX, np.float64),
+}
 FLOW_TABLES: tuple[str, ...] = ("flow_prints", "flow_packets", "classifier_hits", "smart_money_events")
 
 
@@ -107,50 +123,49 @@ class FlowStream:
     def _und_dict(self) -> pa.Array:
         return _dict(self.codes.und_names())
 
-    def _packets_table(self, v: dict, r: dict, ids: pa.Array) -> pa.Table:
-        # the rows are views into the clusterer's reused workspace: every column below is a copy
-        pi, pf, xi, xf = v["pi"], v["pf"], v["xi"], v["xf"]
+    def _packets_table(self, c: dict, r: dict, ids: pa.Array) -> pa.Table:
+        """``c``: the packets' columns gathered by :meth:`_run` (names and types: ``_GATHER``)."""
         ud = self._und_dict()
-        ask, bid = xf[:, K.XF_ASK_R].copy(), xf[:, K.XF_BID_R].copy()
-        S = pf[:, KC.PF_UNDPX]
+        ask, bid = c["ask"], c["bid"]
+        S = c["undpx"]
         with np.errstate(invalid="ignore"):
             upx = np.where(S > 0, S, np.nan)
         cols = {
-            "packet_id": pa.array(pi[:, KC.PI_PID].astype(np.uint64)),
-            "ts_event": ts_array(pi[:, KC.PI_T0].copy()),
-            "ts_end": ts_array(pi[:, KC.PI_T1].copy()),
-            "underlying": pa.DictionaryArray.from_arrays(pa.array(pi[:, KC.PI_UND].astype(np.int32)), ud, safe=False),
-            "instrument_id": pa.array(pi[:, KC.PI_INST].astype(np.uint64)),
-            "structure_id": pa.array(xi[:, K.XI_STRUCT_ID].astype(np.uint64)),
-            "structure": _codes(pi[:, KC.PI_STRUCT], schemas.FLOW_STRUCTURES),
-            "legs": pa.array(xi[:, K.XI_NLEGS].astype(np.uint8)),
-            "right": _codes(pi[:, KC.PI_RIGHT], schemas.RIGHTS),
-            "strike": pa.array(xf[:, K.XF_STRIKE].copy()),
-            "expiration": pa.array(xi[:, K.XI_EXP].astype(np.int32)).view(pa.date32()),
-            "dte": pa.array(pi[:, KC.PI_DTE].astype(np.int32)),
-            "otm_pct": _opt(pf[:, KC.PF_OTM].copy()),
-            "atm_distance": _opt(xf[:, K.XF_ATM].copy()),
-            "prints": pa.array(pi[:, KC.PI_N].astype(np.uint32)),
-            "size": pa.array(pf[:, KC.PF_SIZE].astype(np.uint64)),
-            "premium": pa.array(pf[:, KC.PF_PREM].copy()),
-            "max_print_size": pa.array(pf[:, KC.PF_MAXSZ].astype(np.uint32)),
-            "venues": pa.array(pi[:, KC.PI_VENUES].astype(np.uint8)),
-            "iso_prints": pa.array(pi[:, KC.PI_ISO].astype(np.uint32)),
-            "auction_prints": pa.array(pi[:, KC.PI_SLAN].astype(np.uint32)),
-            "multileg_prints": pa.array(pi[:, KC.PI_ML].astype(np.uint32)),
-            "stock_tied_prints": pa.array(pi[:, KC.PI_TLET].astype(np.uint32)),
-            "sweep": pa.array(pi[:, KC.PI_SWEEP].astype(bool)),
+            "packet_id": pa.array(c["pid"]),
+            "ts_event": ts_array(c["t0"]),
+            "ts_end": ts_array(c["t1"]),
+            "underlying": pa.DictionaryArray.from_arrays(pa.array(c["und"]), ud, safe=False),
+            "instrument_id": pa.array(c["inst"]),
+            "structure_id": pa.array(c["struct_id"]),
+            "structure": _codes(c["structure"], schemas.FLOW_STRUCTURES),
+            "legs": pa.array(c["legs"]),
+            "right": _codes(c["right"], schemas.RIGHTS),
+            "strike": pa.array(c["strike"]),
+            "expiration": pa.array(c["exp"]).view(pa.date32()),
+            "dte": pa.array(c["dte"]),
+            "otm_pct": _opt(c["otm"]),
+            "atm_distance": _opt(c["atm"]),
+            "prints": pa.array(c["n"]),
+            "size": pa.array(c["size"]),
+            "premium": pa.array(c["prem"]),
+            "max_print_size": pa.array(c["maxsz"]),
+            "venues": pa.array(c["venues"]),
+            "iso_prints": pa.array(c["iso"]),
+            "auction_prints": pa.array(c["slan"]),
+            "multileg_prints": pa.array(c["ml"]),
+            "stock_tied_prints": pa.array(c["tlet"]),
+            "sweep": pa.array(c["sweep"]),
             "ask_ratio": pa.array(ask),
             "bid_ratio": pa.array(bid),
-            "mid_ratio": pa.array(xf[:, K.XF_MID_R].copy()),
+            "mid_ratio": pa.array(c["mid"]),
             "aggressor_ratio": pa.array(np.maximum(ask, bid)),
-            "nbbo_coverage": pa.array(xf[:, K.XF_COV].copy()),
-            "iv_first": _opt(xf[:, K.XF_IV0].copy()),
-            "iv_change": _opt(pf[:, KC.PF_IVCHG].copy()),
+            "nbbo_coverage": pa.array(c["cov"]),
+            "iv_first": _opt(c["iv0"]),
+            "iv_change": _opt(c["ivchg"]),
             "underlying_px": _opt(upx),
-            "underlying_move_bps": _opt(xf[:, K.XF_MOVE].copy()),
-            "underlying_move_before_bps": _opt(pf[:, KC.PF_MOVE].copy()),
-            "delta": _opt(xf[:, K.XF_DMEAN].copy()),
+            "underlying_move_bps": _opt(c["mv"]),
+            "underlying_move_before_bps": _opt(c["move"]),
+            "delta": _opt(c["dmean"]),
             "premium_z": _opt(r["pz"]),
             "size_z": _opt(r["sz"]),
             "baseline_samples": pa.array(r["ns"].astype(np.uint32)),
@@ -158,25 +173,24 @@ class FlowStream:
         }
         return pa.Table.from_pydict(cols, schema=schemas.schema("flow_packets"))
 
-    def _hits_table(self, v: dict, r: dict, ids: pa.Array) -> pa.Table:
-        pi, pf, xf = v["pi"], v["pf"], v["xf"]
+    def _hits_table(self, c: dict, r: dict, ids: pa.Array) -> pa.Table:
         k = r["hit_pkt"]
-        ask, bid = xf[k, K.XF_ASK_R], xf[k, K.XF_BID_R]
-        reasons = [hit_reason(int(r["hit_kind"][j]), float(pf[i, KC.PF_PREM]), float(pf[i, KC.PF_SIZE]),
-                              int(pi[i, KC.PI_N]), int(pi[i, KC.PI_VENUES]), float(r["pz"][i]),
-                              float(max(ask[j], bid[j])), float(xf[i, K.XF_COV]), int(pi[i, KC.PI_DTE]),
-                              float(xf[i, K.XF_ATM])) for j, i in enumerate(k.tolist())]
+        ask, bid = c["ask"], c["bid"]
+        reasons = [hit_reason(int(r["hit_kind"][j]), float(c["prem"][i]), float(c["size"][i]),
+                              int(c["n"][i]), int(c["venues"][i]), float(r["pz"][i]),
+                              float(max(ask[i], bid[i])), float(c["cov"][i]), int(c["dte"][i]),
+                              float(c["atm"][i])) for j, i in enumerate(k.tolist())]
         cols = {
-            "ts_event": ts_array(pi[k, KC.PI_T1]),
-            "underlying": pa.DictionaryArray.from_arrays(pa.array(pi[k, KC.PI_UND].astype(np.int32)),
+            "ts_event": ts_array(c["t1"][k]),
+            "underlying": pa.DictionaryArray.from_arrays(pa.array(c["und"][k]),
                                                          self._und_dict(), safe=False),
-            "packet_id": pa.array(pi[k, KC.PI_PID].astype(np.uint64)),
-            "instrument_id": pa.array(pi[k, KC.PI_INST].astype(np.uint64)),
+            "packet_id": pa.array(c["pid"][k]),
+            "instrument_id": pa.array(c["inst"][k]),
             "kind": _codes(r["hit_kind"], schemas.HIT_KINDS),
             "direction": _codes(r["hit_dir"].astype(np.int64) + 1, schemas.DIRECTIONS),
             "confidence": pa.array(r["hit_conf"]),
-            "premium": pa.array(pf[k, KC.PF_PREM]),
-            "size": pa.array(pf[k, KC.PF_SIZE].astype(np.uint64)),
+            "premium": pa.array(c["prem"][k]),
+            "size": pa.array(c["size"][k]),
             "premium_z": _opt(r["pz"][k]),
             "reason": pa.array(reasons, pa.string()),
             "evidence": ids.take(pa.array(k)),
@@ -231,44 +245,48 @@ class FlowStream:
         }
         return pa.Table.from_pydict(cols, schema=schemas.schema("flow_prints"))
 
-    def _packets_out(self, v: dict[str, np.ndarray], final: bool, out: dict[str, list[pa.Table]]) -> None:
-        """Classify one chunk of closed packets (workspace views) and append its table rows to ``out``."""
-        self._event_times(v["pi"], v["pf"])
-        r = self.classifier.push(v["pi"], v["pf"], v["off"], v["ev"], final=final)
-        P = v["pi"].shape[0]
-        ids = pa.ListArray.from_arrays(pa.array(v["off"].astype(np.int32)),
-                                       pa.array(v["ev"].view(np.uint64).copy(), pa.uint64()))
-        assert len(ids) == P
-        out["flow_packets"].append(self._packets_table(v, r, ids))
-        out["classifier_hits"].append(self._hits_table(v, r, ids))
-        out["smart_money_events"].append(self._events_table(r))
-
-    @staticmethod
-    def _concat(res: dict[str, list[pa.Table]]) -> dict[str, pa.Table]:
-        return {t: pa.concat_tables(v) if len(v) != 1 else v[0] for t, v in res.items()}
+    def _run(self, p: Prints | None, pid: np.ndarray | None, final: bool) -> dict[str, pa.Table]:
+        """Cluster ``p`` in cache-sized chunks (or close everything when ``final``), classify each chunk's
+        closed packets, gather the table columns (contiguous rows of the column-major workspace, cast to their
+        output types) and build the packet-derived tables once."""
+        n = 0 if p is None else len(p)
+        cl = self.clusterer
+        cap = int(cl.g[K.G_USED]) + n
+        ecap = int(cl.g[K.G_NPEND]) + n
+        acc = {key: np.empty(cap, dt) for key, (_, _, dt) in _GATHER.items()}
+        off = np.zeros(cap + 1, np.int32)
+        ev = np.empty(ecap, np.int64)
+        rs: list[dict[str, np.ndarray]] = []
+        o = e = 0
+        for a in range(0, max(n, 1), CHUNK):
+            v = cl.finish_view() if final else cl.run(p, a, min(n, a + CHUNK), pid) if n else _empty_view()
+            k, m = v["pi"].shape[0], v["ev"].shape[0]
+            self._event_times(v["pi"], v["pf"])
+            r = self.classifier.push(v["pi"], v["pf"], v["off"], v["ev"], final=final)
+            r["hit_pkt"] = r["hit_pkt"] + o
+            rs.append(r)
+            for key, (src, j, _) in _GATHER.items():
+                acc[key][o:o + k] = v[src][:, j]
+            off[o + 1:o + k + 1] = v["off"][1:] + e
+            ev[e:e + m] = v["ev"]
+            o, e = o + k, e + m
+        c = {key: x[:o] for key, x in acc.items()}
+        r = {name: np.concatenate([x[name] for x in rs]) for name in rs[0]}
+        ids = pa.ListArray.from_arrays(pa.array(off[:o + 1]), pa.array(ev[:e].view(np.uint64), pa.uint64()))
+        return {"flow_packets": self._packets_table(c, r, ids), "classifier_hits": self._hits_table(c, r, ids),
+                "smart_money_events": self._events_table(r)}
 
     # ---- API ------------------------------------------------------------------------------------------------
     def push(self, batch: object) -> dict[str, pa.Table]:
         p = extract(batch, self.codes, self.params.cluster, self.row, self.rename)
         self.clusterer.check_order(p, self.row)
-        n = len(p)
-        pid = np.empty(n, np.int64)
-        res: dict[str, list[pa.Table]] = {t: [] for t in FLOW_TABLES}
-        for a in range(0, n, CHUNK):
-            v = self.clusterer.run(p, a, min(n, a + CHUNK), pid)
-            if v["pi"].shape[0] or a == 0:
-                self._packets_out(v, False, res)
-        if n == 0:
-            self._packets_out(_empty_view(), False, res)
-        self.row += n
-        res["flow_prints"].append(self._prints_table(p, pid))
-        return self._concat(res)
+        pid = np.empty(len(p), np.int64)
+        res = self._run(p, pid, False)
+        self.row += len(p)
+        return {"flow_prints": self._prints_table(p, pid), **res}
 
     def finish(self) -> dict[str, pa.Table]:
-        res: dict[str, list[pa.Table]] = {t: [] for t in FLOW_TABLES}
-        res["flow_prints"].append(schemas.schema("flow_prints").empty_table())
-        self._packets_out(self.clusterer.finish_view(), True, res)
-        return self._concat(res)
+        return {"flow_prints": schemas.schema("flow_prints").empty_table(), **self._run(None, None, True)}
 
 
 def _empty_view() -> dict[str, np.ndarray]:

@@ -252,7 +252,7 @@ class PacketClusterer:
     ``run(prints, start, end, out_pid)`` clusters ``prints[start:end]`` (writes each print's packet id to
     ``out_pid``) and returns the packets closed so far as a dict of *views into a reused workspace* (valid
     until the next call; copy what you keep): ``pi``/``pf`` (the classifier's ``KC.PI_*``/``KC.PF_*``
-    feature rows), ``xi``/``xf`` (the table extras ``K.XI_*``/``K.XF_*``), ``off`` (evidence offsets,
+    feature rows; ``pi[:, j]`` is contiguous: the workspace is column-major), ``xi``/``xf`` (the table extras ``K.XI_*``/``K.XF_*``), ``off`` (evidence offsets,
     ``len = packets + 1``) and ``ev`` (trade ids). ``finish()`` closes the rest. Packets come in packet-id
     order, whatever the calls' boundaries. ``check_order`` validates a batch before it is run."""
 
@@ -290,12 +290,12 @@ class PacketClusterer:
         self.hslot = np.full(size, -1, np.int64)
 
     def _alloc_out(self, npk: int, nev: int) -> None:
-        if getattr(self, "opi", None) is None or self.opi.shape[0] < npk:
+        if getattr(self, "opi", None) is None or self.opi.shape[1] < npk:
             npk = max(npk, 1024)
-            self.opi = np.zeros((npk, KC.NPI), np.int64)
-            self.opf = np.zeros((npk, KC.NPF), np.float64)
-            self.oxi = np.zeros((npk, K.NXI), np.int64)
-            self.oxf = np.zeros((npk, K.NXF), np.float64)
+            self.opi = np.zeros((KC.NPI, npk), np.int64)      # column-major: one contiguous row per feature
+            self.opf = np.zeros((KC.NPF, npk), np.float64)
+            self.oxi = np.zeros((K.NXI, npk), np.int64)
+            self.oxf = np.zeros((K.NXF, npk), np.float64)
             self.ooff = np.zeros(npk + 1, np.int64)
         if getattr(self, "oev", None) is None or self.oev.shape[0] < nev:
             self.oev = np.zeros(max(nev, 1024), np.int64)
@@ -331,8 +331,8 @@ class PacketClusterer:
 
     def _view(self) -> dict[str, np.ndarray]:
         k, e = int(self.og[K.O_NPK]), int(self.og[K.O_NEV])
-        return {"pi": self.opi[:k], "pf": self.opf[:k], "xi": self.oxi[:k], "xf": self.oxf[:k],
-                "off": self.ooff[:k + 1], "ev": self.oev[:e]}
+        return {"pi": self.opi[:, :k].T, "pf": self.opf[:, :k].T, "xi": self.oxi[:, :k].T,
+                "xf": self.oxf[:, :k].T, "off": self.ooff[:k + 1], "ev": self.oev[:e]}
 
     # ---- API -------------------------------------------------------------------------------------
     def check_order(self, p: Prints, row0: int = 0) -> None:
