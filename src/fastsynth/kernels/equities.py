@@ -535,167 +535,46 @@ def book(open_ns, par, state_i, nc, nq, c_ts, c_ps, ci, cf, q_ts, q_ps, qi, qf, 
     i = _Z
     j = _Z
     p = _Z
-    if state_i[S_BSZ] == 0 and nq > 0:
-        # the opening quote (quote update 0, at the open): centred on the efficient price
-        bid, sprd, bsz, asz, bv, av = _recentre(q_ps[0], 0, 0, 0, 0, 0, 0, qi[QI_SP], qf[QF_BM], qf[QF_AM],
-                                                qi[QI_BV], qi[QI_AV], False)
-        qt = q_ts[0]
-        o_ts[0] = qt
-        o_recv[0] = qt + qi[QI_LAT]
-        o_bid[0] = bid / tpu
-        o_ask[0] = (bid + sprd) / tpu
-        o_bsz[0] = bsz
-        o_asz[0] = asz
-        o_bv[0] = bv
-        o_av[0] = av
-        o_seq[0] = qseq
-        qseq += 1
-        no = _U1
-        last_qts = qt
-        j = _U1
+    # One pass over both event kinds in time order, with one NBBO-update site and one quote-row site
+    # (a small function compiles quickly). A quote-only update re-centres the NBBO, or changes one
+    # side's size when the NBBO still brackets the efficient price; a cluster first refreshes a quote
+    # that no longer brackets it. The opening quote (quote update 0, at the open, state all zero) is a
+    # re-centring like any other.
     while i < unc or j < unq:
-        if i < unc and (j >= unq or c_ts[i] <= q_ts[j]):
+        is_c = i < unc and (j >= unq or c_ts[i] <= q_ts[j])
+        if is_c:
             ts = c_ts[i]
             ps = c_ps[i]
             r = i * _UCI
             rf = i * _UCF
-            if ps < bid or ps > bid + sprd:
-                # the quote no longer brackets the efficient price: refresh it first
-                bid, sprd, bsz, asz, bv, av = _recentre(ps, bid, sprd, bsz, asz, bv, av, ci[r + CI_RSP], cf[rf + CF_RBM],
-                                                        cf[rf + CF_RAM], ci[r + CI_RBV], ci[r + CI_RAV],
-                                                        (ci[r + CI_RFL] & QFL_FLICK) != 0)
-                qt = ts if ts > last_qts else last_qts
-                o_ts[no] = qt
-                o_recv[no] = qt + ci[r + CI_RLAT]
-                o_bid[no] = bid / tpu
-                o_ask[no] = (bid + sprd) / tpu
-                o_bsz[no] = bsz
-                o_asz[no] = asz
-                o_bv[no] = bv
-                o_av[no] = av
-                o_seq[no] = qseq
-                qseq += 1
-                no += _U1
-                last_qts = qt
-            # side: the current meta-order, or flow leaning toward where the efficient price sits
-            pbuy = 0.5 + lean_k * ((ps - bid) / sprd - 0.5)
-            if mrem <= 0:
-                msign = 1 if cf[rf + CF_URS] < pbuy else -1
-                mrem = np.int64(meta_min * math.pow(cf[rf + CF_UL], inv_meta_alpha))
-                if mrem > 5000:
-                    mrem = 5000
-            if ci[r + CI_META]:
-                sign = msign
-                mrem -= 1
-            else:
-                sign = 1 if cf[rf + CF_US] < pbuy else -1
-            tcur = ts if ts > last_tts else last_tts
-            touched = False
-            pe = p + np.uint64(ci[r + CI_NP])
-            if ci[r + CI_OFF]:
-                bid_hc = bid * hc_per_tick
-                ask_hc = (bid + sprd) * hc_per_tick
-                touch_hc = ask_hc if sign > 0 else bid_hc
-                mid_hc = (bid_hc + ask_hc) >> 1          # prices are positive: floor halving
-                spr_hc = ask_hc - bid_hc
-                while p < pe:
-                    rp = p * _UPI
-                    tcur += pi[rp + PI_GAP]
-                    kind = pi[rp + PI_KIND]
-                    imp = 1 + np.int64(pf[p] * spr_hc)
-                    imp_hc = ask_hc - imp if sign > 0 else bid_hc + imp
-                    px_hc = mid_hc if kind == K_MID else (imp_hc if kind == K_IMPROVE else touch_hc)
-                    t_ts[nt] = tcur
-                    t_recv[nt] = tcur + pi[rp + PI_LAT]
-                    t_px[nt] = px_hc / HC_PER_USD
-                    t_sz[nt] = pi[rp + PI_SZ]
-                    t_side[nt] = SIDE_N
-                    t_venue[nt] = pi[rp + PI_VEN]
-                    t_cond[nt] = pi[rp + PI_COND]
-                    t_seq[nt] = tseq
-                    tseq += 1
-                    nt += _U1
-                    p += _U1
-            else:
-                side = SIDE_A if sign > 0 else SIDE_B
-                while p < pe:
-                    rp = p * _UPI
-                    tcur += pi[rp + PI_GAP]
-                    size = pi[rp + PI_SZ]
-                    if sprd >= 2 and pi[rp + PI_KIND] == K_INSIDE:
-                        # hidden / midpoint liquidity on an exchange: inside the spread, on the tick grid
-                        ptk = bid + ((sprd + 1) >> 1) if sign > 0 else bid + (sprd >> 1)
-                    elif sign > 0:
-                        ptk = bid + sprd
-                        if size >= asz:       # the print takes the whole displayed ask: the ask steps up
-                            sprd += 1
-                            asz = _disp(pf[p])
-                            av = pi[rp + PI_NV]
-                        elif size >= 100:
-                            asz -= size - size % 100
-                        touched = True
-                    else:
-                        ptk = bid
-                        if size >= bsz:
-                            bid -= 1
-                            sprd += 1
-                            bsz = _disp(pf[p])
-                            bv = pi[rp + PI_NV]
-                        elif size >= 100:
-                            bsz -= size - size % 100
-                        touched = True
-                    t_ts[nt] = tcur
-                    t_recv[nt] = tcur + pi[rp + PI_LAT]
-                    t_px[nt] = ptk / tpu
-                    t_sz[nt] = size
-                    t_side[nt] = side
-                    t_venue[nt] = pi[rp + PI_VEN]
-                    t_cond[nt] = pi[rp + PI_COND]
-                    t_seq[nt] = tseq
-                    tseq += 1
-                    nt += _U1
-                    p += _U1
-            last_tts = tcur
-            if touched:
-                # the NBBO after the parent order (sizes consumed, or a level taken), microseconds later
-                qt = tcur + ci[r + CI_QD]
-                if qt < last_qts:
-                    qt = last_qts
-                o_ts[no] = qt
-                o_recv[no] = qt + ci[r + CI_QR]
-                o_bid[no] = bid / tpu
-                o_ask[no] = (bid + sprd) / tpu
-                o_bsz[no] = bsz
-                o_asz[no] = asz
-                o_bv[no] = bv
-                o_av[no] = av
-                o_seq[no] = qseq
-                qseq += 1
-                no += _U1
-                last_qts = qt
-            i += _U1
+            fl = ci[r + CI_RFL]
+            n_sp, n_bm, n_am = ci[r + CI_RSP], cf[rf + CF_RBM], cf[rf + CF_RAM]
+            n_bv, n_av, lat = ci[r + CI_RBV], ci[r + CI_RAV], ci[r + CI_RLAT]
         else:
+            ts = q_ts[j]
             ps = q_ps[j]
             r = j * _UQI
             rf = j * _UQF
             fl = qi[r + QI_FL]
-            if not (ps < bid or ps > bid + sprd) and (fl & QFL_SIZE_ONLY):
+            n_sp, n_bm, n_am = qi[r + QI_SP], qf[rf + QF_BM], qf[rf + QF_AM]
+            n_bv, n_av, lat = qi[r + QI_BV], qi[r + QI_AV], qi[r + QI_LAT]
+        outside = ps < bid or ps > bid + sprd
+        if outside or not is_c:
+            if not outside and (fl & QFL_SIZE_ONLY):
                 # one side's displayed size (and venue) changes; prices stay
                 pos = (ps - bid) / sprd
                 if fl & QFL_ASK:
-                    asz = _disp(qf[rf + QF_AM] * (1.6 - 1.2 * pos))
-                    av = qi[r + QI_AV]
+                    asz = _disp(n_am * (1.6 - 1.2 * pos))
+                    av = n_av
                 else:
-                    bsz = _disp(qf[rf + QF_BM] * (0.4 + 1.2 * pos))
-                    bv = qi[r + QI_BV]
+                    bsz = _disp(n_bm * (0.4 + 1.2 * pos))
+                    bv = n_bv
             else:
-                bid, sprd, bsz, asz, bv, av = _recentre(ps, bid, sprd, bsz, asz, bv, av, qi[r + QI_SP], qf[rf + QF_BM],
-                                                        qf[rf + QF_AM], qi[r + QI_BV], qi[r + QI_AV],
-                                                        (fl & QFL_FLICK) != 0)
-            ts = q_ts[j]
+                bid, sprd, bsz, asz, bv, av = _recentre(ps, bid, sprd, bsz, asz, bv, av, n_sp, n_bm, n_am,
+                                                        n_bv, n_av, (fl & QFL_FLICK) != 0)
             qt = ts if ts > last_qts else last_qts
             o_ts[no] = qt
-            o_recv[no] = qt + qi[r + QI_LAT]
+            o_recv[no] = qt + lat
             o_bid[no] = bid / tpu
             o_ask[no] = (bid + sprd) / tpu
             o_bsz[no] = bsz
@@ -706,7 +585,108 @@ def book(open_ns, par, state_i, nc, nq, c_ts, c_ps, ci, cf, q_ts, q_ps, qi, qf, 
             qseq += 1
             no += _U1
             last_qts = qt
+        if not is_c:
             j += _U1
+            continue
+        # side: the current meta-order, or flow leaning toward where the efficient price sits
+        pbuy = 0.5 + lean_k * ((ps - bid) / sprd - 0.5)
+        if mrem <= 0:
+            msign = 1 if cf[rf + CF_URS] < pbuy else -1
+            mrem = np.int64(meta_min * math.pow(cf[rf + CF_UL], inv_meta_alpha))
+            if mrem > 5000:
+                mrem = 5000
+        if ci[r + CI_META]:
+            sign = msign
+            mrem -= 1
+        else:
+            sign = 1 if cf[rf + CF_US] < pbuy else -1
+        tcur = ts if ts > last_tts else last_tts
+        touched = False
+        pe = p + np.uint64(ci[r + CI_NP])
+        if ci[r + CI_OFF]:
+            # off-exchange (TRF): at the midpoint, price-improved by a fraction of the spread, or at the
+            # touch, on the 1/100-cent grid
+            bid_hc = bid * hc_per_tick
+            ask_hc = (bid + sprd) * hc_per_tick
+            touch_hc = ask_hc if sign > 0 else bid_hc
+            mid_hc = (bid_hc + ask_hc) >> 1          # prices are positive: floor halving
+            spr_hc = ask_hc - bid_hc
+            while p < pe:
+                rp = p * _UPI
+                tcur += pi[rp + PI_GAP]
+                kind = pi[rp + PI_KIND]
+                imp = 1 + np.int64(pf[p] * spr_hc)
+                imp_hc = ask_hc - imp if sign > 0 else bid_hc + imp
+                px_hc = mid_hc if kind == K_MID else (imp_hc if kind == K_IMPROVE else touch_hc)
+                t_ts[nt] = tcur
+                t_recv[nt] = tcur + pi[rp + PI_LAT]
+                t_px[nt] = px_hc / HC_PER_USD
+                t_sz[nt] = pi[rp + PI_SZ]
+                t_side[nt] = SIDE_N
+                t_venue[nt] = pi[rp + PI_VEN]
+                t_cond[nt] = pi[rp + PI_COND]
+                t_seq[nt] = tseq
+                tseq += 1
+                nt += _U1
+                p += _U1
+        else:
+            side = SIDE_A if sign > 0 else SIDE_B
+            while p < pe:
+                rp = p * _UPI
+                tcur += pi[rp + PI_GAP]
+                size = pi[rp + PI_SZ]
+                if sprd >= 2 and pi[rp + PI_KIND] == K_INSIDE:
+                    # hidden / midpoint liquidity on an exchange: inside the spread, on the tick grid
+                    ptk = bid + ((sprd + 1) >> 1) if sign > 0 else bid + (sprd >> 1)
+                elif sign > 0:
+                    ptk = bid + sprd
+                    if size >= asz:       # the print takes the whole displayed ask: the ask steps up
+                        sprd += 1
+                        asz = _disp(pf[p])
+                        av = pi[rp + PI_NV]
+                    elif size >= 100:
+                        asz -= size - size % 100
+                    touched = True
+                else:
+                    ptk = bid
+                    if size >= bsz:
+                        bid -= 1
+                        sprd += 1
+                        bsz = _disp(pf[p])
+                        bv = pi[rp + PI_NV]
+                    elif size >= 100:
+                        bsz -= size - size % 100
+                    touched = True
+                t_ts[nt] = tcur
+                t_recv[nt] = tcur + pi[rp + PI_LAT]
+                t_px[nt] = ptk / tpu
+                t_sz[nt] = size
+                t_side[nt] = side
+                t_venue[nt] = pi[rp + PI_VEN]
+                t_cond[nt] = pi[rp + PI_COND]
+                t_seq[nt] = tseq
+                tseq += 1
+                nt += _U1
+                p += _U1
+        last_tts = tcur
+        if touched:
+            # the NBBO after the parent order (sizes consumed, or a level taken), microseconds later
+            qt = tcur + ci[r + CI_QD]
+            if qt < last_qts:
+                qt = last_qts
+            o_ts[no] = qt
+            o_recv[no] = qt + ci[r + CI_QR]
+            o_bid[no] = bid / tpu
+            o_ask[no] = (bid + sprd) / tpu
+            o_bsz[no] = bsz
+            o_asz[no] = asz
+            o_bv[no] = bv
+            o_av[no] = av
+            o_seq[no] = qseq
+            qseq += 1
+            no += _U1
+            last_qts = qt
+        i += _U1
     state_i[S_TSEQ] = tseq
     state_i[S_QSEQ] = qseq
     state_i[S_CIDX] += nc
