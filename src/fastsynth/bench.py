@@ -102,8 +102,10 @@ class _Case:
     setup: Callable[[], Any] | None = None    # untimed; its result is passed to run
 
 
-def _interleave(cases: list[_Case], rounds: int) -> dict[str, list[float]]:
-    """Run each case once per round (rotating the order) and return its rows/s per round.
+def _interleave(cases: list[_Case], rounds: int,
+                cpu: dict[str, list[float]] | None = None) -> dict[str, list[float]]:
+    """Run each case once per round (rotating the order) and return its rows/s per round; ``cpu``, if
+    given, receives rows per CPU-second of this process per round (load-robust on a shared machine).
 
     Raises RuntimeError if a case's row count differs between rounds (rates must be exact)."""
     rates: dict[str, list[float]] = {c.name: [] for c in cases}
@@ -113,12 +115,16 @@ def _interleave(cases: list[_Case], rounds: int) -> dict[str, list[float]]:
             case = cases[(r + i) % len(cases)]
             arg = case.setup() if case.setup is not None else None
             gc.collect()                       # no collection of the previous case's garbage mid-timing
+            c0 = time.process_time()
             t0 = time.perf_counter()
             n = case.run(arg)
             dt = time.perf_counter() - t0
+            dc = time.process_time() - c0
             if rows.setdefault(case.name, n) != n:
                 raise RuntimeError(f"{case.name}: {n} rows in round {r}, {rows[case.name]} before")
             rates[case.name].append(n / dt)
+            if cpu is not None:
+                cpu.setdefault(case.name, []).append(n / max(dc, 1e-9))
     return rates
 
 
@@ -212,8 +218,13 @@ def bench_per_core(rounds: int, quick: bool) -> list[dict[str, Any]]:
         n_np = numpy_rows(None)
         cases.append(_Case("numpy", numpy_rows))
 
+    cpu_rates: dict[str, list[float]] = {}
     with _pinned() as cpu:
-        r = _interleave(cases, rounds)
+        r = _interleave(cases, rounds, cpu_rates)
+
+    def per_cpu(case: str) -> str:   # rows per CPU-second: what the shared machine's load affects least
+        return f"{statistics.median(cpu_rates[case]) / 1e6:.2f} M rows per CPU-s"
+
     g = f"per core (thread pinned to CPU {cpu}), {sym} one session" if cpu is not None else f"per core, {sym}"
     rows_t = counts.get("equity_trades", 0)
     k_med = statistics.median(r["kernel"])
@@ -225,13 +236,17 @@ def bench_per_core(rounds: int, quick: bool) -> list[dict[str, Any]]:
              ceiling="compute probe", ceiling_values=r["probe"],
              target=f">= {KERNEL_TARGET / 1e6:.0f} M rows/s and ratio >= {PROBE_RATIO} (stretch {PROBE_STRETCH})",
              ok=k_med >= KERNEL_TARGET and k_ratio >= PROBE_RATIO,
-             note="stretch met" if k_ratio >= PROBE_STRETCH else ""),
+             note=("stretch met; " if k_ratio >= PROBE_STRETCH else "") + per_cpu("kernel")
+             + f" (probe {per_cpu('probe')}, ratio "
+             + f"{statistics.median(cpu_rates['kernel']) / statistics.median(cpu_rates['probe']):.3f})"),
     ]
     if "numpy" in r:
         out += [
             _row(g, "numpy reference: same tables, vectorized", r["numpy"], rows=n_np,
                  ceiling="compute probe", ratio=statistics.median(r["numpy"]) / statistics.median(r["probe"]),
-                 note="benchmarks/numpy_reference.py; rows ~ the kernel's"),
+                 note="benchmarks/numpy_reference.py; rows ~ the kernel's; " + per_cpu("numpy")
+                 + f" (kernel / numpy per CPU-s: "
+                 + f"{statistics.median(cpu_rates['kernel']) / statistics.median(cpu_rates['numpy']):.2f}x)"),
             _row(g, "kernel vs numpy reference", r["kernel"], rows=n_tq, ceiling="numpy reference",
                  ceiling_values=r["numpy"], target=f"ratio >= {NUMPY_RATIO:g}",
                  ok=k_med / statistics.median(r["numpy"]) >= NUMPY_RATIO),
