@@ -5,7 +5,9 @@ lead can wire it into ``fastsynth bench``); the test smoke-runs it on a small in
 
 Method: a generated option tape (option_trades of one liquid symbol, firehose mode) is tiled in time to
 N prints (copies shifted by a session length keep per-underlying time order), extracted once; each round
-runs the kernels on it (fresh state) and the compute probe on the same N; median of rounds, one CPU pinned.
+runs the kernels on it (fresh state: clustering with packet features and structures in one kernel pass, then
+classification, in ``FlowStream``'s chunks), the compute probe on the same N and the whole ``flow()``,
+interleaved; median (and min-max) of rounds, one CPU pinned; the ratios are per round, same run.
 """
 from __future__ import annotations
 
@@ -28,7 +30,7 @@ def _tape(symbol: str, mode: str) -> tuple[pa.Table, float]:
     return tab, tab.num_rows / (time.perf_counter() - t0)
 
 
-def bench_flow(symbol: str = "AAPL", n_target: int = 2_000_000, rounds: int = 5) -> dict[str, float]:
+def bench_flow(symbol: str = "AAPL", n_target: int = 2_000_000, rounds: int = 7) -> dict[str, float]:
     from fastsynth.analytics.classify import FlowClassifier
     from fastsynth.analytics.flow import flow
     from fastsynth.analytics.packets import CHUNK, Codes, PacketClusterer, extract
@@ -69,14 +71,13 @@ def bench_flow(symbol: str = "AAPL", n_target: int = 2_000_000, rounds: int = 5)
         cpu = os.sched_getaffinity(0)
         os.sched_setaffinity(0, {min(cpu)})
     try:
-        for _ in range(rounds):
+        for _ in range(rounds):                  # interleaved: kernels, probe, whole flow() per round
             t0 = time.perf_counter()
             kernels()
             rk.append(n / (time.perf_counter() - t0))
             t0 = time.perf_counter()
             compute_probe(1, 2, n, buf)
             rp.append(n / (time.perf_counter() - t0))
-        for _ in range(max(1, rounds // 2)):
             t0 = time.perf_counter()
             flow(big)
             rf.append(n / (time.perf_counter() - t0))
@@ -84,7 +85,11 @@ def bench_flow(symbol: str = "AAPL", n_target: int = 2_000_000, rounds: int = 5)
         if cpu is not None:
             os.sched_setaffinity(0, cpu)
     k, p, f = statistics.median(rk), statistics.median(rp), statistics.median(rf)
-    return {"prints": n, "kernels_per_s": k, "probe_per_s": p, "kernel_probe_ratio": k / p, "flow_per_s": f,
+    ratios = [x / y for x, y in zip(rk, rp)]
+    return {"prints": n, "kernels_per_s": k, "kernels_min": min(rk), "kernels_max": max(rk), "probe_per_s": p,
+            "probe_min": min(rp), "probe_max": max(rp), "kernel_probe_ratio": statistics.median(ratios),
+            "flow_per_s": f, "flow_min": min(rf), "flow_max": max(rf),
+            "flow_probe_ratio": statistics.median([x / y for x, y in zip(rf, rp)]),
             "firehose_gen_per_s": gen_rate, "realtime_ratio": f / gen_rate}
 
 

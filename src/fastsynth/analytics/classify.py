@@ -176,9 +176,11 @@ class FlowClassifier:
         i = 0
         while True:
             cap = P - i + int(self.g[KC.G_EUSED]) + self.ei.shape[0] + 16
-            oi = np.zeros((cap, KC.NOI), np.int64)
-            of = np.zeros((cap, KC.NOF))
-            oev = np.zeros((cap, self.maxev), np.int64)
+            # event rows: the kernel writes every column of each row it emits (and oev up to OI_NEV); empty,
+            # not zeros, so a large buffer costs no memset per call
+            oi = np.empty((cap, KC.NOI), np.int64)
+            of = np.empty((cap, KC.NOF))
+            oev = np.empty((cap, self.maxev), np.int64)
             self.g[KC.G_NEVENTS] = 0
             i = KC.classify(pi, pf, ev_off, ev_val, i, self.window, self.zmin, self.gap_ns, self.tau_ns,
                             self.cooldown_ns, self.sweep_ns,

@@ -243,7 +243,7 @@ def _pow2(x: int) -> int:
     return 1 << max(10, int(x - 1).bit_length())
 
 
-CHUNK = 1 << 16      # prints per kernel call: outputs and pending evidence stay cache-sized
+CHUNK = 1 << 14      # prints per kernel call: the workspace (outputs, pending evidence) stays cache-sized
 
 
 class PacketClusterer:
