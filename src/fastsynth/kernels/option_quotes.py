@@ -68,19 +68,6 @@ _BURST_STEP_NS = 2_000
 
 
 @inline_kernel
-def _u(k0, k1, st_i, ubuf):
-    """Next uniform of the quote stream, through the buffer ``ubuf`` (st_i[0] = stream index of ubuf[0],
-    st_i[1] = position in it); the draws are the stream's in order whatever the buffer size."""
-    j = st_i[1]
-    if j == ubuf.shape[0]:
-        st_i[0] += ubuf.shape[0]
-        uniforms(k0, k1, st_i[0], ubuf)
-        j = 0
-    st_i[1] = j + 1
-    return ubuf[j]
-
-
-@inline_kernel
 def _tick(x, scheme):
     if scheme == 0:
         return 0.01
@@ -122,37 +109,14 @@ def _ceil_px(x, scheme):
     return max(c, lo)
 
 
-@kernel
-def _quote(price, tau, par, swide, clean, noise):
-    """(bid cents, ask cents) around ``price``."""
-    scheme = int(par[P_SCHEME])
-    w = (par[P_A] + par[P_BREL] * price * (1.0 + par[P_TF] * tau)) * swide * (1.0 + par[P_CW] * (1.0 - clean)) * noise
+@inline_kernel
+def _quote(price, tau, wa, wb, wtf, cwf, scheme):
+    """(bid cents, ask cents) around ``price``: half-width max(tick, (wa + wb price (1 + wtf tau)) cwf) / 2
+    (``cwf`` = spread, cleanliness and noise factors). Scalars only (no arrays: an inlined helper that
+    takes arrays costs reference-count traffic at every call)."""
+    w = (wa + wb * price * (1.0 + wtf * tau)) * cwf
     h = 0.5 * max(_tick(price, scheme), w)
     return _floor_px(price - h, scheme), _ceil_px(price + h, scheme)
-
-
-@inline_kernel
-def _size(base, u, stab):
-    """A displayed size around ``base`` (``stab``: log-normal multipliers at 1024 quantiles)."""
-    return max(1, int(base * stab[int(u * stab.shape[0])] + 0.5))
-
-
-@inline_kernel
-def _emit(rows, ts, c, bid, ask, sz, key0, key1, st_i, ubuf, recv, stab,
-          pub_ts, pub_bid, pub_ask, pub_bsz, pub_asz, o_ts, o_recv, o_c, o_bid, o_ask, o_bsz, o_asz):
-    """Publish (bid, ask) with new sizes for contract ``c`` at ``ts`` as output row ``rows``."""
-    pub_ts[c] = ts
-    pub_bid[c] = bid
-    pub_ask[c] = ask
-    pub_bsz[c] = _size(sz, _u(key0, key1, st_i, ubuf), stab)
-    pub_asz[c] = _size(sz, _u(key0, key1, st_i, ubuf), stab)
-    o_ts[rows] = ts
-    o_recv[rows] = ts + np.int64(recv * (0.5 + _u(key0, key1, st_i, ubuf)))
-    o_c[rows] = c
-    o_bid[rows] = bid
-    o_ask[rows] = ask
-    o_bsz[rows] = pub_bsz[c]
-    o_asz[rows] = pub_asz[c]
 
 
 @kernel
@@ -259,6 +223,17 @@ def quote_block(s0, s1, strike, log_k, sgn, expiry, sz_base, first_s, wopt, cumw
     lat = np.int64(par[P_LAT_NS])
     recv = par[P_RECV_NS]
     sec_years = par[P_SEC_YEARS]
+    wa = par[P_A]
+    wb = par[P_BREL]
+    wtf = par[P_TF]
+    wcw = par[P_CW]
+    nbuf = ubuf.shape[0]
+    nst = stab.shape[0]
+    # the quote stream's uniforms: ubuf[ui] is draw number ub + ui. Before each group of at most 4 draws
+    # the buffer is refilled from the current draw on when fewer than 4 remain (counter-based Philox:
+    # the same draws in the same order whatever the buffer size)
+    ub = st_i[0]
+    ui = st_i[1]
     r = par[P_R]
     q = par[P_Q]
     th_c = np.empty(n)
@@ -339,16 +314,36 @@ def quote_block(s0, s1, strike, log_k, sgn, expiry, sz_base, first_s, wopt, cumw
                     ev[5, c] = work[2, j]
                     ev[6, c] = work[3, j]
                     ev[7, c] = work[4, j] * sec_years
-                    hz[c] = etab[int(_u(key0, key1, st_i, ubuf) * etab.shape[0])]
-                    bc, ac = _quote(px, ta_e[e], par, sw0 if same_day[e] else sw, cl, noise[c])
+                    if ui > nbuf - 4:
+                        ub += ui
+                        ui = 0
+                        uniforms(key0, key1, ub, ubuf)
+                    hz[c] = etab[int(ubuf[ui] * etab.shape[0])]
+                    ui += 1
+                    bc, ac = _quote(px, ta_e[e], wa, wb, wtf,
+                                    (sw0 if same_day[e] else sw) * (1.0 + wcw * (1.0 - cl)) * noise[c], scheme)
                     bid = bc / 100.0
                     ask = ac / 100.0
                     if pub_ts[c] >= 0 and bid == pub_bid[c] and ask == pub_ask[c]:
                         continue
                     if rows >= cap:
                         return -1
-                    _emit(rows, tb, c, bid, ask, sz_base[c], key0, key1, st_i, ubuf, recv, stab,
-                          pub_ts, pub_bid, pub_ask, pub_bsz, pub_asz, o_ts, o_recv, o_c, o_bid, o_ask, o_bsz, o_asz)
+                    sz = sz_base[c]
+                    bsz = max(1, int(sz * stab[int(ubuf[ui] * nst)] + 0.5))
+                    asz = max(1, int(sz * stab[int(ubuf[ui + 1] * nst)] + 0.5))
+                    o_recv[rows] = tb + np.int64(recv * (0.5 + ubuf[ui + 2]))
+                    ui += 3
+                    pub_ts[c] = tb
+                    pub_bid[c] = bid
+                    pub_ask[c] = ask
+                    pub_bsz[c] = bsz
+                    pub_asz[c] = asz
+                    o_ts[rows] = tb
+                    o_c[rows] = c
+                    o_bid[rows] = bid
+                    o_ask[rows] = ask
+                    o_bsz[rows] = bsz
+                    o_asz[rows] = asz
                     rows += 1
                     last_ts = tb
                     tb += _BURST_STEP_NS
@@ -357,28 +352,54 @@ def quote_block(s0, s1, strike, log_k, sgn, expiry, sz_base, first_s, wopt, cumw
                 break
             # ---- one spontaneous update ---------------------------------------------------------
             elapsed = nxt
-            resid = -math.log(_u(key0, key1, st_i, ubuf))
-            u = _u(key0, key1, st_i, ubuf)
+            if ui > nbuf - 4:
+                ub += ui
+                ui = 0
+                uniforms(key0, key1, ub, ubuf)
+            resid = -math.log(ubuf[ui])
+            u = ubuf[ui + 1]
             c = guide[int(u * guide.shape[0])]      # first c with cumw[c] >= u, from the guide table
             while cumw[c] < u:
                 c += 1
-            nz = ntab[int(_u(key0, key1, st_i, ubuf) * ntab.shape[0])]
+            nz = ntab[int(ubuf[ui + 2] * ntab.shape[0])]
+            ui += 3
             e = expiry[c]
             if pub_ts[c] < 0 or ta_e[e] <= 0.0:
                 continue
             noise[c] = nz
-            bc, ac = _quote(ev[3, c], ta_e[e], par, sw0 if same_day[e] else sw, cl, noise[c])
+            bc, ac = _quote(ev[3, c], ta_e[e], wa, wb, wtf,
+                            (sw0 if same_day[e] else sw) * (1.0 + wcw * (1.0 - cl)) * nz, scheme)
             if rows >= cap:
                 return -1
             ts = t0 + nxt_ns
             if ts < last_ts:
                 ts = last_ts
-            _emit(rows, ts, c, bc / 100.0, ac / 100.0, sz_base[c], key0, key1, st_i, ubuf, recv, stab,
-                  pub_ts, pub_bid, pub_ask, pub_bsz, pub_asz, o_ts, o_recv, o_c, o_bid, o_ask, o_bsz, o_asz)
+            if ui > nbuf - 4:
+                ub += ui
+                ui = 0
+                uniforms(key0, key1, ub, ubuf)
+            sz = sz_base[c]
+            bsz = max(1, int(sz * stab[int(ubuf[ui] * nst)] + 0.5))
+            asz = max(1, int(sz * stab[int(ubuf[ui + 1] * nst)] + 0.5))
+            o_recv[rows] = ts + np.int64(recv * (0.5 + ubuf[ui + 2]))
+            ui += 3
+            pub_ts[c] = ts
+            pub_bid[c] = bc / 100.0
+            pub_ask[c] = ac / 100.0
+            pub_bsz[c] = bsz
+            pub_asz[c] = asz
+            o_ts[rows] = ts
+            o_c[rows] = c
+            o_bid[rows] = bc / 100.0
+            o_ask[rows] = ac / 100.0
+            o_bsz[rows] = bsz
+            o_asz[rows] = asz
             rows += 1
             last_ts = ts
         # carry the unused part of the exponential clock into the next second
         st_f[0] = resid - lam * (1.0 - elapsed) if lam > 0.0 else resid
+    st_i[0] = ub
+    st_i[1] = ui
     return rows
 
 
