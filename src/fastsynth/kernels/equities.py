@@ -761,8 +761,8 @@ class BlockRunner:
         est_q = self._cum_q[s1] - self._cum_q[s0]
         slack = 1.0
         while True:
-            need_c = int(slack * (1.5 * est_c + 8.0 * math.sqrt(est_c)) + 64)
-            need_q = int(slack * (1.2 * est_q + 8.0 * math.sqrt(est_q)) + 64)
+            need_c = int(slack * (1.5 * est_c + 8.0 * math.sqrt(est_c) + 64.0))
+            need_q = int(slack * (1.2 * est_q + 8.0 * math.sqrt(est_q) + 64.0))
             if self.c_ts.shape[0] < need_c or self.q_ts.shape[0] < need_q:
                 self._grow_events(max(need_c, self.c_ts.shape[0]), max(need_q, self.q_ts.shape[0]))
             cidx, qidx = int(si[S_CIDX]), int(si[S_QIDX])
