@@ -69,8 +69,8 @@ def test_structure_kernel_matches_numpy_reference():
     g = np.zeros(K.NG, np.int64)
     g[K.G_USED] = n
     ui = np.zeros((1, 4), np.int64)
-    opi = np.zeros((KC.NPI, n), np.int64)                # outputs are column-major
-    out = dict(opf=np.zeros((KC.NPF, n)), oxi=np.zeros((K.NXI, n), np.int64), oxf=np.zeros((K.NXF, n)))
+    opi = np.zeros((n, KC.NPI), np.int64)
+    out = dict(opf=np.zeros((n, KC.NPF)), oxi=np.zeros((K.NXI, n), np.int64), oxf=np.zeros((K.NXF, n)))
     e = np.zeros(1, np.int64)
     k = K.close_prefix(True, 1, si.copy(), sf, li.copy(), lf.copy(), ui, g, e, e, np.zeros(16, np.int64),
                        np.zeros(16, np.int64), np.full(16, -1, np.int64), np.zeros(n, np.int64), opi, out["opf"],
@@ -78,5 +78,5 @@ def test_structure_kernel_matches_numpy_reference():
                        np.zeros(2, np.int64))
     assert k == n
     ref = structure_codes(si, li, lf)
-    assert (opi[KC.PI_STRUCT] == ref).all()
+    assert (opi[:, KC.PI_STRUCT] == ref).all()
     assert len(set(ref.tolist())) >= 7

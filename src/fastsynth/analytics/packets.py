@@ -252,7 +252,7 @@ class PacketClusterer:
     ``run(prints, start, end, out_pid)`` clusters ``prints[start:end]`` (writes each print's packet id to
     ``out_pid``) and returns the packets closed so far as a dict of *views into a reused workspace* (valid
     until the next call; copy what you keep): ``pi``/``pf`` (the classifier's ``KC.PI_*``/``KC.PF_*``
-    feature rows; ``pi[:, j]`` is contiguous: the workspace is column-major), ``xi``/``xf`` (the table extras ``K.XI_*``/``K.XF_*``), ``off`` (evidence offsets,
+    feature rows, C order), ``xi``/``xf`` (the table extras ``K.XI_*``/``K.XF_*``), ``off`` (evidence offsets,
     ``len = packets + 1``) and ``ev`` (trade ids). ``finish()`` closes the rest. Packets come in packet-id
     order, whatever the calls' boundaries. ``check_order`` validates a batch before it is run."""
 
@@ -290,10 +290,11 @@ class PacketClusterer:
         self.hslot = np.full(size, -1, np.int64)
 
     def _alloc_out(self, npk: int, nev: int) -> None:
-        if getattr(self, "opi", None) is None or self.opi.shape[1] < npk:
+        if getattr(self, "opi", None) is None or self.opi.shape[0] < npk:
             npk = max(npk, 1024)
-            self.opi = np.zeros((KC.NPI, npk), np.int64)      # column-major: one contiguous row per feature
-            self.opf = np.zeros((KC.NPF, npk), np.float64)
+            self.opi = np.zeros((npk, KC.NPI), np.int64)      # row-major: the classify kernel reads rows
+            self.opf = np.zeros((npk, KC.NPF), np.float64)
+            # table extras column-major: one contiguous row per column
             self.oxi = np.zeros((K.NXI, npk), np.int64)
             self.oxf = np.zeros((K.NXF, npk), np.float64)
             self.ooff = np.zeros(npk + 1, np.int64)
@@ -331,7 +332,7 @@ class PacketClusterer:
 
     def _view(self) -> dict[str, np.ndarray]:
         k, e = int(self.og[K.O_NPK]), int(self.og[K.O_NEV])
-        return {"pi": self.opi[:, :k].T, "pf": self.opf[:, :k].T, "xi": self.oxi[:, :k].T,
+        return {"pi": self.opi[:k], "pf": self.opf[:k], "xi": self.oxi[:, :k].T,
                 "xf": self.oxf[:, :k].T, "off": self.ooff[:k + 1], "ev": self.oev[:e]}
 
     # ---- API -------------------------------------------------------------------------------------

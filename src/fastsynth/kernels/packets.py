@@ -20,7 +20,7 @@ Writes ``out_pid[i]`` (int64 packet id) for every processed print; returns the i
 (``end`` when done, less when the slot table is full of open packets: the caller grows it and calls again).
 
 Closed packets leave through :func:`close_prefix` (called by ``cluster`` when the slot table is full, and by
-the caller at the end of a chunk): each one is finalized in one pass into caller-owned output columns -- the
+the caller at the end of a chunk): each one is finalized in one pass into caller-owned outputs -- the
 classifier's ``PI_*``/``PF_*`` feature rows, the extra table columns ``XI_*``/``XF_*``, and its evidence
 (the trade ids of its first ``maxev`` prints, in print order) as offsets into one flat array. Evidence of
 open packets waits in a flat pending list of ``(packet id, trade id)`` records (print order), so nothing
@@ -300,8 +300,8 @@ def _structure(si, li, lf, j):
 
 @inline_kernel
 def _finalize(si, sf, li, lf, j, o, opi, opf, oxi, oxf):
-    """Slot ``j`` -> output column ``o`` (outputs are column-major: ``opi[KC.PI_*, o]``...): classifier
-    features (``KC.PI_*``/``KC.PF_*``) and table extras (``XI_*``/``XF_*``)."""
+    """Slot ``j`` -> output ``o``: classifier features, row-major (``opi[o, KC.PI_*]``, ``opf[o, KC.PF_*]``: the
+    classify kernel reads rows), and table extras, column-major (``oxi[XI_*, o]``, ``oxf[XF_*, o]``)."""
     t0 = si[j, SI_T0]
     t1 = si[j, SI_T1]
     n = si[j, SI_N]
@@ -316,25 +316,25 @@ def _finalize(si, sf, li, lf, j, o, opi, opf, oxi, oxf):
         vb >>= 1
     iso = si[j, SI_ISO]
     sweep = (venues >= 2 and iso >= 1) or (venues >= 3 and t1 - t0 <= _SWEEP_SPAN_NS)
-    opi[KC.PI_UND, o] = si[j, SI_UND]
-    opi[KC.PI_KEY, o] = st if st != 0 else si[j, SI_INST]
-    opi[KC.PI_INST, o] = si[j, SI_INST]
-    opi[KC.PI_T0, o] = t0
-    opi[KC.PI_T1, o] = t1
-    opi[KC.PI_STRUCT, o] = _structure(si, li, lf, j)
-    opi[KC.PI_RIGHT, o] = right
-    opi[KC.PI_DTE, o] = exp - t0 // _DAY_NS
-    opi[KC.PI_N, o] = n
-    opi[KC.PI_VENUES, o] = venues
-    opi[KC.PI_ISO, o] = iso
-    opi[KC.PI_SLAN, o] = si[j, SI_SLAN]
-    opi[KC.PI_ML, o] = si[j, SI_ML]
-    opi[KC.PI_TLET, o] = si[j, SI_TLET]
-    opi[KC.PI_SWEEP, o] = sweep
-    opi[KC.PI_NEV, o] = si[j, SI_NEV]
-    opi[KC.PI_PID, o] = si[j, SI_PID]
-    opi[KC.PI_FRESH, o] = si[j, SI_FRESH]
-    opi[KC.PI_QUOTED, o] = si[j, SI_FRESH] + si[j, SI_STALE]
+    opi[o, KC.PI_UND] = si[j, SI_UND]
+    opi[o, KC.PI_KEY] = st if st != 0 else si[j, SI_INST]
+    opi[o, KC.PI_INST] = si[j, SI_INST]
+    opi[o, KC.PI_T0] = t0
+    opi[o, KC.PI_T1] = t1
+    opi[o, KC.PI_STRUCT] = _structure(si, li, lf, j)
+    opi[o, KC.PI_RIGHT] = right
+    opi[o, KC.PI_DTE] = exp - t0 // _DAY_NS
+    opi[o, KC.PI_N] = n
+    opi[o, KC.PI_VENUES] = venues
+    opi[o, KC.PI_ISO] = iso
+    opi[o, KC.PI_SLAN] = si[j, SI_SLAN]
+    opi[o, KC.PI_ML] = si[j, SI_ML]
+    opi[o, KC.PI_TLET] = si[j, SI_TLET]
+    opi[o, KC.PI_SWEEP] = sweep
+    opi[o, KC.PI_NEV] = si[j, SI_NEV]
+    opi[o, KC.PI_PID] = si[j, SI_PID]
+    opi[o, KC.PI_FRESH] = si[j, SI_FRESH]
+    opi[o, KC.PI_QUOTED] = si[j, SI_FRESH] + si[j, SI_STALE]
     oxi[XI_STRUCT_ID, o] = st
     oxi[XI_NLEGS, o] = si[j, SI_NLEGS]
     oxi[XI_EXP, o] = exp
@@ -349,23 +349,23 @@ def _finalize(si, sf, li, lf, j, o, opi, opf, oxi, oxf):
     u0 = sf[j, SF_UND0]
     u1 = sf[j, SF_UND1]
     dw = sf[j, SF_DELTA_W]
-    opf[KC.PF_SIZE, o] = sf[j, SF_SIZE]
-    opf[KC.PF_PREM, o] = sf[j, SF_PREM]
-    opf[KC.PF_MAXSZ, o] = sf[j, SF_MAXSZ]
-    opf[KC.PF_ASK, o] = ask
-    opf[KC.PF_BID, o] = bid
-    opf[KC.PF_MID, o] = mid
-    opf[KC.PF_SIDE_A, o] = sf[j, SF_SIDE_A]
-    opf[KC.PF_SIDE_B, o] = sf[j, SF_SIDE_B]
-    opf[KC.PF_OTM, o] = otm
-    opf[KC.PF_ATM, o] = np.inf if atm != atm else atm
-    opf[KC.PF_DELTA, o] = sf[j, SF_DELTA]
-    opf[KC.PF_DELTA_W, o] = dw
-    opf[KC.PF_MOVE, o] = sf[j, SF_MOVE]
-    opf[KC.PF_IVCHG, o] = sf[j, SF_IV1] - sf[j, SF_IV0]
-    opf[KC.PF_TO_EVENT, o] = np.inf
-    opf[KC.PF_SINCE_EVENT, o] = np.inf
-    opf[KC.PF_UNDPX, o] = S
+    opf[o, KC.PF_SIZE] = sf[j, SF_SIZE]
+    opf[o, KC.PF_PREM] = sf[j, SF_PREM]
+    opf[o, KC.PF_MAXSZ] = sf[j, SF_MAXSZ]
+    opf[o, KC.PF_ASK] = ask
+    opf[o, KC.PF_BID] = bid
+    opf[o, KC.PF_MID] = mid
+    opf[o, KC.PF_SIDE_A] = sf[j, SF_SIDE_A]
+    opf[o, KC.PF_SIDE_B] = sf[j, SF_SIDE_B]
+    opf[o, KC.PF_OTM] = otm
+    opf[o, KC.PF_ATM] = np.inf if atm != atm else atm
+    opf[o, KC.PF_DELTA] = sf[j, SF_DELTA]
+    opf[o, KC.PF_DELTA_W] = dw
+    opf[o, KC.PF_MOVE] = sf[j, SF_MOVE]
+    opf[o, KC.PF_IVCHG] = sf[j, SF_IV1] - sf[j, SF_IV0]
+    opf[o, KC.PF_TO_EVENT] = np.inf
+    opf[o, KC.PF_SINCE_EVENT] = np.inf
+    opf[o, KC.PF_UNDPX] = S
     oxf[XF_STRIKE, o] = strike
     oxf[XF_IV0, o] = sf[j, SF_IV0]
     oxf[XF_ASK_R, o] = ask / tot if tot > 0 else 0.0
@@ -381,7 +381,7 @@ def _finalize(si, sf, li, lf, j, o, opi, opf, oxi, oxf):
 def close_prefix(final, window_ns, si, sf, li, lf, ui, g, pend_pid, pend_tid, hk0, hk1, hslot, cursor,
                  opi, opf, oxi, oxf, ooff, oev, og):
     """Emit the closed prefix of the slots (packet-id order; all of them when ``final``) to the output columns
-    ``og[O_NPK]...`` (``opi``/``opf``/``oxi``/``oxf`` are column-major: one contiguous row per feature) (``ooff`` = evidence offsets into ``oev``, ``ooff[og[O_NPK]]`` set on entry), move their
+    ``og[O_NPK]...`` (``opi``/``opf`` row-major, ``oxi``/``oxf`` column-major) (``ooff`` = evidence offsets into ``oev``, ``ooff[og[O_NPK]]`` set on entry), move their
     pending evidence out, compact the open slots to the front and rebuild the hash table from the slots
     still open. Returns the number of packets emitted. A packet is closed when its last print is more
     than ``window_ns`` behind its underlying's watermark."""
