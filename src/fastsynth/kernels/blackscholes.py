@@ -295,7 +295,9 @@ def bs_greeks_k(S, K, tau, sigma, right, r, q, price, delta, gamma, vega, theta,
 def bs_chain_k(S, K, right, sigma, expiry, tau_e, r, q, price, delta, gamma, vega, theta, rho):
     """Chain pricing: price and greeks of every contract of a chain at one underlying price ``S``.
     ``expiry`` int32 (N,) indexes the per-expiry ``tau_e`` (E,) (all > 0; the discount factors and
-    square roots are computed once per expiry); ``sigma`` (N,) each contract's vol (the surface's)."""
+    square roots are computed once per expiry); ``sigma`` (N,) each contract's vol (the surface's). The
+    per-expiry values are first gathered into the output columns (used as scratch), so the pricing loop
+    indexes every array from 0 without indirection."""
     ne = tau_e.shape[0]
     dr_e = np.empty(ne)
     dq_e = np.empty(ne)
@@ -306,9 +308,14 @@ def bs_chain_k(S, K, right, sigma, expiry, tau_e, r, q, price, delta, gamma, veg
         rt_e[j] = math.sqrt(tau_e[j])
     for i in range(price.shape[0]):
         e = expiry[i]
-        t = tau_e[e]
+        gamma[i] = tau_e[e]
+        vega[i] = rt_e[e]
+        theta[i] = dr_e[e]
+        rho[i] = dq_e[e]
+    for i in range(price.shape[0]):
+        t = gamma[i]
         call = right[i] == 0
-        p, d, g, v, a, b = _bs_core(S, K[i], dr_e[e], dq_e[e], rt_e[e], t, sigma[i], call)
+        p, d, g, v, a, b = _bs_core(S, K[i], theta[i], rho[i], vega[i], t, sigma[i], call)
         sgn = 1.0 if call else -1.0
         price[i] = p
         delta[i] = d

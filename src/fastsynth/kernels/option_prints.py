@@ -67,18 +67,6 @@ def _ndtri(p):
     return ndtri(p)
 
 
-@inline_kernel
-def _bsearch(cdf, u):
-    lo, hi = 0, cdf.shape[0] - 1
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        if cdf[mid] < u:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
-
-
 @kernel
 def plan_noise(lam, s0, s1, open_ns, k0, k1, state, fstate, cdf, ref_px, venue_tab,
                ts, contract, place_, fallback, size, venue, cond, lat):
@@ -109,7 +97,14 @@ def plan_noise(lam, s0, s1, open_ns, k0, k1, state, fstate, cdf, ref_px, venue_t
         uv, ul, ux, un = _u4(k0, k1, 2 * cnt + 1)
         t = open_ns + np.int64(s) * np.int64(1_000_000_000) + np.int64(frac * 1e9)
         ts[n] = t
-        c = _bsearch(cdf, uc)
+        lo, hi = 0, cdf.shape[0] - 1      # first c with cdf[c] >= uc (written out: an inlined helper
+        while lo < hi:                    # taking the array would pay reference counting per print)
+            mid = (lo + hi) >> 1
+            if cdf[mid] < uc:
+                lo = mid + 1
+            else:
+                hi = mid
+        c = lo
         contract[n] = c
         if up < NOISE_A:
             place_[n] = A

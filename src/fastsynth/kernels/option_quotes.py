@@ -109,11 +109,11 @@ def _ceil_px(x, scheme):
     return max(c, lo)
 
 
-@inline_kernel
+@kernel
 def _quote(price, tau, wa, wb, wtf, cwf, scheme):
     """(bid cents, ask cents) around ``price``: half-width max(tick, (wa + wb price (1 + wtf tau)) cwf) / 2
-    (``cwf`` = spread, cleanliness and noise factors). Scalars only (no arrays: an inlined helper that
-    takes arrays costs reference-count traffic at every call)."""
+    (``cwf`` = spread, cleanliness and noise factors). Scalars only (a helper that takes arrays costs
+    reference-count traffic at every call); compiled once and called from both emission paths."""
     w = (wa + wb * price * (1.0 + wtf * tau)) * cwf
     h = 0.5 * max(_tick(price, scheme), w)
     return _floor_px(price - h, scheme), _ceil_px(price + h, scheme)
