@@ -22,6 +22,9 @@ Groups and their ceilings:
    vectorized numpy generator of the same tables (``benchmarks/numpy_reference.py``, found next to the
    source tree; skipped when fastsynth is installed without it); ``fastsynth.stream`` and
    ``fastsynth.reader`` against the kernel producing the same tables;
+1b. per core, options: Black-Scholes chain pricing with greeks (contract-evaluations/s), option quote
+   updates of one session, option prints with their NBBO context (and with IV/delta), each against the
+   same compute probe (``options/bench.py``, ``options.prints.bench_option_prints``);
 2. both cores: ``run.run_to_parquet(workers=2)`` against encoding the same (pre-generated) batches with
    the same sink, 2 threads across partitions;
 3. cold start (fresh processes): import, a 1-symbol 1-day ``generate`` with a warm and an empty Numba cache;
@@ -426,6 +429,27 @@ def bench_memory(rounds: int, quick: bool, tmp: Path) -> list[dict[str, Any]]:
 
 # ---- entry points -----------------------------------------------------------------------------------
 
+def bench_options(rounds: int, quick: bool) -> list[dict[str, Any]]:
+    """Per-core option kernels beside the compute probe: Black-Scholes chain pricing with greeks, option
+    quote updates of a SPY session (IBM with --quick), option prints with their NBBO context (and IV/delta)."""
+    from .options.bench import run as run_options
+    from .options.prints import bench_option_prints
+
+    rows = run_options(rounds, n_eval=200_000 if quick else 1_000_000, symbol="IBM" if quick else "SPY")
+    n = 200_000 if quick else 2_000_000
+    for r in bench_option_prints(rounds, n_prints=n, n_quotes=2 * n):
+        if r["case"] == "compute probe":
+            continue
+        med = r["rows_per_s_median"]
+        target = ">= 10 M prints/s" if r["case"].startswith("fill_prints") else ""
+        rows.append({"group": "options", "case": r["case"], "unit": "rows/s", "rows": n, "rounds": rounds,
+                     "rows_per_s_median": med, "median": med, "min": r["min"], "max": r["max"],
+                     "ceiling": "compute_probe", "ceiling_median": med / r["ratio_to_probe"],
+                     "ratio": r["ratio_to_probe"], "target": target, "ok": (med >= 10e6) if target else None,
+                     "note": f"{n:,} prints vs {2 * n:,} quotes (own probe run)"})
+    return rows
+
+
 def run_bench(rounds: int = 7, quick: bool = False) -> list[dict[str, Any]]:
     """Run every benchmark group; one dict per case (see ``_row`` for the keys)."""
     if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 1:
@@ -434,6 +458,7 @@ def run_bench(rounds: int = 7, quick: bool = False) -> list[dict[str, Any]]:
     with tempfile.TemporaryDirectory(prefix="fastsynth-bench-") as d:
         tmp = Path(d)
         results = bench_per_core(rounds, quick)
+        results += bench_options(rounds, quick)
         results += bench_parquet(rounds, quick, tmp)
         results += bench_cold_start(rounds, quick, tmp)
         results += bench_memory(rounds, quick, tmp)
