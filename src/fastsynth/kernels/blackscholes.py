@@ -31,7 +31,7 @@ import numpy as np
 
 from ._jit import inline_kernel, kernel
 
-__all__ = ["RATE", "DIV_YIELD", "ndtr", "half_erfc", "bs_price1", "bs_all1", "bs_all", "implied_vol1", "delta1",
+__all__ = ["RATE", "DIV_YIELD", "ndtr", "half_erfc", "bs_price1", "bs_all1", "bs_all", "implied_vol1", "implied_vol_delta1", "delta1",
            "bs_price_k", "bs_greeks_k", "bs_chain_k", "implied_vol_k", "bs_price", "bs_greeks", "implied_vol", "GREEKS"]
 
 # Defaults in ONE place (the options model reads them from here).
@@ -187,19 +187,21 @@ def _otm_black(Sq, Kr, x, s, call):
 
 
 @inline_kernel
-def implied_vol1(price, S, K, tau, r, q, right, guess=0.0):
-    """Implied volatility of one European option price (NaN outside the no-arbitrage bounds). ``guess``
-    (> 0: a volatility near the answer, e.g. the surface's) starts Newton's method there: 2-3 price
-    evaluations instead of ~6 from the generic start."""
+def implied_vol_delta1(price, S, K, tau, r, q, right, guess=0.0):
+    """(implied volatility, BSM delta at it) of one European option price; (NaN, NaN) outside the
+    no-arbitrage bounds, (0, intrinsic delta) at the intrinsic value. ``guess`` (> 0: a volatility near the
+    answer, e.g. the surface's) starts Newton's method there: 2-3 price evaluations instead of ~6 from the
+    generic start. The delta costs one more exp (the moneyness is already known)."""
     if not (tau > 0.0) or not (S > 0.0) or not (K > 0.0) or not (price >= 0.0):
-        return np.nan
-    Sq = S * math.exp(-q * tau)
+        return np.nan, np.nan
+    dq = math.exp(-q * tau)
+    Sq = S * dq
     Kr = K * math.exp(-r * tau)
     fwd = Sq - Kr
     upper = Sq if right == 0 else Kr
     intrinsic = max(fwd, 0.0) if right == 0 else max(-fwd, 0.0)
     if price >= upper or price < intrinsic:
-        return np.nan
+        return np.nan, np.nan
     # the out-of-the-money side carries the time value with full relative precision
     call = Kr >= Sq
     otm = price
@@ -208,7 +210,9 @@ def implied_vol1(price, S, K, tau, r, q, right, guess=0.0):
     elif right == 1 and call:
         otm = price + fwd
     if otm <= 0.0:
-        return 0.0
+        if right == 0:
+            return 0.0, (dq if fwd > 0.0 else 0.0)
+        return 0.0, (-dq if fwd < 0.0 else 0.0)
     x = math.log(Sq / Kr)
     rt = math.sqrt(tau)
     # price is increasing in s from 0 (s = 0) to Sq (call) / Kr (put): bracket [lo, hi], hi = inf until a
@@ -235,7 +239,7 @@ def implied_vol1(price, S, K, tau, r, q, right, guess=0.0):
             nxt = 4.0 * s
             newton = False
         if lo > 1e3:
-            return np.nan
+            return np.nan, np.nan
         # Newton's error after a step h is ~ |f''/(2 f')| h^2 = |d1 d2| h^2 / (2 s): stop once that is
         # below ~1e-16 s (or the bracket has collapsed)
         d1 = x / s + 0.5 * s
@@ -244,7 +248,19 @@ def implied_vol1(price, S, K, tau, r, q, right, guess=0.0):
             s = nxt
             break
         s = nxt
-    return s / rt
+    d1 = x / s + 0.5 * s
+    t1 = half_erfc(math.fabs(d1) * _SQRT1_2, math.exp(-0.5 * d1 * d1))
+    if right == 0:
+        return s / rt, dq * ((1.0 - t1) if d1 > 0.0 else t1)
+    return s / rt, -dq * (t1 if d1 > 0.0 else (1.0 - t1))
+
+
+@inline_kernel
+def implied_vol1(price, S, K, tau, r, q, right, guess=0.0):
+    """Implied volatility of one European option price (NaN outside the no-arbitrage bounds); see
+    ``implied_vol_delta1``."""
+    v, _ = implied_vol_delta1(price, S, K, tau, r, q, right, guess)
+    return v
 
 
 @inline_kernel

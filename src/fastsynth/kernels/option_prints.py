@@ -26,7 +26,7 @@
   written, so it equals what analytics reads back from the tape. Returns the number of kept rows.
 
 ``iv_delta`` — Black-Scholes implied vol and delta of each print from ``kernels.blackscholes``
-  (``implied_vol1``, ``bs_all1``): NaN where the price is outside the no-arbitrage bounds.
+  (``implied_vol_delta1``, started at the surface vol): NaN where the price is outside the no-arbitrage bounds.
 """
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ import numpy as np
 
 from ._jit import inline_kernel, kernel
 from .placement import PLACEMENT_TOL, place
-from .blackscholes import delta1, implied_vol1
+from .blackscholes import implied_vol_delta1
 from .rng import ndtri, uniforms4
 
 __all__ = ["plan_noise", "fill_prints", "iv_delta", "NS_YEAR", "AA", "A", "MID", "B", "BB", "NOISE_NOTIONAL_CAP", "QTAB"]
@@ -257,15 +257,6 @@ def fill_prints(r_ts, r_c, r_place, r_walk, r_fb, r_struct,
 
 
 @kernel
-def _delta0(S, K, tau, r, q, right):
-    """Delta at zero volatility (the price equals the intrinsic value): +-e^{-q tau} in the money, else 0."""
-    fwd = S * math.exp(-q * tau) - K * math.exp(-r * tau)
-    if right == 0:
-        return math.exp(-q * tau) if fwd > 0.0 else 0.0
-    return -math.exp(-q * tau) if fwd < 0.0 else 0.0
-
-
-@kernel
 def iv_delta(price, S, K, tau_close, right, close_ns, ts, r, q, guess, iv, delta):
     """Black-Scholes implied vol and delta of each print (``kernels.blackscholes``): time to expiry at the
     print = ``tau_close`` (trading years at the session close, as ``options.chain``) + (close_ns - ts) in
@@ -274,7 +265,6 @@ def iv_delta(price, S, K, tau_close, right, close_ns, ts, r, q, guess, iv, delta
     for i in range(price.shape[0]):
         rem = close_ns - ts[i]
         tau = tau_close[i] + (rem if rem > 0 else 0) / NS_YEAR
-        v = implied_vol1(price[i], S[i], K[i], tau, r, q, right[i], guess[i])
+        v, d = implied_vol_delta1(price[i], S[i], K[i], tau, r, q, right[i], guess[i])
         iv[i] = v
-        delta[i] = delta1(S[i], K[i], tau, v, r, q, right[i]) if v > 0.0 else (np.nan if v != v else
-                                                                                  _delta0(S[i], K[i], tau, r, q, right[i]))
+        delta[i] = d
