@@ -230,7 +230,14 @@ def implied_vol_delta1(price, S, K, tau, r, q, right, guess=0.0):
             hi = s
         else:
             lo = s
+        # Halley's step (f''/f' = d1 d2 / s for the Black price in total vol), Newton's when the
+        # correction is large; cubic convergence from a nearby guess
+        d1 = x / s + 0.5 * s
+        c2 = d1 * (d1 - s) / s
         step = f / v if v > 0.0 else np.inf
+        den = 1.0 - 0.5 * step * c2
+        if 0.5 < den < 2.0:
+            step = step / den
         nxt = s - step
         newton = lo < nxt < hi
         if not newton:
@@ -240,10 +247,10 @@ def implied_vol_delta1(price, S, K, tau, r, q, right, guess=0.0):
             newton = False
         if lo > 1e3:
             return np.nan, np.nan
-        # Newton's error after a step h is ~ |f''/(2 f')| h^2 = |d1 d2| h^2 / (2 s): stop once that is
-        # below ~1e-16 s (or the bracket has collapsed)
-        d1 = x / s + 0.5 * s
-        if ((newton and math.fabs(d1 * (d1 - s)) * step * step <= 1e-16 * s * s)
+        # the error after a Halley step h is ~ (f'''/6f' - (f''/2f')^2) h^3, bounded here by
+        # (1 + d1^2 + d2^2 + |d1 d2|) |h|^3 / s^2: stop once that is below ~1e-16 s (or the bracket collapsed)
+        d2 = d1 - s
+        if ((newton and (1.0 + d1 * d1 + d2 * d2 + math.fabs(d1 * d2)) * math.fabs(step) ** 3 <= 1e-16 * s ** 3)
                 or math.fabs(nxt - s) <= 1e-15 * s or (hi < np.inf and hi - lo <= 1e-15 * hi)):
             s = nxt
             break
