@@ -59,6 +59,7 @@ NXF = 9
 # output counters: packets written, evidence values written
 O_NPK, O_NEV = range(2)
 _DAY_NS = 86_400 * 1_000_000_000
+_IMIN = -(1 << 63)
 _SWEEP_SPAN_NS = 50_000_000
 
 COND_ISOI, COND_SLAN, COND_MLET, COND_MLAT, COND_TLET = 1, 2, 3, 4, 5
@@ -101,9 +102,10 @@ def cluster(ts, und, inst, struct, venue, cond, price, size, place, quality, sid
             ui[u, UI_WM] = t
         upx = und_px[i]
         if upx > 0.0:
-            b = t // lookback_ns
-            if ui[u, UI_BUCKET] != b:
-                if ui[u, UI_BUCKET] == b - 1:
+            bk = ui[u, UI_BUCKET]          # t is non-decreasing per underlying: divide only on a new bucket
+            if bk == _IMIN or t >= (bk + 1) * lookback_ns:
+                b = t // lookback_ns
+                if bk == b - 1:
                     uf[u, UF_PREVPX] = uf[u, UF_BPX]
                 else:
                     uf[u, UF_PREVPX] = upx if uf[u, UF_BPX] != uf[u, UF_BPX] else uf[u, UF_BPX]
