@@ -123,7 +123,7 @@ class FlowClassifier:
         self.bl_buf = np.zeros((0, KC.NCLASS, self.window, 2))
         self.bl_cnt = np.zeros((0, KC.NCLASS), np.int64)
         self.bl_sum = np.zeros((0, KC.NCLASS, 4))
-        self.ui = np.zeros((0, 2), np.int64)
+        self.ui = np.zeros((0, KC.NUI), np.int64)
         self._alloc_episodes(1024)
 
     def _alloc_episodes(self, cap: int) -> None:
@@ -140,7 +140,7 @@ class FlowClassifier:
         self.ehk = np.zeros(hsize, np.int64)
         self.ehs = np.full(hsize, -1, np.int64)
         # rebuild the hash without dropping anything (gap beyond any time difference)
-        KC._sweep(self.ei, self.ef, self.ev_e, self.ev_t, self.ehk, self.ehs, np.zeros((max(1, self.U), 2), np.int64), self.g,
+        KC._sweep(self.ei, self.ef, self.ev_e, self.ev_t, self.ehk, self.ehs, np.zeros((max(1, self.U), KC.NUI), np.int64), self.g,
                   np.int64(1) << np.int64(62))
 
     def _grow_und(self, n: int) -> None:
@@ -148,13 +148,14 @@ class FlowClassifier:
             return
         m = max(n, 2 * self.U, 8)
         for name, shape, fill in (("bl_buf", (m, KC.NCLASS, self.window, 2), 0.0), ("bl_cnt", (m, KC.NCLASS), 0),
-                                  ("bl_sum", (m, KC.NCLASS, 4), 0.0), ("ui", (m, 2), 0)):
+                                  ("bl_sum", (m, KC.NCLASS, 4), 0.0), ("ui", (m, KC.NUI), 0)):
             old = getattr(self, name)
             new = np.full(shape, fill, old.dtype)
             new[:self.U] = old[:self.U]
             setattr(self, name, new)
-        self.ui[self.U:, 0] = np.iinfo(np.int64).min
-        self.ui[self.U:, 1] = np.iinfo(np.int64).min
+        self.ui[self.U:, KC.U_WM] = np.iinfo(np.int64).min
+        self.ui[self.U:, KC.U_SWEEP] = np.iinfo(np.int64).min
+        self.ui[self.U:, KC.U_FRONT_DAY] = np.iinfo(np.int64).min
         self.U = m
 
     def push(self, pi: np.ndarray, pf: np.ndarray, ev_off: np.ndarray, ev_val: np.ndarray,

@@ -41,18 +41,23 @@ H_SWEEP, H_SPIKE, H_ZERO_DTE = range(3)
 
 # ---- episode state columns (sums decay with exp(-dt / tau); a gap > episode_gap resets the episode)
 EI_KEY, EI_UND, EI_INST, EI_T0, EI_T1, EI_STRUCT, EI_RIGHT, EI_DTE, EI_VENUES, EI_NEV, EI_PID0, EI_EMIT_T, \
-    EI_EMIT_P = range(13)
-NEI = 13
+    EI_EMIT_P, EI_FRONT = range(14)
+NEI = 14
 EF_SIZE, EF_PREM, EF_MAXSZ, EF_ASK, EF_BID, EF_MID, EF_SIDE_A, EF_SIDE_B, EF_OTM, EF_ATM, EF_DELTA, EF_DELTA_W, \
     EF_MOVE, EF_TO_EVENT, EF_SINCE_EVENT, EF_IVCHG, EF_N, EF_NPK, EF_ISO, EF_SLAN, EF_ML, EF_TLET, EF_SWEEPS, \
-    EF_FRESH, EF_QUOTED, EF_NBIGASK, EF_BA_SIZE, EF_BA_N, EF_BA_MAX = range(29)
-NEF = 29
+    EF_FRESH, EF_QUOTED, EF_NBIGASK, EF_BA_SIZE, EF_BA_N, EF_BA_MAX, EF_UNDPX = range(30)
+NEF = 30
 # event output int columns
 OI_UND, OI_KEY, OI_INST, OI_TS, OI_OUTCOME, OI_PROFILE, OI_PROFILE2, OI_DIR, OI_RULE, OI_STRUCT, OI_RIGHT, \
     OI_DTE, OI_N, OI_NPK, OI_PID0, OI_PID1, OI_NEV = range(17)
 NOI = 17
 OF_CONF, OF_CONF2 = NEF, NEF + 1            # event float columns: the episode's EF_* features, then these
 NOF = NEF + 2
+# per-underlying state ``ui[u]``: watermark (last packet start), next sweep time, the front expiry seen today
+# (days since the epoch: the nearest listed expiry still alive, learned from the tape), its UTC day, packets
+# seen that day
+U_WM, U_SWEEP, U_FRONT, U_FRONT_DAY, U_NPK = range(5)
+NUI = 5
 # globals
 G_EUSED, G_EHUSED, G_NEVENTS, G_NHITS = range(4)
 
@@ -80,6 +85,11 @@ def _ratios(ask, bid, mid, side_a, side_b):
     return 0.0, 0.0, 0.0
 
 
+RW_MAX_PPC = 5.0             # retail: a cheap contract, premium per share <= this USD ...
+RW_MAX_PPC_REL = 0.05        # ... or <= this fraction of the underlying (an OTM weekly of a $250 name)
+FRONT_MIN_PACKETS = 20       # the front expiry counts once this many packets of the name were seen that day
+FRONT_MAX_DTE = 35           # ... and only when it is at most a monthly cycle away (names without weeklies)
+SAME_RUN_GAP_NS = 15_000_000_000   # a key idle this long starts a new run: the repeat cooldown no longer applies
 RW_MIN_PRINTS = 7.5          # retail spike: decayed print count (a dense burst, not a few ask prints in minutes)
 RW_DENSE_PRINTS = 12.0       # ... or this many with mid-size lots (a chase in 20-150 lots)
 EV_MAX_PRINTS = 12.0         # event positioning: a handful of orders, not a retail-style run of prints
@@ -130,6 +140,9 @@ def score_episode(ei, ef, s, scores, rules):
     ba_max = ef[s, EF_BA_MAX]
     maxsz = ef[s, EF_MAXSZ]
     sweeps = ef[s, EF_SWEEPS]
+    und_px = ef[s, EF_UNDPX]
+    # the name's front expiry (names without weeklies: the front monthly) stands in for "short-dated"
+    front = ei[s, EI_FRONT] != 0 and dte <= FRONT_MAX_DTE
     # placement-based rules need quotes: scale them down when coverage is poor
     qf = 1.0 if cov >= 0.5 else 0.5
     # ---- arbitrage: structures that lock in parity / financing, printed inside the spread
@@ -176,9 +189,10 @@ def score_episode(ei, ef, s, scores, rules):
                 rules[P_INST] = RULE_IN_ACCUM
             # ---- retail: many small lots on cheap short-dated contracts
             # (or a dense run of mid lots: RW_DENSE_PRINTS+ prints within the decay window, <= 80 lots average)
-            if dte <= 7 and ((n >= RW_MIN_PRINTS and avgsz <= 40.0 and maxsz <= 160.0) or
+            if (dte <= 7 or front) and ((n >= RW_MIN_PRINTS and avgsz <= 40.0 and maxsz <= 160.0) or
                              (n >= RW_DENSE_PRINTS and avgsz <= 80.0 and maxsz <= 400.0)) \
-                    and ask >= 0.8 and prem >= 3000.0 and ppc <= 5.0 and iso < 0.5 and slan < 0.5:
+                    and ask >= 0.8 and prem >= 3000.0 and (ppc <= RW_MAX_PPC or ppc <= RW_MAX_PPC_REL * und_px) \
+                    and iso < 0.5 and slan < 0.5:
                 scores[P_RETAIL] = (0.9 if dte == 0 else 0.85) * qf
                 rules[P_RETAIL] = RULE_RW_SPIKE
             # ---- event-driven directional: short-dated accumulation on the expiry that carries the next
@@ -196,7 +210,7 @@ def score_episode(ei, ef, s, scores, rules):
                 scores[P_EVENT] = c * qf
                 rules[P_EVENT] = RULE_EV_DIRECTIONAL
         # ---- hedge-reactive: dealer-size short-dated near-the-money prints
-        if dte <= 5 and avgsz >= 280.0 and (dl >= 0.2 or (dl < 0 and atm <= 0.03)):
+        if (dte <= 5 or front) and avgsz >= 280.0 and (dl >= 0.2 or (dl < 0 and atm <= 0.03)):
             c = 0.0
             r = RULE_NONE
             if ask >= 0.6:
@@ -337,6 +351,7 @@ def _packet_row(pi, pf, i, tei, tef):
     tef[0, EF_MOVE] = pf[i, PF_MOVE]
     tef[0, EF_TO_EVENT] = pf[i, PF_TO_EVENT]
     tef[0, EF_SINCE_EVENT] = pf[i, PF_SINCE_EVENT]
+    tef[0, EF_UNDPX] = pf[i, PF_UNDPX]
     x = pf[i, PF_IVCHG]
     tef[0, EF_IVCHG] = x if x == x else 0.0
     tef[0, EF_N] = pi[i, PI_N]
@@ -386,8 +401,19 @@ def classify(pi, pf, ev_off, ev_val, start, window, zmin, episode_gap_ns, tau_ns
             return i
         u = pi[i, PI_UND]
         t0 = pi[i, PI_T0]
-        if t0 > ui[u, 0]:
-            ui[u, 0] = t0
+        if t0 > ui[u, U_WM]:
+            ui[u, U_WM] = t0
+        # the front expiry of the name today, learned from the tape (the nearest expiry traded)
+        today = t0 // _DAY_NS
+        pexp = today + pi[i, PI_DTE]
+        if ui[u, U_FRONT_DAY] != today:
+            ui[u, U_FRONT_DAY] = today
+            ui[u, U_FRONT] = pexp
+            ui[u, U_NPK] = 0
+        elif pexp < ui[u, U_FRONT]:
+            ui[u, U_FRONT] = pexp
+        ui[u, U_NPK] += 1
+        is_front = 1 if (pexp == ui[u, U_FRONT] and ui[u, U_NPK] >= FRONT_MIN_PACKETS) else 0
         # ---- (1) baselines: z of log premium and log size before this packet joins the window
         cls = _class(pi[i, PI_RIGHT], pi[i, PI_DTE])
         lp = np.log1p(pf[i, PF_PREM])
@@ -485,6 +511,9 @@ def classify(pi, pf, ev_off, ev_val, start, window, zmin, episode_gap_ns, tau_ns
             ehs[h] = s
             ei[s, EI_EMIT_T] = -(np.int64(1) << np.int64(62))
             ei[s, EI_EMIT_P] = -1
+        elif t0 - ei[s, EI_T1] > SAME_RUN_GAP_NS:
+            # the key paused: a new run, judged on its own (the repeat cooldown only merges one continuous run)
+            ei[s, EI_EMIT_T] = -(np.int64(1) << np.int64(62))
         if fresh_ep:
             emit_t = ei[s, EI_EMIT_T]
             emit_p = ei[s, EI_EMIT_P]
@@ -511,6 +540,8 @@ def classify(pi, pf, ev_off, ev_val, start, window, zmin, episode_gap_ns, tau_ns
         _packet_row(pi, pf, i, tei, tef)
         ef[s, EF_OTM] = pf[i, PF_OTM]
         ef[s, EF_ATM] = pf[i, PF_ATM]
+        ef[s, EF_UNDPX] = pf[i, PF_UNDPX]
+        ei[s, EI_FRONT] = is_front
         ef[s, EF_TO_EVENT] = pf[i, PF_TO_EVENT]
         ef[s, EF_SINCE_EVENT] = pf[i, PF_SINCE_EVENT]
         if fresh_ep:
@@ -573,8 +604,8 @@ def classify(pi, pf, ev_off, ev_val, start, window, zmin, episode_gap_ns, tau_ns
             r = _write_event(tei, tef, tev, tet, 0, 1, b, b2, pscores, prules, pi[i, PI_T1], oi, of, oev, g)
             oi[r, OI_PID1] = pi[i, PI_PID]
         # ---- periodic sweep of expired episodes (driven by this underlying's packet times)
-        if t0 >= ui[u, 1]:
-            ui[u, 1] = (t0 // sweep_ns + 1) * sweep_ns
+        if t0 >= ui[u, U_SWEEP]:
+            ui[u, U_SWEEP] = (t0 // sweep_ns + 1) * sweep_ns
             _sweep(ei, ef, ev_e, ev_t, ehk, ehs, ui, g, episode_gap_ns)
         i += 1
     return P
@@ -586,7 +617,7 @@ def _sweep(ei, ef, ev_e, ev_t, ehk, ehs, ui, g, gap):
     used = g[G_EUSED]
     w = 0
     for s in range(used):
-        if ui[ei[s, EI_UND], 0] - ei[s, EI_T1] > gap:
+        if ui[ei[s, EI_UND], U_WM] - ei[s, EI_T1] > gap:
             continue
         if w != s:
             for j in range(ei.shape[1]):
