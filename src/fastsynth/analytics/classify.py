@@ -131,7 +131,7 @@ class FlowClassifier:
         ei = np.zeros((cap, KC.NEI), np.int64)
         ef = np.zeros((cap, KC.NEF), np.float64)
         ev = np.zeros((cap, self.maxev), np.int64)
-        et = np.zeros((cap, self.maxev), np.int8)
+        et = np.zeros((cap, self.maxev), np.int64)     # evidence entries: (packet start ms << 3) | tag
         if hasattr(self, "ei"):
             ei[:used], ef[:used], ev[:used], et[:used] = \
                 self.ei[:used], self.ef[:used], self.ev_e[:used], self.ev_t[:used]

@@ -89,7 +89,8 @@ RW_MAX_PPC = 5.0             # retail: a cheap contract, premium per share <= th
 RW_MAX_PPC_REL = 0.05        # ... or <= this fraction of the underlying (an OTM weekly of a $250 name)
 FRONT_MIN_PACKETS = 20       # the front expiry counts once this many packets of the name were seen that day
 FRONT_MAX_DTE = 35           # ... and only when it is at most a monthly cycle away (names without weeklies)
-SAME_RUN_GAP_NS = 15_000_000_000   # a key idle this long starts a new run: the repeat cooldown no longer applies
+SAME_RUN_GAP_NS = 15_000_000_000
+RW_EVIDENCE_MS = 120_000     # a retail run's evidence: the entries of its last 2 minutes (not an hour of ask prints)   # a key idle this long starts a new run: the repeat cooldown no longer applies
 RW_MIN_PRINTS = 7.5          # retail spike: decayed print count (a dense burst, not a few ask prints in minutes)
 RW_DENSE_PRINTS = 12.0       # ... or this many with mid-size lots (a chase in 20-150 lots)
 EV_MAX_PRINTS = 12.0         # event positioning: a handful of orders, not a retail-style run of prints
@@ -311,7 +312,10 @@ def _write_event(ei, ef, ev_e, ev_t, s, outcome, b, b2, scores, rules, ts, oi, o
     want_side, want_big = _rule_evidence(rules[b])
     c = 0
     for j in range(k):
-        tag = ev_t[s, (ne - k + j) % m]
+        v = ev_t[s, (ne - k + j) % m]       # (packet start in ms << 3) | tag
+        tag = v & 7
+        if rules[b] == RULE_RW_SPIKE and ts // 1_000_000 - (v >> 3) > RW_EVIDENCE_MS:
+            continue
         if (want_side < 0 or tag % 4 == want_side) and (not want_big or tag >= 4):
             oev[r, c] = ev_e[s, (ne - k + j) % m]
             c += 1
@@ -393,7 +397,7 @@ def classify(pi, pf, ev_off, ev_val, start, window, zmin, episode_gap_ns, tau_ns
     tei = np.zeros((1, NEI), np.int64)
     tef = np.zeros((1, NEF))
     tev = np.zeros((1, maxev), np.int64)
-    tet = np.zeros((1, maxev), np.int8)
+    tet = np.zeros((1, maxev), np.int64)
     alone = np.zeros(NPROF, np.bool_)
     i = start
     while i < P:
@@ -565,7 +569,7 @@ def classify(pi, pf, ev_off, ev_val, start, window, zmin, episode_gap_ns, tau_ns
         tg = _tag(pi, pf, i)
         for j in range(pi[i, PI_NEV]):
             ev_e[s, ne % maxev] = ev_val[ev_off[i] + j]
-            ev_t[s, ne % maxev] = tg
+            ev_t[s, ne % maxev] = ((t0 // 1_000_000) << 3) | tg
             ne += 1
         ei[s, EI_NEV] = ne
         for j in range(NEI):
@@ -576,7 +580,7 @@ def classify(pi, pf, ev_off, ev_val, start, window, zmin, episode_gap_ns, tau_ns
         for j in range(pi[i, PI_NEV]):
             if j < maxev:
                 tev[0, j] = ev_val[ev_off[i] + j]
-                tet[0, j] = tg
+                tet[0, j] = ((t0 // 1_000_000) << 3) | tg
                 tei[0, EI_NEV] = j + 1
         score_episode(ei, ef, s, scores, rules)
         score_episode(tei, tef, 0, pscores, prules)
