@@ -5,6 +5,13 @@ analytics are tested against the description, not against one implementation of 
 
 ``Tape(seed)`` collects rows; ``tape.burst(family, t0)`` adds one burst and returns its trade ids;
 ``tape.noise(n, t0, t1)`` adds background prints; ``tape.table()`` is an ``option_trades``-like table.
+
+Event-driven families, as issue 3 describes them, need a calendar and a price path: ``Tape(seed,
+events=DESK_CALENDAR)`` is a desk that knows the scheduled releases (``tape.calendar()`` is the ``events``
+table to hand to ``flow``); its vol probes and pre-event ramps trade the expiry that spans the next release
+(at least 5 minutes ahead), and a post-gap follow-through comes after the underlying gapped 40-80 bps its way
+(the tape's price level moves 30 s before the burst and stays there: add bursts in time order). Without a
+calendar those families trade a drawn DTE, as before.
 """
 from __future__ import annotations
 
@@ -20,6 +27,12 @@ from fastsynth import schemas
 
 DAY_NS = 86_400 * 10**9
 T0 = 1_772_544_600 * 10**9          # 2026-03-03 13:30 UTC (09:30 ET)
+# a desk's calendar of scheduled macro releases after T0 (symbol '*'): NFP Fri 2026-03-06 08:30 ET (13:30 UTC,
+# before the DST switch), CPI Wed 2026-03-11 08:30 ET (12:30 UTC), FOMC Wed 2026-03-18 14:00 ET (18:00 UTC)
+DESK_CALENDAR: tuple[int, ...] = (T0 + 3 * DAY_NS, T0 + 8 * DAY_NS - 3600 * 10**9,
+                                  T0 + 15 * DAY_NS + (4 * 3600 + 1800) * 10**9)
+EVENT_LEAD_NS = 5 * 60 * 10**9      # positioning is for a release at least this far ahead
+EXPIRY_CLOSE_NS = 20 * 3600 * 10**9  # an expiry's close taken as 20:00 UTC (as the generator and classifier do)
 _N = NormalDist()
 
 
@@ -53,9 +66,10 @@ SPECS: dict[str, Spec] = {
                                      (10_000, 60_000), (3, 12), "AUTO", 4.0),
     "earnings_vol_probe": Spec("CP", (1, 14), (0.40, 0.60), "straddle", "A", (60, 0.5, 10, 400), (1, 3),
                                (0, 120_000), (1, 2), "MLET"),
-    "pre_event_directional_ramp": Spec("dir", (1, 13), (0.25, 0.45), "accumulation", "A", (80, 0.5, 20, 400), (3, 8),
-                                       (30_000, 240_000), (1, 3), "AUTO"),
-    "post_gap_followthrough": Spec("dir", (1, 10), (0.30, 0.50), "accumulation", "A", (100, 0.5, 20, 500), (3, 8),
+    # as docs/scenarios.md describes them: 4-8 ask lifts of 40-300 lots on one OTM contract
+    "pre_event_directional_ramp": Spec("dir", (1, 13), (0.20, 0.38), "accumulation", "A", (80, 0.5, 40, 300), (4, 8),
+                                       (45_000, 240_000), (1, 3), "AUTO"),
+    "post_gap_followthrough": Spec("dir", (1, 10), (0.25, 0.40), "accumulation", "A", (100, 0.5, 40, 300), (4, 8),
                                    (20_000, 180_000), (2, 4), "AUTO"),
     "covered_call_overwrite": Spec("C", (14, 60), (0.15, 0.35), "buy_write", "B", (300, 0.5, 100, 2000), (1, 3),
                                    (0, 60_000), (1, 2), "TLET"),
@@ -96,14 +110,37 @@ def _bs(S: float, K: float, T: float, v: float, right: int) -> tuple[float, floa
 class Tape:
     """Rows of an option_trades-like table; one underlying price level per symbol, fixed through the tape."""
 
-    def __init__(self, seed: int, S: float = 200.0, iv: float = 0.3) -> None:
+    def __init__(self, seed: int, S: float = 200.0, iv: float = 0.3, events: tuple[int, ...] | None = None) -> None:
         self.rng = np.random.default_rng(seed)
         self.S, self.iv = S, iv
+        self.events = tuple(sorted(events)) if events else ()
+        self._gaps: list[tuple[int, float]] = []          # (ts, multiplier) steps of the underlying level
         self.rows: list[dict] = []
         self.labels: dict[int, tuple[str, int]] = {}     # trade_id -> (family, burst id)
         self._tid = 1
         self._sid = 1
         self._burst = 1
+
+    def calendar(self) -> pa.Table:
+        """The scheduled releases the desk knows, as an ``events`` table for ``flow(events=...)``."""
+        return pa.table({"ts_event": pa.array(list(self.events), pa.int64()).cast(pa.timestamp("ns", tz="UTC")),
+                         "symbol": ["*"] * len(self.events)})
+
+    def S_at(self, t: int) -> float:
+        """The underlying level at ``t`` (the base level times the gaps before ``t``)."""
+        S = self.S
+        for tg, mult in self._gaps:
+            if tg <= t:
+                S *= mult
+        return S
+
+    def _event_dte(self, t0: int) -> int | None:
+        """DTE of the expiry that spans the next release >= EVENT_LEAD_NS after ``t0`` (every day lists one)."""
+        for ev in self.events:
+            if ev >= t0 + EVENT_LEAD_NS:
+                day = ev // DAY_NS + (1 if ev % DAY_NS > EXPIRY_CLOSE_NS else 0)
+                return int(day - t0 // DAY_NS)
+        return None
 
     # ---- contract selection
     def _contract(self, right: int, dte: int, delta: float, S: float) -> tuple[float, int]:
@@ -148,10 +185,17 @@ class Tape:
         """Add one burst of ``family`` starting at ``t0`` (ns); returns its trade ids."""
         sp = SPECS[family]
         r = self.rng
-        S = self.S
         bid_ = self._burst
         self._burst += 1
         dte = int(r.integers(sp.dte[0], sp.dte[1] + 1))
+        if self.events and family in ("earnings_vol_probe", "pre_event_directional_ramp"):
+            ev_dte = self._event_dte(t0)
+            if ev_dte is not None:
+                dte = ev_dte
+        if self.events and family == "post_gap_followthrough":
+            # the move it follows: the underlying gaps 40-80 bps its way 30 s before the first order
+            self._gaps.append((t0 - 30 * 10**9, 1.0 + direction * float(r.uniform(40, 80)) * 1e-4))
+        S = self.S_at(t0)
         dl = float(r.uniform(*sp.delta))
         right = {"C": 0, "P": 1, "dir": 0 if direction >= 0 else 1, "CP": 0}[sp.right]
         K, _ = self._contract(right, dte, dl, S)
@@ -207,10 +251,10 @@ class Tape:
         for t in np.sort(r.integers(t0, t1, n)):
             right = int(r.integers(0, 2))
             dte = int(r.choice([0, 1, 2, 7, 14, 30, 60]))
-            K, _ = self._contract(right, dte, float(r.uniform(0.1, 0.9)), self.S)
+            K, _ = self._contract(right, dte, float(r.uniform(0.1, 0.9)), self.S_at(int(t)))
             place = str(r.choice(["MID", "MID", "A", "B"]))
             tid = self._row(int(t), und, right, K, dte, int(r.integers(1, 15)), int(r.integers(0, 18)), "AUTO",
-                            place, 0, self.S, int(r.uniform(0, 5e8)))
+                            place, 0, self.S_at(int(t)), int(r.uniform(0, 5e8)))
             self.labels[tid] = ("background", 0)
 
     def table(self) -> pa.Table:

@@ -7,7 +7,7 @@ import msgspec
 import pyarrow as pa
 import pytest
 
-from ._flowdata import SPECS, T0, Tape
+from ._flowdata import DESK_CALENDAR, SPECS, T0, Tape
 from fastsynth import schemas
 from fastsynth.analytics.flow import flow
 from fastsynth.analytics.params import AnalyticsParams, ClassifierParams, load_params, params_from_data
@@ -21,17 +21,11 @@ def _profile(family: str) -> str:
     return schemas.PROFILES[schemas.FAMILY_PROFILE[schemas.FAMILIES.index(family)]]
 
 
-# short-dated directional accumulation is event-driven only on the expiry that carries a scheduled event (or after
-# a move its way): the template tests give the classifier the calendar a desk would have (a macro release at
-# 08:30 ET on the burst's expiration date, which that expiry spans)
-EVENT_DIRECTIONAL = ("pre_event_directional_ramp", "post_gap_followthrough")
-
-
-def _calendar_for(table: pa.Table) -> pa.Table:
-    exp = table.column("expiration").cast(pa.int32()).to_numpy()
-    day = int(exp[-1])
-    ts = day * 86_400 * 10**9 + (13 * 3600 + 1800) * 10**9
-    return pa.table({"ts_event": pa.array([ts], pa.timestamp("ns", tz="UTC")), "symbol": ["*"]})
+# short-dated directional accumulation is event-driven only on the expiry that carries a scheduled event, or after
+# a move its way: the event families' template tests are a desk with a calendar (``DESK_CALENDAR``, handed to
+# flow too): the ramp trades the expiry spanning the next release; the follow-through comes 30 s after a gap,
+# with a few background prints before it so the move is visible on the tape
+EVENT_FAMILIES = ("earnings_vol_probe", "pre_event_directional_ramp", "post_gap_followthrough")
 
 
 def test_short_dated_accumulation_without_event_or_move_abstains():
@@ -47,10 +41,12 @@ def test_short_dated_accumulation_without_event_or_move_abstains():
 def test_subtype_template_reaches_its_profile_only(family, seed):
     """One burst of the family's template on a quiet tape: an emitted event of its profile with evidence
     from the burst; no emitted event of any other profile (nearby wrong profiles stay below threshold)."""
-    tape = Tape(seed)
+    tape = Tape(seed, events=DESK_CALENDAR if family in EVENT_FAMILIES else None)
+    if family == "post_gap_followthrough":
+        tape.noise(12, T0, T0 + 25 * 10**9)          # the tape before the gap (at T0 + 30 s)
     tids = set(tape.burst(family, T0 + 60 * 10**9, direction=1 if seed % 2 else -1))
     table = tape.table()
-    events = _calendar_for(table) if family in EVENT_DIRECTIONAL else None
+    events = tape.calendar() if family in EVENT_FAMILIES else None
     ev = flow(table, events=events)["smart_money_events"].to_pylist()
     emitted = [e for e in ev if e["outcome"] == "emitted"]
     assert emitted, f"{family}: nothing emitted ({[e['reason'] for e in ev]})"

@@ -91,6 +91,7 @@ FRONT_MIN_PACKETS = 20       # the front expiry counts once this many packets of
 FRONT_MAX_DTE = 35           # ... and only when it is at most a monthly cycle away (names without weeklies)
 SAME_RUN_GAP_NS = 15_000_000_000
 RW_EVIDENCE_MS = 120_000     # a retail run's evidence: the entries of its last 2 minutes (not an hour of ask prints)   # a key idle this long starts a new run: the repeat cooldown no longer applies
+HR_MIN_LOTS_NO_AUCTION = 400.0   # dealer size without auction (SLAN) prints: above any directional order's lots
 RW_MIN_PRINTS = 7.5          # retail spike: decayed print count (a dense burst, not a few ask prints in minutes)
 RW_DENSE_PRINTS = 12.0       # ... or this many with mid-size lots (a chase in 20-150 lots)
 EV_MAX_PRINTS = 12.0         # event positioning: a handful of orders, not a retail-style run of prints
@@ -222,6 +223,8 @@ def score_episode(ei, ef, s, scores, rules):
                 r = RULE_HR_UNWIND
             if c > 0.0 and slan >= 0.5:
                 c += 0.06
+            elif avgsz < HR_MIN_LOTS_NO_AUCTION:
+                c = 0.0                     # 280-400 lots outside an auction: an ordinary large order, not a dealer
             if c > scores[P_HEDGE]:
                 scores[P_HEDGE] = c * qf
                 rules[P_HEDGE] = r
