@@ -12,14 +12,15 @@ underlying move before the flow and (optionally) the time to the symbol's next s
 ===========================  ===========================================================================
 institutional_directional    ISO sweep across venues at the ask (DTE >= 4); far-dated (DTE >= 100) bought at
                              the ask; repeated ask lifts on one contract (4+ packets, DTE >= 14, 40+ lots)
-retail_whale                 8+ small lots (<= 40 avg) at the ask on a cheap (<= $5) contract, DTE <= 7
+retail_whale                 a dense run (7.5+ decayed prints) of small lots at the ask on a cheap contract
+                             (<= $5 or <= 5% of spot), DTE <= 7 or the name's front expiry (learned from the tape)
 event_driven                 straddle/strangle bought at the ask; short-dated (1-13 DTE) accumulation at the
-                             ask, more confident near a scheduled event or after an underlying move its way
+                             ask on the expiry carrying the next scheduled event, or after a move its way
 vol_seller                   straddle/strangle sold at the bid; call sold against stock (TLET); OTM puts
                              (or calls) sold at the bid, DTE >= 7
 arbitrage                    box; conversion/reversal (call + put same strike, stock-tied); vertical at mid
-hedge_reactive               dealer-size (200+ avg lots) near-the-money prints, DTE <= 5, at the ask or mid
-                             (auction SLAN prints add confidence)
+hedge_reactive               dealer-size near-the-money prints, DTE <= 5 or the front expiry, at the ask or
+                             mid: 280+ avg lots as auction (SLAN) prints, 400+ otherwise
 ===========================  ===========================================================================
 
 An episode is emitted the first time its best profile reaches ``profiles.min_confidence`` with
