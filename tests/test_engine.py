@@ -38,7 +38,8 @@ ZZTK = SymbolSpec(symbol="ZZTK", price=40.0, annual_vol=0.3, beta=0.8, sector="M
 
 
 def one_day(seed: int, **kw) -> Manifest:
-    return Manifest(seed=seed, symbols=["IBM"], **kw)
+    # 2026-03-06 has a scheduled macro release (NFP), so every default table, events included, has rows
+    return Manifest(seed=seed, symbols=["IBM"], **{"start": "2026-03-06", **kw})
 
 
 # Invariant run: a full session then an early close (day after Thanksgiving), a ~$220 name, an $11 name
@@ -141,6 +142,11 @@ def test_reader_equals_generate():
 def test_different_seeds_differ():
     a, b = generated(one_day(SEEDS[0])), generated(one_day(SEEDS[1]))
     for t in TABLES:
+        if t in ("events", "option_contracts"):
+            # the built-in event calendar depends on dates and names, not on the seed; so does the first
+            # session's chain (listed around the universe's reference price, which opens the run)
+            assert digest(a[t]) == digest(b[t])
+            continue
         assert digest(a[t]) != digest(b[t])
     pa_, pb = a["equity_trades"].column("price").to_numpy(), b["equity_trades"].column("price").to_numpy()
     n = min(pa_.size, pb.size)
@@ -148,7 +154,7 @@ def test_different_seeds_differ():
 
 
 def test_longer_run_has_the_same_first_session():
-    m1 = Manifest(seed=SEEDS[0], symbols=["IBM", "F"], days=1)
+    m1 = Manifest(seed=SEEDS[0], start="2026-03-05", symbols=["IBM", "F"], days=1)   # day 2 has an event
     m2 = m1.replace(days=2)
     one, two = generated(m1), generated(m2)
     close = plan(m1).sessions[0].close_ns
@@ -168,7 +174,7 @@ def test_parquet_bytes_independent_of_workers(tmp_path):
     m = Manifest(seed=SEEDS[0], symbols=["IBM", "F", "GS"], days=1)
     r1 = run_to_parquet(m, tmp_path / "w1", workers=1)
     r2 = run_to_parquet(m, tmp_path / "w2", workers=2)
-    assert r1.rows == r2.rows and r1.partitions_written == r2.partitions_written == 3
+    assert r1.rows == r2.rows and r1.partitions_written == r2.partitions_written == len(plan(m).partitions) == 4   # @session + 3 symbols
     f1, f2 = _files(tmp_path / "w1"), _files(tmp_path / "w2")
     assert sorted(f1) == sorted(f2)
     assert [k for k in f1 if f1[k] != f2[k]] == []
@@ -212,10 +218,10 @@ def test_every_batch_has_the_table_schema():
     for t, b in fastsynth.stream(m, batch_rows=50_000):
         assert b.schema.equals(fastsynth.schema(t), check_metadata=True), t
         assert b.num_rows > 0
-        for col in b.columns:
-            assert col.null_count == 0
+        for field, col in zip(b.schema, b.columns):
+            assert field.nullable or col.null_count == 0, (t, field.name)
         seen.add(t)
-    assert seen == set(TABLES)
+    assert seen == set(TABLES) - {"events"}   # no scheduled event in these two sessions
     for t, tbl in generated(m).items():
         assert tbl.schema.equals(fastsynth.schema(t), check_metadata=True)
 
@@ -230,6 +236,8 @@ def partitions(m: Manifest, table: str):
     ts = ints(tbl.column("ts_event"))
     out, pos = [], 0
     for part in p.partitions:
+        if part.is_session:
+            continue
         s = part.session
         n = 0
         while pos + n < tbl.num_rows and sym[pos + n] == part.symbol and ts[pos + n] < s.close_ns + NS:

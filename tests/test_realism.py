@@ -27,7 +27,8 @@ MIN = 60_000_000_000
 
 @pytest.fixture(scope="module")
 def session():
-    m = fastsynth.Manifest(seed=2026, start="2026-03-02", days=DAYS, symbols=SYMBOLS)
+    m = fastsynth.Manifest(seed=2026, start="2026-03-02", days=DAYS, symbols=SYMBOLS,
+                           tables=["equity_trades", "equity_quotes", "bars_1m"])   # the equity facts
     tabs = fastsynth.generate(m)
     return m, tabs, sessions(m.start, m.days)
 

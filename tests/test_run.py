@@ -1,4 +1,4 @@
-"""run.run_to_parquet: partitions (symbol parts and the session-wide ``_session`` part) generated and
+"""run.run_to_parquet: partitions (symbol parts and the session-wide ``@session`` part) generated and
 encoded on worker threads, resumable, same bytes whatever the thread count."""
 from __future__ import annotations
 

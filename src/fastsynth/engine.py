@@ -25,7 +25,8 @@ __all__ = ["SESSION_PART", "Partition", "Plan", "plan", "iter_partition", "strea
 DEFAULT_BATCH_ROWS = 65_536
 
 
-SESSION_PART = "_session"   # part name of a session's session-wide tables (never a valid ticker)
+SESSION_PART = "@session"   # part name of a session's session-wide tables: never a valid ticker, and not
+                            # "_"-prefixed (pyarrow.dataset and Hive readers skip files starting with "_" or ".")
 
 
 @dataclass(frozen=True)

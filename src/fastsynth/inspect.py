@@ -19,7 +19,7 @@ __all__ = ["inspect_dataset", "format_report", "SAMPLE_FILES"]
 
 SAMPLE_FILES = 8          # trade/quote files read for the realism figures
 SAMPLE_BAR_FILES = 64     # bar files are small (391 rows a session)
-SESSION_PART = "_session"  # = engine.SESSION_PART (not imported: keeps `inspect` free of the engine)
+SESSION_PART = "@session"  # = engine.SESSION_PART (not imported: keeps `inspect` free of the engine)
 
 
 def _files(root: Path, table: str) -> list[Path]:

@@ -23,9 +23,9 @@ from .regime.control import ControlChange, SyntheticControlState, ts_ns
 from .regime.events import EVENT_CALENDARS, EventSpec
 from .schemas import DEFAULT_TABLES, TABLES
 
-# Tables produced when the manifest does not list them. TODO(issue 3): DEFAULT_TABLES (equities +
-# regime/events + options) once the options tape lands; equities only until then.
-_DEFAULT_TABLES: tuple[str, ...] = tuple(t for t in DEFAULT_TABLES if t.startswith(("equity_", "bars_")))
+# Tables produced when the manifest does not list them: equities, the regime/events session tables and
+# the options tape (scenario_labels, the hidden ground truth, is opt-in).
+_DEFAULT_TABLES: tuple[str, ...] = DEFAULT_TABLES
 
 __all__ = ["SymbolSpec", "Manifest", "MODES", "FORMATS", "default_universe", "load_manifest"]
 

@@ -35,7 +35,7 @@ def default_workers() -> int:
 def run_to_parquet(m: Manifest, out: str | Path, *, overwrite: bool = False, workers: int | None = None,
                    on_partition: Callable[[Partition, dict[str, int]], None] | None = None) -> RunResult:
     """Write the run as a hive-partitioned Parquet dataset under ``out`` (``<table>/date=D/<SYM>.parquet``;
-    the session-wide tables under ``<table>/date=D/_session.parquet``).
+    the session-wide tables under ``<table>/date=D/@session.parquet``).
 
     ``workers`` threads take partitions largest first (expected prints, so the run does not end on one
     big partition) and encode each row group as soon as it is full. The last ``workers`` partitions

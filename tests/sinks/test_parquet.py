@@ -445,7 +445,7 @@ def test_encoder_failure_cleans_up(tmp_path):
 
 
 def test_session_part_writes_only_session_tables(tmp_path):
-    """The "_session" part holds the session-wide tables; symbol parts never get files for them, and
+    """The "@session" part holds the session-wide tables; symbol parts never get files for them, and
     is_done / completed_partitions / resume judge each part by its own tables."""
     from fastsynth.sinks.parquet import SESSION_PART, part_tables
     from fastsynth.engine import SESSION_PART as ENGINE_SESSION_PART
@@ -462,9 +462,9 @@ def test_session_part_writes_only_session_tables(tmp_path):
     sink.write_partition("2026-03-02", "AAPL", partition_items("2026-03-02", "AAPL", tables=("equity_trades",)))
     assert all_files(tmp_path) == sorted([
         MANIFEST_NAME, "equity_trades/date=2026-03-02/AAPL.parquet",
-        "events/date=2026-03-02/_session.parquet", "regime/date=2026-03-02/_session.parquet"])
+        "events/date=2026-03-02/@session.parquet", "regime/date=2026-03-02/@session.parquet"])
     assert sink.is_done("2026-03-02", SESSION_PART) and sink.is_done("2026-03-02", "AAPL")
-    assert sink.completed_partitions() == [("2026-03-02", "AAPL"), ("2026-03-02", SESSION_PART)]
+    assert sink.completed_partitions() == [("2026-03-02", SESSION_PART), ("2026-03-02", "AAPL")]
     sink.path("events", "2026-03-02", SESSION_PART).unlink()
     assert not sink.is_done("2026-03-02", SESSION_PART)
     assert sink.completed_partitions() == [("2026-03-02", "AAPL")]

@@ -637,11 +637,12 @@ class PrintGenerator:
 
 
 def _nullable(x: np.ndarray) -> pa.Array:
-    """float64 with NaN -> null (validity bitmap), zero-copy values."""
+    """float64 with NaN -> null (validity bitmap). Null slots hold 0.0, as Arrow compute writes them, so
+    filtering or re-chunking a table gives the same bytes as generating it."""
     mask = np.isnan(x)
     if not mask.any():
         return pa.array(x)
-    return pa.array(x, mask=mask)
+    return pa.array(np.where(mask, 0.0, x), mask=mask)
 
 
 # ---- benchmark entry point (wired by ``benchmarks/test_option_prints.py``; the lead may add it to ``fastsynth bench``)

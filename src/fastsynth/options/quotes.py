@@ -133,14 +133,9 @@ def _modulation(p: Any, symbol: str, day_index: int, n: int):
 
 def _events(p: Any, symbol: str, day_index: int) -> list[Any]:
     """Today's events of the symbol and the next session's (their premium is already priced today)."""
-    out: list[Any] = []
-    for d in (day_index, day_index + 1):
-        if d < len(p.sessions):
-            try:
-                out.extend(p.regime.events_for(symbol, d))
-            except (AttributeError, IndexError):
-                pass
-    return out
+    # the next session's events come from the calendar even past the run's last session, so a session's
+    # quotes do not depend on how many days the run has
+    return list(p.regime.events_for(symbol, day_index)) + list(p.regime.next_session_events_for(symbol, day_index))
 
 
 class Quoter:

@@ -146,6 +146,23 @@ class RegimePlan:
         """Macro events plus ``symbol``'s own, of session ``day_index``."""
         return [e for e in self.days[day_index].events if e.symbol in ("*", symbol)]
 
+    def next_session_events_for(self, symbol: str, day_index: int) -> list[Event]:
+        """Macro events plus ``symbol``'s own of the session AFTER ``day_index``, from the calendar: known in
+        advance, so the same whether or not that session is part of the run (a 1-day run prices tomorrow's
+        release exactly as a 2-day run does)."""
+        if day_index + 1 < len(self.days):
+            return self.events_for(symbol, day_index + 1)
+        from ..calendar import sessions
+
+        _, nxt = _neighbors(self.days[day_index].regime.date)
+        if nxt is None:
+            return []
+        sess = next(iter(sessions(nxt.isoformat(), 1)))
+        mins, _ = _control_schedule(self.manifest, sess)
+        intensity = PRESETS[mins[0][1].preset_id].event_intensity
+        uni = _universe(self.manifest.universe_specs())
+        return [e for e in _events(self.manifest, nxt, uni, intensity) if e.symbol in ("*", symbol)]
+
     def bursts(self, day_index: int) -> BurstSchedule:
         """The session's labeled-scenario schedule after soft coverage (computed once, then cached)."""
         dd = self.days[day_index]

@@ -45,7 +45,7 @@ __all__ = ["ParquetDatasetSink", "read_manifest", "part_tables", "MANIFEST_NAME"
            "SESSION_PART"]
 
 MANIFEST_NAME = "_fastsynth_manifest.json"
-SESSION_PART = "_session"   # = engine.SESSION_PART: the part holding a session's session-wide tables
+SESSION_PART = "@session"   # = engine.SESSION_PART: the part holding a session's session-wide tables
 SUCCESS_NAME = "_SUCCESS"
 
 # Rows per Parquet row group. Measured on one session of AAPL trades + quotes (zstd, the encodings of
@@ -114,7 +114,7 @@ def _writer_options(schema: pa.Schema, compression: str = "zstd") -> dict[str, A
 
 def part_tables(tables: Sequence[str], part: str) -> tuple[str, ...]:
     """The tables one partition writes: the session-wide tables (``schemas.SESSION_TABLES``) for the
-    session part ``"_session"``, every other table for a symbol part."""
+    session part ``"@session"``, every other table for a symbol part."""
     session = part == SESSION_PART
     return tuple(t for t in tables if (t in schemas.SESSION_TABLES) == session)
 
@@ -308,7 +308,7 @@ class ParquetDatasetSink:
         return self.root / table / f"date={date}" / f"{part}.parquet"
 
     def tables_of(self, part: str) -> tuple[str, ...]:
-        """The tables partition ``part`` writes (see :func:`part_tables`): a ``"_session"`` part writes
+        """The tables partition ``part`` writes (see :func:`part_tables`): a ``"@session"`` part writes
         only the session-wide tables, a symbol part every other table."""
         return part_tables(self.tables, part)
 
