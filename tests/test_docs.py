@@ -20,3 +20,16 @@ def test_readme_starts_with_the_two_commands():
     block = text.split("```bash", 1)[1].split("```", 1)[0]
     assert "pip install . && fastsynth generate" in block
     assert 'pip install ".[test]" && pytest' in block
+
+
+def test_readme_manifest_examples_are_valid():
+    """Every YAML block of the README is a valid manifest (or a fragment of one) — the docs cannot drift."""
+    import msgspec
+
+    from fastsynth.manifest import manifest_from_data
+
+    text = (ROOT / "README.md").read_text()
+    blocks = [b.split("```", 1)[0] for b in text.split("```yaml")[1:]]
+    assert len(blocks) >= 2
+    for b in blocks:
+        manifest_from_data(msgspec.yaml.decode(b.encode()))
