@@ -112,7 +112,7 @@ def _event_expiry(t, dte, to_event_s):
     return exp_day * _DAY_NS + _EXP_CLOSE_NS >= ev and exp_day - ev // _DAY_NS <= 7
 
 
-@kernel
+@inline_kernel
 def score_episode(ei, ef, s, scores, rules):
     """Fill ``scores[6]``/``rules[6]`` (confidence 0..1 and rule per profile) for episode row ``s``."""
     for j in range(NPROF):
@@ -334,9 +334,10 @@ def _write_event(ei, ef, ev_e, ev_t, s, outcome, b, b2, scores, rules, ts, oi, o
     return r
 
 
-@kernel
-def _packet_row(pi, pf, i, tei, tef):
-    """The packet ``i`` as a one-packet episode in the scratch rows ``tei[0]``/``tef[0]``."""
+@inline_kernel
+def _packet_row(pi, pf, i, tg, tei, tef):
+    """The packet ``i`` (evidence tag ``tg`` = ``_tag(pi, pf, i)``) as a one-packet episode in the scratch rows
+    ``tei[0]``/``tef[0]``."""
     for j in range(tef.shape[1]):
         tef[0, j] = 0.0
     tei[0, EI_STRUCT] = pi[i, PI_STRUCT]
@@ -370,7 +371,7 @@ def _packet_row(pi, pf, i, tei, tef):
     tef[0, EF_SWEEPS] = pi[i, PI_SWEEP]
     tef[0, EF_FRESH] = pi[i, PI_FRESH]
     tef[0, EF_QUOTED] = pi[i, PI_QUOTED]
-    if _tag(pi, pf, i) == 4:
+    if tg == 4:
         tef[0, EF_NBIGASK] = 1.0
         tef[0, EF_BA_SIZE] = pf[i, PF_SIZE]
         tef[0, EF_BA_N] = pi[i, PI_N]
@@ -461,6 +462,16 @@ def classify(pi, pf, ev_off, ev_val, start, window, zmin, episode_gap_ns, tau_ns
         cov = pi[i, PI_FRESH] / n if n > 0 else 0.0
         ask, bid, mid = _ratios(pf[i, PF_ASK], pf[i, PF_BID], pf[i, PF_MID], pf[i, PF_SIDE_A], pf[i, PF_SIDE_B])
         aggr = max(ask, bid)
+        # evidence tag (as ``_tag``, from the same ratios)
+        tg = 3
+        if ask >= 0.5:
+            tg = 0
+        elif bid >= 0.5:
+            tg = 1
+        elif mid >= 0.5:
+            tg = 2
+        if n > 0 and size / n >= 40.0:
+            tg += 4
         d = 0
         if ask >= bid and ask > 0:
             d = 1 if pi[i, PI_RIGHT] == 0 else -1
@@ -544,7 +555,7 @@ def classify(pi, pf, ev_off, ev_val, start, window, zmin, episode_gap_ns, tau_ns
                       EF_N, EF_NPK, EF_ISO, EF_SLAN, EF_ML, EF_TLET, EF_SWEEPS, EF_FRESH, EF_QUOTED):
                 ef[s, j] *= w
         # the packet alone, in the scratch row
-        _packet_row(pi, pf, i, tei, tef)
+        _packet_row(pi, pf, i, tg, tei, tef)
         ef[s, EF_OTM] = pf[i, PF_OTM]
         ef[s, EF_ATM] = pf[i, PF_ATM]
         ef[s, EF_UNDPX] = pf[i, PF_UNDPX]
@@ -569,33 +580,53 @@ def classify(pi, pf, ev_off, ev_val, start, window, zmin, episode_gap_ns, tau_ns
         if tef[0, EF_BA_MAX] > ef[s, EF_BA_MAX]:
             ef[s, EF_BA_MAX] = tef[0, EF_BA_MAX]
         ne = ei[s, EI_NEV]
-        tg = _tag(pi, pf, i)
-        for j in range(pi[i, PI_NEV]):
-            ev_e[s, ne % maxev] = ev_val[ev_off[i] + j]
-            ev_t[s, ne % maxev] = ((t0 // 1_000_000) << 3) | tg
-            ne += 1
+        npe = pi[i, PI_NEV]
+        e0 = ev_off[i]
+        etag = ((t0 // 1_000_000) << 3) | tg
+        if npe > 0:
+            wp = ne % maxev                     # ring slot of entry ne, advanced with a wrap (no % per id)
+            for j in range(npe):
+                ev_e[s, wp] = ev_val[e0 + j]
+                ev_t[s, wp] = etag
+                wp += 1
+                if wp == maxev:
+                    wp = 0
+            ne += npe
         ei[s, EI_NEV] = ne
         for j in range(NEI):
             tei[0, j] = ei[s, j]
-        tei[0, EI_NEV] = 0
         tei[0, EI_PID0] = pi[i, PI_PID]
         tei[0, EI_VENUES] = pi[i, PI_VENUES]
-        for j in range(pi[i, PI_NEV]):
-            if j < maxev:
-                tev[0, j] = ev_val[ev_off[i] + j]
-                tet[0, j] = ((t0 // 1_000_000) << 3) | tg
-                tei[0, EI_NEV] = j + 1
-        score_episode(ei, ef, s, scores, rules)
-        score_episode(tei, tef, 0, pscores, prules)
-        for j in range(NPROF):
-            alone[j] = pscores[j] >= scores[j]
-            if scores[j] > pscores[j]:
+        tei[0, EI_NEV] = min(npe, maxev)        # the packet's own evidence, copied to tev/tet only if written
+        # the episode, then (unless fresh) the packet alone: one call site, so the inlined scoring is compiled once
+        for which in range(1 if fresh_ep else 2):
+            xi = ei if which == 0 else tei
+            xf = ef if which == 0 else tef
+            row = s if which == 0 else 0
+            xs = scores if which == 0 else pscores
+            xr = rules if which == 0 else prules
+            score_episode(xi, xf, row, xs, xr)
+        if fresh_ep:
+            # a fresh episode holds just this packet: every field score_episode reads equals the packet row's
+            # (sums are 0 + x, maxima max(0, x) of non-negative sizes, the EI_* fields copied), so the
+            # packet-alone scores are the episode's
+            for j in range(NPROF):
                 pscores[j] = scores[j]
                 prules[j] = rules[j]
+                alone[j] = True
+        else:
+            for j in range(NPROF):
+                alone[j] = pscores[j] >= scores[j]
+                if scores[j] > pscores[j]:
+                    pscores[j] = scores[j]
+                    prules[j] = rules[j]
         b, b2 = _best(pscores)
         if pscores[b] >= min_conf and pscores[b] - pscores[b2] >= margin:
             if alone[b] or not (ei[s, EI_EMIT_P] == b and t0 - ei[s, EI_EMIT_T] <= cooldown_ns):
                 if alone[b]:
+                    for j in range(min(npe, maxev)):
+                        tev[0, j] = ev_val[e0 + j]
+                        tet[0, j] = etag
                     r = _write_event(tei, tef, tev, tet, 0, 0, b, b2, pscores, prules, pi[i, PI_T1], oi, of, oev, g)
                 else:
                     r = _write_event(ei, ef, ev_e, ev_t, s, 0, b, b2, pscores, prules, pi[i, PI_T1], oi, of, oev, g)
@@ -608,6 +639,9 @@ def classify(pi, pf, ev_off, ev_val, start, window, zmin, episode_gap_ns, tau_ns
                 ei[s, EI_EMIT_T] = t0
                 ei[s, EI_EMIT_P] = b
         elif prem >= abstain_prem and t0 - ei[s, EI_EMIT_T] > cooldown_ns:
+            for j in range(min(npe, maxev)):
+                tev[0, j] = ev_val[e0 + j]
+                tet[0, j] = etag
             r = _write_event(tei, tef, tev, tet, 0, 1, b, b2, pscores, prules, pi[i, PI_T1], oi, of, oev, g)
             oi[r, OI_PID1] = pi[i, PI_PID]
         # ---- periodic sweep of expired episodes (driven by this underlying's packet times)
