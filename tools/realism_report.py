@@ -76,7 +76,8 @@ def _i64(col):
 
 def synthetic_tables(symbols: list[str], days: int = 6, seed: int = 2026) -> dict[str, pa.Table]:
     """A generated run in the checker's layouts (trades: side +1/-1, 0 for off-exchange prints)."""
-    m = fastsynth.Manifest(seed=seed, start="2026-03-02", days=days, symbols=symbols)
+    m = fastsynth.Manifest(seed=seed, start="2026-03-02", days=days, symbols=symbols,
+                           tables=["equity_trades", "equity_quotes", "bars_1m"])   # the equity facts
     t = fastsynth.generate(m)
     tr, q, b = t["equity_trades"], t["equity_quotes"], t["bars_1m"]
     return {
