@@ -68,3 +68,24 @@ def test_block_iv_is_chunk_invariant():
                  iv2[a:b], de2[a:b])
     assert np.array_equal(iv, iv2, equal_nan=True) and np.array_equal(de, de2, equal_nan=True)
     assert not math.isnan(float(np.nanmax(iv)))
+
+
+def test_exp_block_within_one_ulp_of_libm():
+    from numba import njit
+
+    from fastsynth.kernels.blackscholes import exp_block
+
+    @njit
+    def run(x, out, ib):
+        fb = ib.view(np.float64)
+        for b in range(0, x.shape[0], ib.shape[0]):
+            m = min(ib.shape[0], x.shape[0] - b)
+            exp_block(x[b:b + m], out[b:b + m], m, ib, fb)
+
+    x = np.concatenate([np.linspace(-720.0, 709.0, 200_001), np.linspace(-1.0, 1.0, 20_001), [0.0, -708.0]])
+    out = np.empty_like(x)
+    run(x, out, np.empty(256, np.int64))
+    ok = x >= -708.0
+    want = np.exp(x[ok])
+    assert np.all(np.abs(out[ok] - want) <= 2.0 * np.spacing(want))
+    assert np.all(out[~ok] == 0.0) and out[-2] == 1.0

@@ -36,7 +36,7 @@ import numpy as np
 
 from ._jit import inline_kernel, kernel
 from .placement import PLACEMENT_TOL, place
-from .blackscholes import _INV_SQRT_2PI, _SQRT1_2, half_erfc, implied_vol_delta1
+from .blackscholes import _INV_SQRT_2PI, _SQRT1_2, exp_block, half_erfc, implied_vol_delta1
 from .rng import ndtri, uniforms4
 
 __all__ = ["plan_noise", "fill_prints", "iv_delta", "NS_YEAR", "AA", "A", "MID", "B", "BB", "NOISE_NOTIONAL_CAP", "QTAB"]
@@ -256,6 +256,64 @@ def fill_prints(r_ts, r_c, r_place, r_walk, r_fb, r_struct,
     return m
 
 
+@kernel
+def _iv_step(m, s_, x_, Sq_, Kr_, sg_, tg_, ex_, cv_, ib, fb):
+    """One branch-free Halley step of ``iv_delta`` for ``m`` prints (total vol ``s_`` updated in place, at
+    most 4x either way; ``cv_`` = 1 when the step passed the scalar solver's stopping rule). A kernel of its
+    own with one array per quantity: inlined into the block loop it does not vectorize."""
+    for j in range(m):
+        s = s_[j]
+        d1 = x_[j] / s + 0.5 * s
+        ex_[j] = -0.5 * d1 * d1
+    exp_block(ex_, ex_, m, ib, fb)
+    for j in range(m):
+        s = s_[j]
+        Sq = Sq_[j]
+        Kr = Kr_[j]
+        sgn = sg_[j]
+        e1 = ex_[j]
+        d1 = x_[j] / s + 0.5 * s
+        d2 = d1 - s
+        t1 = half_erfc(math.fabs(d1) * _SQRT1_2, e1)
+        t2 = half_erfc(math.fabs(d2) * _SQRT1_2, e1 * Sq / Kr)
+        n1 = (1.0 - t1) if sgn * d1 > 0.0 else t1
+        n2 = (1.0 - t2) if sgn * d2 > 0.0 else t2
+        f = sgn * (Sq * n1 - Kr * n2) - tg_[j]
+        v = Sq * _INV_SQRT_2PI * e1
+        # Halley: f / (v (1 - f c2 / 2v)) with c2 = d1 d2 / s, Newton's f / v when that factor leaves
+        # (0.5, 2) (one division: the factor's test multiplied through by v > 0)
+        hv = v - 0.5 * f * (d1 * d2 / s)
+        step = f / (hv if (hv > 0.5 * v) & (hv < 2.0 * v) else v)
+        nxt = s - step
+        inb = (nxt > 0.25 * s) & (nxt < 4.0 * s)
+        a = math.fabs(step)
+        conv = ((1.0 + d1 * d1 + d2 * d2 + math.fabs(d1 * d2)) * a * a * a <= 1e-16 * s * s * s) | \
+            (a <= 1e-15 * s)
+        hit = f == 0.0
+        nxt = nxt if inb else (4.0 * s if step < 0.0 else 0.25 * s)      # at most 4x per step
+        s_[j] = s if hit else nxt
+        cv_[j] = 1.0 if ((conv & inb) | hit) else 0.0                    # the last step's stopping rule
+
+
+@kernel
+def _iv_delta_at(m, s_, x_, dq_, rt_, right, ex_, ib, fb, iv, delta):
+    """Annualized vol and BSM delta of ``m`` prints at total vol ``s_`` (vectorized)."""
+    for j in range(m):
+        s = s_[j]
+        d1 = x_[j] / s + 0.5 * s
+        ex_[j] = -0.5 * d1 * d1
+    exp_block(ex_, ex_, m, ib, fb)
+    for j in range(m):
+        s = s_[j]
+        d1 = x_[j] / s + 0.5 * s
+        t1 = half_erfc(math.fabs(d1) * _SQRT1_2, ex_[j])
+        dq = dq_[j]
+        dc = dq * ((1.0 - t1) if d1 > 0.0 else t1)
+        dp = -dq * (t1 if d1 > 0.0 else (1.0 - t1))
+        iv[j] = s / rt_[j]
+        delta[j] = dc if right[j] == 0 else dp
+
+
 IV_BLOCK = 256        # prints per vectorized implied-vol block
 IV_STEPS = 4          # fixed Halley steps per block before the scalar fix-up of the unconverged
 
@@ -268,8 +326,8 @@ def iv_delta(price, S, K, tau_close, right, close_ns, ts, r, q, guess, iv, delta
     surface's vol of the contract; 0 = none) starts the iteration near the root.
 
     Blocks of ``IV_BLOCK`` prints: a setup pass (discounts, log-moneyness, the out-of-the-money target in
-    total-vol units), then ``IV_STEPS`` Halley steps for the whole block at once, branch-free (the exp in
-    its own loop, the CDF/price/step arithmetic vectorized), accepted when the last step passes the same
+    total-vol units), then ``IV_STEPS`` Halley steps for the whole block at once, branch-free (exps by
+    ``blackscholes.exp_block``, the CDF/price/step arithmetic: all vectorized), accepted when the last step passes the same
     stopping rule as ``implied_vol_delta1`` (predicted third-order error <= 1e-16 s, or a relative step
     <= 1e-15, or an exact hit) and the steps stayed within [s/4, 4s]; the rest (no guess, outside the
     bounds, at intrinsic, slow to converge) get the scalar safeguarded solver ``implied_vol_delta1``.
@@ -278,16 +336,27 @@ def iv_delta(price, S, K, tau_close, right, close_ns, ts, r, q, guess, iv, delta
     nb = IV_BLOCK
     nfix = 0
     w = np.empty((12, nb))
+    ib = np.empty(nb, np.int64)
+    fb = ib.view(np.float64)
     Sq_, Kr_, x_, s_, tg_, sg_, rt_, dq_, ex_, ok_, tau_, cv_ = w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7], \
         w[8], w[9], w[10], w[11]
     for b0 in range(0, n, nb):
         m = min(nb, n - b0)
-        # ---- setup (scalar: two exps and a log per print) ----
+        # ---- setup: discounts (vectorized exp), then the moneyness and target (one log per print) ----
         for j in range(m):
             i = b0 + j
             rem = close_ns - ts[i]
             tau = tau_close[i] + (rem if rem > 0 else 0) / NS_YEAR
             tau_[j] = tau
+            ex_[j] = -q * tau
+            cv_[j] = -r * tau
+        exp_block(ex_, dq_, m, ib, fb)
+        exp_block(cv_, Kr_, m, ib, fb)
+        for j in range(m):
+            i = b0 + j
+            tau = tau_[j]
+            dq = dq_[j]
+            dr = Kr_[j]
             p = price[i]
             Si = S[i]
             Ki = K[i]
@@ -300,11 +369,9 @@ def iv_delta(price, S, K, tau_close, right, close_ns, ts, r, q, guess, iv, delta
             tg = 0.1
             sg = 1.0
             rt = 1.0
-            dq = 1.0
             if tau > 0.0 and Si > 0.0 and Ki > 0.0 and p >= 0.0 and g > 0.0:
-                dq = math.exp(-q * tau)
                 Sq = Si * dq
-                Kr = Ki * math.exp(-r * tau)
+                Kr = Ki * dr
                 fwd = Sq - Kr
                 call = Kr >= Sq
                 otm = p
@@ -331,59 +398,11 @@ def iv_delta(price, S, K, tau_close, right, close_ns, ts, r, q, guess, iv, delta
             tg_[j] = tg
             sg_[j] = sg
             rt_[j] = rt
-            dq_[j] = dq
             ok_[j] = ok
-        # ---- fixed Halley steps, whole block ----
-        for it in range(IV_STEPS):
-            for j in range(m):
-                s = s_[j]
-                d1 = x_[j] / s + 0.5 * s
-                ex_[j] = -0.5 * d1 * d1
-            for j in range(m):
-                ex_[j] = math.exp(ex_[j])
-            for j in range(m):
-                s = s_[j]
-                Sq = Sq_[j]
-                Kr = Kr_[j]
-                sgn = sg_[j]
-                e1 = ex_[j]
-                d1 = x_[j] / s + 0.5 * s
-                d2 = d1 - s
-                t1 = half_erfc(math.fabs(d1) * _SQRT1_2, e1)
-                t2 = half_erfc(math.fabs(d2) * _SQRT1_2, e1 * Sq / Kr)
-                n1 = (1.0 - t1) if sgn * d1 > 0.0 else t1
-                n2 = (1.0 - t2) if sgn * d2 > 0.0 else t2
-                f = sgn * (Sq * n1 - Kr * n2) - tg_[j]
-                v = Sq * _INV_SQRT_2PI * e1
-                step = f / v
-                den = 1.0 - 0.5 * step * (d1 * d2 / s)
-                step = step / den if (den > 0.5) & (den < 2.0) else step
-                nxt = s - step
-                inb = (nxt > 0.25 * s) & (nxt < 4.0 * s)
-                a = math.fabs(step)
-                conv = ((1.0 + d1 * d1 + d2 * d2 + math.fabs(d1 * d2)) * a * a * a <= 1e-16 * s * s * s) | \
-                    (a <= 1e-15 * s)
-                hit = f == 0.0
-                nxt = nxt if inb else (4.0 * s if step < 0.0 else 0.25 * s)    # at most 4x per step
-                s_[j] = s if hit else nxt
-                cv_[j] = 1.0 if ((conv & inb) | hit) else 0.0     # the last step's stopping rule
-        # ---- delta at the solution ----
-        for j in range(m):
-            s = s_[j]
-            d1 = x_[j] / s + 0.5 * s
-            ex_[j] = -0.5 * d1 * d1
-        for j in range(m):
-            ex_[j] = math.exp(ex_[j])
-        for j in range(m):
-            i = b0 + j
-            s = s_[j]
-            d1 = x_[j] / s + 0.5 * s
-            t1 = half_erfc(math.fabs(d1) * _SQRT1_2, ex_[j])
-            dq = dq_[j]
-            dc = dq * ((1.0 - t1) if d1 > 0.0 else t1)
-            dp = -dq * (t1 if d1 > 0.0 else (1.0 - t1))
-            iv[i] = s / rt_[j]
-            delta[i] = dc if right[i] == 0 else dp
+        # ---- fixed Halley steps, then the delta at the solution, whole block ----
+        for _ in range(IV_STEPS):
+            _iv_step(m, s_, x_, Sq_, Kr_, sg_, tg_, ex_, cv_, ib, fb)
+        _iv_delta_at(m, s_, x_, dq_, rt_, right[b0:b0 + m], ex_, ib, fb, iv[b0:b0 + m], delta[b0:b0 + m])
         # ---- scalar fix-up: not set up, or not converged within the fixed steps ----
         for j in range(m):
             if ok_[j] * cv_[j] != 1.0:
