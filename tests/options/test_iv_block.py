@@ -89,3 +89,25 @@ def test_exp_block_within_one_ulp_of_libm():
     want = np.exp(x[ok])
     assert np.all(np.abs(out[ok] - want) <= 2.0 * np.spacing(want))
     assert np.all(out[~ok] == 0.0) and out[-2] == 1.0
+
+
+def test_log_block_within_two_ulp_of_libm():
+    from numba import njit
+
+    from fastsynth.kernels.blackscholes import log_block
+
+    @njit(error_model="numpy")
+    def run(x, out, ib):
+        fb = ib.view(np.float64)
+        for b in range(0, x.shape[0], ib.shape[0]):
+            m = min(ib.shape[0], x.shape[0] - b)
+            log_block(x[b:b + m], out[b:b + m], m, ib, fb)
+
+    rng = np.random.default_rng(3)
+    x = np.concatenate([np.exp(rng.uniform(-700.0, 700.0, 100_000)), 1.0 + rng.uniform(-0.3, 0.3, 100_000),
+                        [1.0, 2.0, 0.5, 1e-300]])
+    out = np.empty_like(x)
+    run(x, out, np.empty(256, np.int64))
+    want = np.log(x)
+    assert np.all(np.abs(out - want) <= 2.0 * np.spacing(np.abs(want)))
+    assert out[-4] == 0.0

@@ -25,8 +25,10 @@
   ``o_seq`` = ``seq0`` + row. The placement written is re-checked with ``placement.place`` on the price
   written, so it equals what analytics reads back from the tape. Returns the number of kept rows.
 
-``iv_delta`` — Black-Scholes implied vol and delta of each print from ``kernels.blackscholes``
-  (``implied_vol_delta1``, started at the surface vol): NaN where the price is outside the no-arbitrage bounds.
+``iv_delta`` — Black-Scholes implied vol and delta of each print: blocks of ``IV_BLOCK`` prints, fixed
+  vectorized Halley steps from the surface vol (``_iv_setup``/``_iv_step``/``_iv_delta_at``, exp and log by
+  ``blackscholes.exp_block``/``log_block``), the scalar ``implied_vol_delta1`` for the unconverged; NaN where
+  the price is outside the no-arbitrage bounds.
 """
 from __future__ import annotations
 
@@ -36,7 +38,7 @@ import numpy as np
 
 from ._jit import inline_kernel, kernel
 from .placement import PLACEMENT_TOL, place
-from .blackscholes import _INV_SQRT_2PI, _SQRT1_2, exp_block, half_erfc, implied_vol_delta1
+from .blackscholes import _INV_SQRT_2PI, _SQRT1_2, exp_block, half_erfc, implied_vol_delta1, log_block
 from .rng import ndtri, uniforms4
 
 __all__ = ["plan_noise", "fill_prints", "iv_delta", "NS_YEAR", "AA", "A", "MID", "B", "BB", "NOISE_NOTIONAL_CAP", "QTAB"]
@@ -257,6 +259,52 @@ def fill_prints(r_ts, r_c, r_place, r_walk, r_fb, r_struct,
 
 
 @kernel
+def _iv_setup(m, price, S, K, tau_close, ts, right, guess, close_ns, r, q, tau_, dq_, Kr_, Sq_, x_, s_, tg_, sg_,
+              rt_, ok_, t1_, t2_, ib, fb):
+    """Per print of a block: time to expiry, discounts, x = log(S e^{-q tau} / K e^{-r tau}), the
+    out-of-the-money target price, its side (``sg_`` +1 call / -1 put), sqrt(tau), the start s = guess
+    sqrt(tau) and ``ok_`` = 1 when the fixed steps apply (else dummy values: the scalar solver decides).
+    Branch-free selects; exps and the log by ``exp_block``/``log_block`` (vectorized)."""
+    for j in range(m):
+        rem = close_ns - ts[j]
+        tau = tau_close[j] + (rem if rem > 0 else 0) / NS_YEAR
+        tau_[j] = tau
+        t1_[j] = -q * tau
+        t2_[j] = -r * tau
+    exp_block(t1_, dq_, m, ib, fb)
+    exp_block(t2_, Kr_, m, ib, fb)
+    for j in range(m):
+        tau = tau_[j]
+        p = price[j]
+        Si = S[j]
+        Ki = K[j]
+        g = guess[j]
+        Sq = Si * dq_[j]
+        Kr = Ki * Kr_[j]
+        fwd = Sq - Kr
+        call = Kr >= Sq
+        isc = right[j] == 0
+        adj = -fwd if (isc & (not call)) else (fwd if ((not isc) & call) else 0.0)
+        otm = p + adj
+        upper = Sq if isc else Kr
+        rt = math.sqrt(tau if tau > 0.0 else 1.0)
+        s = g * rt
+        ok = ((tau > 0.0) & (Si > 0.0) & (Ki > 0.0) & (p >= 0.0) & (g > 0.0) & (p < upper) & (otm > 0.0)
+              & (s > 0.0) & (s <= 50.0))
+        Sq = Sq if ok else 1.0
+        Kr = Kr if ok else 1.0
+        Sq_[j] = Sq
+        Kr_[j] = Kr
+        x_[j] = Sq / Kr
+        s_[j] = s if ok else 1.0
+        tg_[j] = otm if ok else 0.1
+        sg_[j] = 1.0 if call else -1.0
+        rt_[j] = rt
+        ok_[j] = 1.0 if ok else 0.0
+    log_block(x_, x_, m, ib, fb)
+
+
+@kernel
 def _iv_step(m, s_, x_, Sq_, Kr_, sg_, tg_, ex_, cv_, ib, fb):
     """One branch-free Halley step of ``iv_delta`` for ``m`` prints (total vol ``s_`` updated in place, at
     most 4x either way; ``cv_`` = 1 when the step passed the scalar solver's stopping rule). A kernel of its
@@ -342,63 +390,10 @@ def iv_delta(price, S, K, tau_close, right, close_ns, ts, r, q, guess, iv, delta
         w[8], w[9], w[10], w[11]
     for b0 in range(0, n, nb):
         m = min(nb, n - b0)
-        # ---- setup: discounts (vectorized exp), then the moneyness and target (one log per print) ----
-        for j in range(m):
-            i = b0 + j
-            rem = close_ns - ts[i]
-            tau = tau_close[i] + (rem if rem > 0 else 0) / NS_YEAR
-            tau_[j] = tau
-            ex_[j] = -q * tau
-            cv_[j] = -r * tau
-        exp_block(ex_, dq_, m, ib, fb)
-        exp_block(cv_, Kr_, m, ib, fb)
-        for j in range(m):
-            i = b0 + j
-            tau = tau_[j]
-            dq = dq_[j]
-            dr = Kr_[j]
-            p = price[i]
-            Si = S[i]
-            Ki = K[i]
-            g = guess[i]
-            ok = 0.0
-            Sq = 1.0
-            Kr = 1.0
-            x = 0.0
-            s = 1.0
-            tg = 0.1
-            sg = 1.0
-            rt = 1.0
-            if tau > 0.0 and Si > 0.0 and Ki > 0.0 and p >= 0.0 and g > 0.0:
-                Sq = Si * dq
-                Kr = Ki * dr
-                fwd = Sq - Kr
-                call = Kr >= Sq
-                otm = p
-                if right[i] == 0 and not call:
-                    otm = p - fwd
-                elif right[i] == 1 and call:
-                    otm = p + fwd
-                upper = Sq if right[i] == 0 else Kr
-                rt = math.sqrt(tau)
-                s = g * rt
-                if p < upper and otm > 0.0 and s > 0.0 and s <= 50.0:
-                    ok = 1.0
-                    x = math.log(Sq / Kr)
-                    tg = otm
-                    sg = 1.0 if call else -1.0
-                else:
-                    Sq = 1.0
-                    Kr = 1.0
-                    s = 1.0
-            Sq_[j] = Sq
-            Kr_[j] = Kr
-            x_[j] = x
-            s_[j] = s
-            tg_[j] = tg
-            sg_[j] = sg
-            rt_[j] = rt
-            ok_[j] = ok
+        # ---- setup: discounts, log-moneyness, out-of-the-money target and start (branch-free) ----
+        b1 = b0 + m
+        _iv_setup(m, price[b0:b1], S[b0:b1], K[b0:b1], tau_close[b0:b1], ts[b0:b1], right[b0:b1], guess[b0:b1],
+                  close_ns, r, q, tau_, dq_, Kr_, Sq_, x_, s_, tg_, sg_, rt_, ok_, ex_, cv_, ib, fb)
         # ---- fixed Halley steps, then the delta at the solution, whole block ----
         for _ in range(IV_STEPS):
             _iv_step(m, s_, x_, Sq_, Kr_, sg_, tg_, ex_, cv_, ib, fb)
