@@ -363,7 +363,8 @@ def _iv_delta_at(m, s_, x_, dq_, rt_, right, ex_, ib, fb, iv, delta):
 
 
 IV_BLOCK = 256        # prints per vectorized implied-vol block
-IV_STEPS = 4          # fixed Halley steps per block before the scalar fix-up of the unconverged
+IV_STEPS = 3          # fixed Halley steps for the whole block
+IV_EXTRA = 4          # more steps for the compacted unconverged, before the scalar fix-up
 
 
 @kernel
@@ -386,6 +387,9 @@ def iv_delta(price, S, K, tau_close, right, close_ns, ts, r, q, guess, iv, delta
     w = np.empty((12, nb))
     ib = np.empty(nb, np.int64)
     fb = ib.view(np.float64)
+    w2 = np.empty((8, nb))
+    cs_, cx_, cSq_, cKr_, csg_, ctg_, cex_, ccv_ = w2[0], w2[1], w2[2], w2[3], w2[4], w2[5], w2[6], w2[7]
+    cid = np.empty(nb, np.int64)
     Sq_, Kr_, x_, s_, tg_, sg_, rt_, dq_, ex_, ok_, tau_, cv_ = w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7], \
         w[8], w[9], w[10], w[11]
     for b0 in range(0, n, nb):
@@ -397,6 +401,24 @@ def iv_delta(price, S, K, tau_close, right, close_ns, ts, r, q, guess, iv, delta
         # ---- fixed Halley steps, then the delta at the solution, whole block ----
         for _ in range(IV_STEPS):
             _iv_step(m, s_, x_, Sq_, Kr_, sg_, tg_, ex_, cv_, ib, fb)
+        # the few still unconverged: compacted (branch-free), IV_EXTRA more steps, scattered back
+        k = 0
+        for j in range(m):
+            cs_[k] = s_[j]
+            cx_[k] = x_[j]
+            cSq_[k] = Sq_[j]
+            cKr_[k] = Kr_[j]
+            csg_[k] = sg_[j]
+            ctg_[k] = tg_[j]
+            cid[k] = j
+            k += 1 if (ok_[j] == 1.0) & (cv_[j] != 1.0) else 0
+        if k > 0:
+            for _ in range(IV_EXTRA):
+                _iv_step(k, cs_, cx_, cSq_, cKr_, csg_, ctg_, cex_, ccv_, ib, fb)
+            for t in range(k):
+                j = cid[t]
+                s_[j] = cs_[t]
+                cv_[j] = ccv_[t]
         _iv_delta_at(m, s_, x_, dq_, rt_, right[b0:b0 + m], ex_, ib, fb, iv[b0:b0 + m], delta[b0:b0 + m])
         # ---- scalar fix-up: not set up, or not converged within the fixed steps ----
         for j in range(m):
