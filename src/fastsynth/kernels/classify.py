@@ -62,6 +62,7 @@ NUI = 5
 G_EUSED, G_EHUSED, G_NEVENTS, G_NHITS = range(4)
 
 NCLASS = 8
+_LOG1P_N = 1024                # log1p of whole packet sizes 1..1023 from a table (same bits as np.log1p)
 
 
 @inline_kernel
@@ -403,6 +404,10 @@ def classify(pi, pf, ev_off, ev_val, start, window, zmin, episode_gap_ns, tau_ns
     tev = np.zeros((1, maxev), np.int64)
     tet = np.zeros((1, maxev), np.int64)
     alone = np.zeros(NPROF, np.bool_)
+    # log1p of whole sizes below _LOG1P_N, computed by the same np.log1p (identical bits), looked up per packet
+    l1p = np.empty(_LOG1P_N)
+    for j in range(_LOG1P_N):
+        l1p[j] = np.log1p(np.float64(j))
     i = start
     while i < P:
         if g[G_EUSED] >= ecap or 2 * (g[G_EHUSED] + 1) > ehs.shape[0] or g[G_NEVENTS] + 2 >= ocap:
@@ -425,7 +430,11 @@ def classify(pi, pf, ev_off, ev_val, start, window, zmin, episode_gap_ns, tau_ns
         # ---- (1) baselines: z of log premium and log size before this packet joins the window
         cls = _class(pi[i, PI_RIGHT], pi[i, PI_DTE])
         lp = np.log1p(pf[i, PF_PREM])
-        ls = np.log1p(pf[i, PF_SIZE])
+        xs_ = pf[i, PF_SIZE]
+        if 1.0 <= xs_ < _LOG1P_N and xs_ == np.floor(xs_):      # (0, -0.0, NaN: libm)
+            ls = l1p[np.int64(xs_)]
+        else:
+            ls = np.log1p(xs_)
         cnt = bl_cnt[u, cls]
         m = min(cnt, window)
         out_ns[i] = m
