@@ -104,14 +104,15 @@ _LN2_LO = 1.90821492927058770002e-10
 _EXP_C = tuple(1.0 / math.factorial(i) for i in range(14))
 
 
-@inline_kernel
+@kernel
 def exp_block(x, out, m, ibuf, fbuf):
     """``out[j] = exp(x[j])`` for ``j < m`` without libm: k = round(x / ln 2), r = x - k ln 2 (|r| <= 0.35,
     Cody-Waite two-part ln 2), e^r by its degree-13 Taylor polynomial (truncation < 5e-18 relative), times
     2^k built in the exponent bits (``ibuf`` int64 scratch, ``fbuf`` = ``ibuf.view(np.float64)``; ``out``
     may be ``x``). Pure
     arithmetic: the loops vectorize (libm's exp is a scalar call) and the bits are the same everywhere.
-    Within 2 ulp of ``math.exp`` for -708 <= x <= 709 (tested); 0 below -708, x clamped at 709."""
+    Within 2 ulp of ``math.exp`` for -708 <= x <= 709 (tested); 0 below -708, x clamped at 709. A called
+    kernel (compiled once for all its callers; the call costs nothing per element)."""
     for j in range(m):
         xj = min(max(x[j], -708.0), 709.0)
         k = math.floor(xj * _LOG2E + 0.5)
@@ -141,7 +142,7 @@ _MANT = (1 << 52) - 1
 _ONE_BITS = 1023 << 52
 
 
-@inline_kernel
+@kernel
 def log_block(y, out, m, ibuf, fbuf):
     """``out[j] = log(y[j])`` for ``j < m``, ``y`` positive normal, without libm: y = 2^e m with m in
     [sqrt(1/2), sqrt(2)) from the bits, log m = 2 atanh((m - 1) / (m + 1)) by its odd series to t^21
