@@ -31,7 +31,8 @@ class _Cmd(click.Command):
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="fastsynth")
 def main() -> None:
-    """fastsynth: deterministic synthetic US equity market data (NBBO quotes, trade prints, 1-minute bars).
+    """fastsynth: deterministic synthetic US market data — equity NBBO quotes, trade prints and 1-minute
+    bars, option chains, option NBBO and prints driven by one market regime — and flow analytics.
 
     Same manifest, same bytes. Start with `fastsynth generate` (one session of the built-in universe into
     ./fastsynth-data as Parquet), then `fastsynth inspect fastsynth-data`.

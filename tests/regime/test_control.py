@@ -22,7 +22,7 @@ def test_defaults_match_the_issue():
     ({"coverage_window_minutes": 15}, "control.coverage_window_minutes", "10 | 20 | 30"),
     ({"profile_weights": {**{p: 1.0 for p in PUBLIC_PROFILES}, "retail_whale": 2.0}},
      "control.profile_weights.retail_whale", "0.6 (Low) | 1.0 (Normal) | 1.6 (High)"),
-    ({"profile_weights": {"retail_whale": 1.0}}, "control.profile_weights.institutional_directional", "0.6 | 1.0 | 1.6"),
+    ({"profile_weights": {"retail_whale": 2.0}}, "control.profile_weights.retail_whale", "0.6 (Low) | 1.0 (Normal) | 1.6 (High)"),
     ({"profile_weights": {**{p: 1.0 for p in PUBLIC_PROFILES}, "noise": 1.0}}, "control.profile_weights", "profiles"),
     ({"coverage_assist": "yes"}, "control", "coverage_assist"),
     ({"bogus": 1}, "control", "preset_id"),
@@ -67,3 +67,12 @@ def test_control_roundtrips_json_and_changes_the_hash():
 def test_presets_cover_every_regime():
     for p in PRESETS.values():
         assert len(p.occupancy) == 7 and min(p.occupancy.values()) > 0
+
+
+def test_profiles_left_out_are_normal():
+    from fastsynth.manifest import manifest_from_data
+
+    m = manifest_from_data({"control": {"profile_weights": {"retail_whale": 1.6}}})
+    assert m.control.profile_weights == {**{p: 1.0 for p in PUBLIC_PROFILES}, "retail_whale": 1.6}
+    full = manifest_from_data({"control": {"profile_weights": {**{p: 1.0 for p in PUBLIC_PROFILES}, "retail_whale": 1.6}}})
+    assert m.content_hash() == full.content_hash()

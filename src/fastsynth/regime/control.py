@@ -39,8 +39,8 @@ class SyntheticControlState(msgspec.Struct, frozen=True, forbid_unknown_fields=T
     preset_id: ``balanced_demo`` | ``event_day`` | ``dealer_day`` | ``retail_chase`` | ``quiet_range``.
     coverage_assist: soft coverage on (a profile missing from the rolling window gets a bounded boost).
     coverage_window_minutes: 10 | 20 | 30. shared_seed: extra seed mixed into the regime engine (0 = the
-    manifest seed alone). profile_weights: each of the six public profiles -> 0.6 (Low) | 1.0 (Normal) |
-    1.6 (High). updated_at: ns since epoch UTC of the last change (informational). updated_by: who changed it.
+    manifest seed alone). profile_weights: public profile -> 0.6 (Low) | 1.0 (Normal) |
+    1.6 (High); profiles left out are 1.0. updated_at: ns since epoch UTC of the last change (informational). updated_by: who changed it.
     """
 
     preset_id: str = "balanced_demo"
@@ -81,10 +81,8 @@ def validate_control(c: SyntheticControlState, where: str = "control") -> None:
             raise ConfigError(f"{where}.profile_weights", p, "the profiles " + ", ".join(PUBLIC_PROFILES),
                               closest(str(p), PUBLIC_PROFILES))
     for p in PUBLIC_PROFILES:
-        if p not in w:
-            raise ConfigError(f"{where}.profile_weights.{p}", None,
-                              "0.6 | 1.0 | 1.6 (every one of the six profiles must be given)")
-        v = w[p]
+        v = w.setdefault(p, 1.0)       # a profile left out is Normal (the hash sees the filled-in map)
+
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not any(
                 math.isclose(float(v), lv) for lv in WEIGHT_LEVELS):
             raise ConfigError(f"{where}.profile_weights.{p}", v, "0.6 (Low) | 1.0 (Normal) | 1.6 (High)")
