@@ -18,6 +18,7 @@ from typing import Literal
 
 import msgspec
 
+from ._config_file import decode_config_file
 from .errors import ConfigError, closest
 from .regime.control import ControlChange, SyntheticControlState, ts_ns
 from .regime.events import EVENT_CALENDARS, EventSpec
@@ -199,30 +200,14 @@ class Manifest(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=
         return msgspec.structs.replace(self, **changes)
 
 
-_DECODERS = {".json": msgspec.json.decode, ".yaml": msgspec.yaml.decode, ".yml": msgspec.yaml.decode,
-             ".toml": msgspec.toml.decode}
-
-
 def load_manifest(path: str | Path) -> Manifest:
     """Read a manifest from a ``.json``, ``.yaml``/``.yml`` or ``.toml`` file.
 
     Unknown fields, wrong types and bad values raise ``ConfigError`` naming the field and the value.
     Example: ``load_manifest("run.yaml")``.
     """
-    p = Path(path)
-    dec = _DECODERS.get(p.suffix.lower())
-    if dec is None:
-        raise ConfigError("manifest", str(p), "a .json, .yaml, .yml or .toml file")
-    try:
-        raw = p.read_bytes()
-    except OSError as e:
-        raise ConfigError("manifest", str(p), "a readable file", e.strerror or str(e)) from None
-    try:
-        data = dec(raw)
-    except msgspec.DecodeError as e:
-        raise ConfigError("manifest", str(p), f"valid {p.suffix.lstrip('.').upper()}",
-                          " ".join(str(e).split())) from None  # one line: YAML errors span several
-    return manifest_from_data(data, source=str(p))
+    data = decode_config_file(path, "manifest")
+    return manifest_from_data(data, source=str(path))
 
 
 def manifest_from_data(data: object, source: str = "manifest") -> Manifest:

@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 import msgspec
 
+from .._config_file import decode_config_file
 from ..errors import ConfigError, closest
 
 __all__ = ["ClusterParams", "BaselineParams", "ClassifierParams", "ProfileParams", "SignalParams",
@@ -285,24 +286,9 @@ _SECTIONS: dict[str, type[msgspec.Struct]] = {
     "profiles": ProfileParams, "signal": SignalParams,
     "join": JoinParams, "dark": DarkParams, "candles": CandleParams,
 }
-_DECODERS = {".json": msgspec.json.decode, ".yaml": msgspec.yaml.decode, ".yml": msgspec.yaml.decode,
-             ".toml": msgspec.toml.decode}
-
-
 def load_params(path: str | Path) -> AnalyticsParams:
     """Read :class:`AnalyticsParams` from a ``.json``, ``.yaml``/``.yml`` or ``.toml`` file."""
-    p = Path(path)
-    dec = _DECODERS.get(p.suffix.lower())
-    if dec is None:
-        raise ConfigError("params", str(p), "a .json, .yaml, .yml or .toml file")
-    try:
-        raw = p.read_bytes()
-    except OSError as e:
-        raise ConfigError("params", str(p), "a readable file", e.strerror or str(e)) from None
-    try:
-        data = dec(raw)
-    except msgspec.DecodeError as e:
-        raise ConfigError("params", str(p), f"valid {p.suffix.lstrip('.').upper()}", " ".join(str(e).split())) from None
+    data = decode_config_file(path, "params")
     return params_from_data(data)
 
 
