@@ -41,7 +41,7 @@ from .placement import PLACEMENT_TOL, place
 from .blackscholes import _INV_SQRT_2PI, _SQRT1_2, exp_block, half_erfc, implied_vol_delta1, log_block
 from .rng import ndtri, uniforms4
 
-__all__ = ["plan_noise", "fill_prints", "iv_delta", "NS_YEAR", "AA", "A", "MID", "B", "BB", "NOISE_NOTIONAL_CAP", "QTAB"]
+__all__ = ["plan_noise", "advance_quotes", "fill_prints", "iv_delta", "NS_YEAR", "AA", "A", "MID", "B", "BB", "NOISE_NOTIONAL_CAP", "QTAB"]
 
 AA, A, MID, B, BB = 0, 1, 2, 3, 4
 COND_AUTO, COND_SLAN = 0, 2
@@ -170,6 +170,21 @@ def _price_for(pl, walk, bid, ask, scheme):
         return math.floor((ask + walk * step) * 100.0 + 0.5) / 100.0
     px = math.floor((bid - walk * step) * 100.0 + 0.5) / 100.0
     return px if px >= 0.01 - PLACEMENT_TOL else -1.0
+
+
+@kernel
+def advance_quotes(q_ts, q_c, q_bid, q_ask, pos, t, st, bid, ask):
+    """Per-contract last quote with ts <= ``t``: applies quote rows ``pos, pos+1, ...`` (sorted by ts) of the
+    block tape while their ts <= ``t`` to the state ``st``/``bid``/``ask`` (updated in place) and returns the
+    new position. Called with non-decreasing ``t``, a block's snapshots cost one pass over its tape."""
+    n = q_ts.shape[0]
+    while pos < n and q_ts[pos] <= t:
+        c = q_c[pos]
+        st[c] = q_ts[pos]
+        bid[c] = q_bid[pos]
+        ask[c] = q_ask[pos]
+        pos += 1
+    return pos
 
 
 @kernel

@@ -183,6 +183,7 @@ class PrintGenerator:
         self.n_struct = 0
         self.pending: dict[str, np.ndarray] | None = None
         self._qb: Any = None
+        self._snap: list[Any] | None = None     # _snapshot's carried state: [block, pos, t, ts, bid, ask, tape]
         self.scheme = int(getattr(chain, "tick_scheme", 1))
         # chain arrays
         c = chain
@@ -223,22 +224,22 @@ class PrintGenerator:
             return float(self.u_prev_mid[0])
         return float(und_mid[0]) if und_mid.shape[0] else float(self.spec.price)
 
-    @staticmethod
-    def _snapshot(qb: Any, t: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Per-contract (ts, bid, ask) of the last quote with ts <= ``t`` (block start state + block tape)."""
-        q_ts = np.asarray(qb.ts)
-        st = np.array(qb.start_ts, np.int64)
-        bid = np.array(qb.start_bid, np.float64)
-        ask = np.array(qb.start_ask, np.float64)
-        k = int(np.searchsorted(q_ts, t, side="right"))
-        if k:
-            rev = np.arange(k - 1, -1, -1)
-            qc = np.asarray(qb.contract)[rev]
-            _, first = np.unique(qc, return_index=True)
-            last = rev[first]
-            c = np.asarray(qb.contract)[last]
-            st[c], bid[c], ask[c] = q_ts[last], np.asarray(qb.bid)[last], np.asarray(qb.ask)[last]
-        return st, bid, ask
+    def _snapshot(self, qb: Any, t: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per-contract (ts, bid, ask) of the last quote with ts <= ``t`` (block start state + block tape).
+        The state is carried forward between calls on the same block (one pass over its tape while ``t``
+        does not decrease; restarted from the block start when it does); copies are returned."""
+        from ..kernels.option_prints import advance_quotes
+
+        snap = self._snap
+        if snap is None or snap[0] is not qb or t < snap[2]:
+            snap = [qb, 0, t, np.array(qb.start_ts, np.int64), np.array(qb.start_bid, np.float64),
+                    np.array(qb.start_ask, np.float64),
+                    (np.ascontiguousarray(qb.ts, np.int64), np.ascontiguousarray(qb.contract, np.int32),
+                     np.ascontiguousarray(qb.bid, np.float64), np.ascontiguousarray(qb.ask, np.float64))]
+            self._snap = snap
+        snap[1] = advance_quotes(*snap[6], snap[1], np.int64(t), snap[3], snap[4], snap[5])
+        snap[2] = t
+        return snap[3].copy(), snap[4].copy(), snap[5].copy()
 
     def _event_expiry(self, t: int) -> int | None:
         """Days-since-epoch of the first listed expiry that spans the symbol's next scheduled event after ``t``
