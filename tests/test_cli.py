@@ -347,3 +347,17 @@ def test_the_guard_catches_raw_njit(tmp_path):
     assert any("raw .njit" in v for v in found) and any("raw .jit" in v for v in found)
     assert any("fastmath" in v for v in found) and any("parallel" in v for v in found)
     assert not any(":1:" in v for v in found)  # the docstring did not count
+
+
+def test_empty_symbol_entry_is_an_error(tmp_path):
+    err = one_line_error(cli("generate", "--symbols", "SPY,,AAPL", "--tables", "bars_1m", "--out", "d",
+                             cwd=tmp_path))
+    assert "--symbols: got 'SPY,,AAPL'" in err and "no empty entries" in err
+    assert not (tmp_path / "d").exists()
+
+
+def test_unwritable_output_names_the_option(tmp_path):
+    (tmp_path / "afile").write_text("x")
+    err = one_line_error(cli("generate", "--symbols", "IBM", "--tables", "bars_1m", "--out",
+                             str(tmp_path / "afile" / "sub"), cwd=tmp_path))
+    assert err.startswith("fastsynth: error: --out: got ") and "allowed: a directory" in err

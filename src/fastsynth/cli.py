@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from .errors import ConfigError, FastsynthError
+from .errors import ConfigError, FastsynthError, OutputError
 from .manifest import FORMATS, MODES, Manifest, load_manifest, manifest_from_data
 from .schemas import TABLES
 
@@ -39,10 +39,16 @@ def main() -> None:
     """
 
 
-def _split(value: str | None) -> list[str] | None:
+def _split(value: str | None, option: str) -> list[str] | None:
+    """``"SPY, AAPL"`` -> ``["SPY", "AAPL"]``; an empty entry (``SPY,,AAPL``, a trailing comma) is an error
+    rather than silently dropped: it usually means a variable expanded to nothing."""
     if value is None:
         return None
-    return [v.strip() for v in value.split(",") if v.strip()]
+    items = [v.strip() for v in value.split(",")]
+    if not all(items):
+        raise ConfigError(option, value, "comma-separated names with no empty entries",
+                          "e.g. SPY,AAPL,NVDA")
+    return items
 
 
 def _default_tables() -> list[str]:
@@ -112,6 +118,11 @@ def generate(manifest_path, start, days, symbols, seed, mode, tables, fmt, out, 
         if e.field not in given:
             raise
         raise ConfigError(_OPTION_OF[e.field], e.value, e.allowed, e.hint) from None
+    except OutputError as e:
+        msg = str(e)
+        if msg.startswith("out: "):       # the library names its parameter; the CLI user typed --out
+            raise OutputError("--out: " + msg[5:]) from None
+        raise
 
 
 def _generate(manifest_path, start, days, symbols, seed, mode, tables, fmt, out, overwrite, workers, quiet) -> None:
@@ -128,13 +139,13 @@ def _generate(manifest_path, start, days, symbols, seed, mode, tables, fmt, out,
     if days is not None:
         data["days"] = _int("days", days)
     if symbols is not None:
-        data["symbols"] = _match_case(_split(symbols), data.get("universe"))
+        data["symbols"] = _match_case(_split(symbols, "--symbols"), data.get("universe"))
     if seed is not None:
         data["seed"] = _int("seed", seed)
     if mode is not None:
         data["mode"] = mode
     if tables is not None:
-        data["tables"] = _split(tables)
+        data["tables"] = _split(tables, "--tables")
     if fmt is not None:
         data["format"] = fmt
     m = manifest_from_data(data, source="options")
@@ -266,7 +277,7 @@ def evaluate(seed, date, symbols, preset, params_path) -> None:
     from .analytics.params import load_params
 
     params = load_params(params_path) if params_path else None
-    rep, _ = run_evaluate(seed=_int("seed", seed), date=date, symbols=_match_case(_split(symbols), None),
+    rep, _ = run_evaluate(seed=_int("seed", seed), date=date, symbols=_match_case(_split(symbols, "--symbols"), None),
                           preset=preset, params=params)
     click.echo(format_report(rep))
 

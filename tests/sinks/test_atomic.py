@@ -39,7 +39,7 @@ def test_atomic_file_failure_keeps_old_content_and_removes_temp(tmp_path):
 
 def test_ensure_dir_reports_path_and_reason(tmp_path):
     (tmp_path / "f").write_text("x")
-    with pytest.raises(OutputError, match=r"cannot create output directory .*/f/sub: Not a directory"):
+    with pytest.raises(OutputError, match=r"out: got .*; allowed: a directory .* \(cannot create output directory .*/f/sub: Not a directory\)"):
         ensure_dir(tmp_path / "f" / "sub")
     with pytest.raises(OutputError, match="exists and is not a directory"):
         ensure_dir(tmp_path / "f")

@@ -151,9 +151,11 @@ def ensure_dir(directory: Path) -> Path:
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except FileExistsError:
-        raise OutputError(f"cannot use output directory {directory}: it exists and is not a directory") from None
+        raise OutputError(f"out: got {str(directory)!r}; allowed: a directory fastsynth can create and write "
+                          f"(cannot use output directory {directory}: it exists and is not a directory)") from None
     except OSError as e:
-        raise OutputError(f"cannot create output directory {directory}: {e.strerror or e}") from None
+        raise OutputError(f"out: got {str(directory)!r}; allowed: a directory fastsynth can create and write "
+                          f"(cannot create output directory {directory}: {e.strerror or e})") from None
     probe = temp_path(directory / ".fastsynth-probe")
     try:
         with open(probe, "wb"):
@@ -161,7 +163,8 @@ def ensure_dir(directory: Path) -> Path:
         probe.unlink()
     except OSError as e:
         discard([probe])
-        raise OutputError(f"cannot write to output directory {directory}: {e.strerror or e}") from None
+        raise OutputError(f"out: got {str(directory)!r}; allowed: a directory fastsynth can create and write "
+                          f"(cannot write to output directory {directory}: {e.strerror or e})") from None
     return directory
 
 
