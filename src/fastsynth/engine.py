@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from . import schemas
+from ._arrow import py_array
 from .calendar import Session, sessions
 from .errors import ConfigError
 from .manifest import Manifest, SymbolSpec
@@ -72,7 +73,7 @@ def plan(m: Manifest) -> Plan:
     want_session = any(t in schemas.SESSION_TABLES for t in m.tables)
     parts = tuple(Partition(sym, d, s) for d, s in enumerate(sess)
                   for sym in ((SESSION_PART,) if want_session else ()) + tuple(specs))
-    return Plan(m, sess, market, regime, specs, pa.array(list(specs)), parts)
+    return Plan(m, sess, market, regime, specs, py_array(list(specs)), parts)
 
 
 _EQUITY_TABLES = ("equity_trades", "equity_quotes", "bars_1m")

@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 
 from . import schemas
-from ._arrow import dict_array, num_array, ts_array
+from ._arrow import dict_array, num_array, py_array, ts_array
 from .manifest import MODE_SCALE, Manifest, SymbolSpec
 from .market import DayPlan, latent_path, seasonality
 from .rng import derive_key, normals
@@ -208,9 +208,9 @@ class _Buffers:
         self.q = _pool_columns(cap_q, _Q_TYPES)
 
 
-_SIDES = pa.array(schemas.SIDES)
-_VENUES = pa.array(schemas.VENUES)
-_CONDS = pa.array(schemas.CONDITIONS)
+_SIDES = py_array(schemas.SIDES)
+_VENUES = py_array(schemas.VENUES)
+_CONDS = py_array(schemas.CONDITIONS)
 
 
 def _wrap(schema: pa.Schema, cols, dicts: tuple) -> pa.RecordBatch:

@@ -20,13 +20,13 @@ import numpy as np
 import pyarrow as pa
 
 from .. import schemas
-from .._arrow import dict_array, num_array, ts_array
+from .._arrow import dict_array, num_array, py_array, ts_array
 
 __all__ = ["run_partition", "BLOCK_SECONDS", "contracts_batch", "quotes_batch", "partition_chain"]
 
 BLOCK_SECONDS = 300
-_RIGHTS = pa.array(schemas.RIGHTS)
-_KINDS = pa.array(schemas.EXPIRY_KINDS)
+_RIGHTS = py_array(schemas.RIGHTS)
+_KINDS = py_array(schemas.EXPIRY_KINDS)
 
 
 def _date32(days: np.ndarray) -> pa.Array:

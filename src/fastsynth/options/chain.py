@@ -42,6 +42,7 @@ import numpy as np
 import pyarrow as pa
 
 from .. import schemas
+from .._arrow import py_array
 from ..calendar import is_session
 from ..manifest import SymbolSpec
 
@@ -301,7 +302,7 @@ def build_chain(spec: SymbolSpec, today: _dt.date, spot: float) -> Chain:
                 eidx.append(e)
     return Chain(
         underlying=spec.symbol, spot=float(spot), tick_scheme=tick_scheme(spec),
-        instrument_id=np.array(ids, np.uint64), symbol=pa.array(syms, pa.string()),
+        instrument_id=np.array(ids, np.uint64), symbol=py_array(syms, pa.string()),
         expiration=np.array(expn, np.int32), strike=np.array(strikes, np.float64),
         right=np.array(rights, np.int8), kind=np.array(kinds, np.int8), dte=np.array(dtes, np.int32),
         tau=np.array(taus, np.float64), expiry=np.array(eidx, np.int32), exp_date=tuple(d for d, _ in exps),

@@ -35,7 +35,7 @@ import numpy as np
 import pyarrow as pa
 
 from .. import schemas
-from .._arrow import dict_array, num_array, ts_array
+from .._arrow import dict_array, num_array, py_array, ts_array
 from ..rng import derive_key, uniforms
 from ..kernels.option_prints import NOISE_NOTIONAL_CAP, NS_YEAR
 from .families import COND_CODE, FAMILY_TEMPLATES, PLACE_CODE, Family
@@ -89,13 +89,13 @@ def _venue_table() -> np.ndarray:
 VENUE_TABLE = _venue_table()
 _VENUE_P = np.array(list(VENUE_SHARES.values())) / sum(VENUE_SHARES.values())
 _VENUE_CODES = np.array([schemas.OPTION_VENUES.index(v) for v in VENUE_SHARES], np.int8)
-_RIGHTS = pa.array(schemas.RIGHTS)
-_SIDES = pa.array(schemas.SIDES)
-_OVENUES = pa.array(schemas.OPTION_VENUES)
-_CONDS = pa.array(schemas.OPTION_CONDITIONS)
-_FAMS = pa.array(schemas.FAMILIES)
-_PROFS = pa.array(schemas.PROFILES)
-_PLACES = pa.array(schemas.PLACEMENTS)
+_RIGHTS = py_array(schemas.RIGHTS)      # py_array: pa.array of a list imports pandas (cold start)
+_SIDES = py_array(schemas.SIDES)
+_OVENUES = py_array(schemas.OPTION_VENUES)
+_CONDS = py_array(schemas.OPTION_CONDITIONS)
+_FAMS = py_array(schemas.FAMILIES)
+_PROFS = py_array(schemas.PROFILES)
+_PLACES = py_array(schemas.PLACEMENTS)
 _SIDE_OF_PLACE = np.array([0, 0, 2, 1, 1], np.int8)      # AA, A -> A; MID -> N; B, BB -> B
 _A, _AA, _MID, _B, _BB = (PLACE_CODE[k] for k in ("A", "AA", "MID", "B", "BB"))
 
@@ -612,7 +612,7 @@ class PrintGenerator:
         side = _SIDE_OF_PLACE[o["place"]]
         exp = np.ascontiguousarray(self.c_exp[c])
         sym = _get(self.chain, "symbol")
-        sym = sym.take(pa.array(c)) if isinstance(sym, (pa.Array, pa.ChunkedArray)) else pa.array(np.asarray(sym)[c])
+        sym = sym.take(num_array(c)) if isinstance(sym, (pa.Array, pa.ChunkedArray)) else pa.array(np.asarray(sym)[c])
         if isinstance(sym, pa.ChunkedArray):
             sym = sym.combine_chunks()
         cols = [ts_array(ts), ts_array(ts + g["lat"]), num_array(tid),
@@ -642,8 +642,8 @@ def _nullable(x: np.ndarray) -> pa.Array:
     filtering or re-chunking a table gives the same bytes as generating it."""
     mask = np.isnan(x)
     if not mask.any():
-        return pa.array(x)
-    return pa.array(np.where(mask, 0.0, x), mask=mask)
+        return num_array(x)
+    return num_array(np.where(mask, 0.0, x), mask)     # num_array, not pa.array: no pandas import
 
 
 # ---- benchmark entry point (wired by ``benchmarks/test_option_prints.py``; the lead may add it to ``fastsynth bench``)
