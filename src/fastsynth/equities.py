@@ -8,7 +8,6 @@ output bytes depend only on the manifest; memory is bounded by one block, not by
 from __future__ import annotations
 
 import math
-from statistics import NormalDist
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -28,56 +27,23 @@ BLOCK_SECONDS = 900          # generation block: 15 minutes (divides every sessi
                              # indexed by event); 900 s: a third of the per-block Python/Arrow overhead of 300 s
 FULL_DAY_SECONDS = 23_400
 
-# Lit venue shares of lit volume, off-exchange (TRF) shares, and quote-setting venue shares (approximate
-# recent US consolidated-tape shares; the TRF total is set per print cluster by the model).
-LIT_SHARES = {"XNAS": 0.20, "XNYS": 0.13, "ARCX": 0.09, "BATS": 0.09, "EDGX": 0.10, "BATY": 0.04, "EDGA": 0.03,
-        "IEXG": 0.05, "MEMX": 0.07, "EPRL": 0.04, "XBOS": 0.02, "XPSX": 0.01, "XASE": 0.005, "XCIS": 0.02,
-        "XCHI": 0.02, "LTSE": 0.005}
-OFF_SHARES = {"FINN": 0.70, "FINY": 0.18, "FINC": 0.12}
-QUOTE_SHARES = {"XNAS": 0.24, "XNYS": 0.14, "ARCX": 0.12, "BATS": 0.12, "EDGX": 0.12, "BATY": 0.05, "EDGA": 0.04,
-          "IEXG": 0.04, "MEMX": 0.08, "EPRL": 0.03, "XBOS": 0.01, "XCIS": 0.01}
+# Venue shares, the quantile tables of the draws and the size-tail indices are compile-time constants of
+# the kernels (kernels/equities.py defines them: Numba's cache is keyed on that file); re-exported here.
+from .kernels.equities import (ALPHA_LIT, ALPHA_OFF, DEPTH_SD, EXP_TAB, LIT_SHARES, LIT_TABLE, LN_DEPTH,  # noqa: E402
+                               LN_SPREAD, LOT_CUT_LIT, LOT_CUT_OFF, OFF_SHARES, OFF_TABLE, QTAB, QUOTE_SHARES,
+                               QUOTE_TABLE, SPREAD_NOISE)
 
-
-QTAB = 1024   # = kernels.equities.QTAB (checked in tests)
-
-
-def _table(shares: dict[str, float]) -> np.ndarray:
-    """Venue code of each 1/QTAB quantile (categorical draws by one lookup; shares quantized to 1/1024)."""
-    codes = np.array([schemas.VENUES.index(v) for v in shares], dtype=np.int8)
-    w = np.array(list(shares.values()), dtype=np.float64)
-    cdf = np.cumsum(w / w.sum())
-    q = (np.arange(QTAB) + 0.5) / QTAB
-    return codes[np.minimum(np.searchsorted(cdf, q, side="right"), len(codes) - 1)]
-
-
-LIT_TABLE, OFF_TABLE, QUOTE_TABLE = _table(LIT_SHARES), _table(OFF_SHARES), _table(QUOTE_SHARES)
 _STREAMS = ("cluster_gaps", "quote_gaps", "clusters", "prints", "quotes")   # order = kernels.equities.ST_*
 
-
-def _lognormal_quantiles(sd: float, n: int = 1024) -> np.ndarray:
-    """Quantiles at (i + 0.5)/n of a mean-one log-normal multiplier exp(sd Z - sd^2/2), for table lookup
-    in the kernel (stdlib inverse normal CDF: exact and platform-independent)."""
-    nd = NormalDist()
-    return np.array([math.exp(sd * nd.inv_cdf((i + 0.5) / n) - 0.5 * sd * sd) for i in range(n)])
-
-
-# unit exponential at quantiles i/QTAB, i = 0..QTAB (the last point caps the tail at -log(0.5/QTAB))
-EXP_TAB = -np.log(np.maximum(1.0 - np.arange(QTAB + 1) / QTAB, 0.5 / QTAB))[::-1].copy()
-
-
-def _lot_cuts(alpha: float, n: int = 8) -> np.ndarray:
-    return np.array([(j + 2.0) ** -alpha for j in range(n)])
 
 # Model constants (see kernels/equities.py for their meaning); chosen against the stylized facts of
 # real US tapes (docs/realism.md lists the figures, ours and the real samples', side by side).
 SWEEP_CONT, OFF_CONT = 0.45, 0.15
 SAME_TS, GAP_NS = 0.75, 3e6
 INSIDE, MIXED = 0.06, 0.20
-ALPHA_LIT, ALPHA_OFF = 1.9, 1.35
 META_W, META_ALPHA, META_MIN, LEAN = 0.5, 1.5, 2.0, 0.7
-SIZE_ONLY, SPREAD_NOISE = 0.5, 0.5
+SIZE_ONLY = 0.5
 HAWKES_N, HAWKES_BETA = 0.55, 1.0 / 8.0   # self-excitation: branching ratio, decay per second (8 s)
-DEPTH_SD = 0.9               # log-sd of displayed size around its mean
 # Opening and closing crosses on the listing exchange: printed size as a share of ADV (log-normal,
 # sd 0.5); the closing auction is the largest print of a US session (~5-10% of the day's volume).
 OPEN_CROSS_ADV, CLOSE_CROSS_ADV = 0.01, 0.06
@@ -153,11 +119,6 @@ def equity_params(spec: SymbolSpec, mode: str) -> EquityParams:
     par[k.P_HAWKES_N] = HAWKES_N
     par[k.P_HAWKES_BETA] = HAWKES_BETA
     return EquityParams(par, prints, prints / prints_per_cluster, spread_ticks, depth)
-
-
-LN_DEPTH = _lognormal_quantiles(DEPTH_SD)
-LOT_CUT_LIT, LOT_CUT_OFF = _lot_cuts(ALPHA_LIT), _lot_cuts(ALPHA_OFF)
-LN_SPREAD = _lognormal_quantiles(SPREAD_NOISE) * math.exp(0.5 * SPREAD_NOISE ** 2)   # median-one spread noise
 
 
 def _rates(params: EquityParams, volrel: np.ndarray, seconds: int, mod=None):
@@ -321,8 +282,7 @@ def run_partition(m: Manifest, spec: SymbolSpec, day: DayPlan, sym_code: int, sy
     keys = np.array([v for purpose in _STREAMS for v in derive_key(m.seed, "equities", spec.symbol, date, purpose)],
                     dtype=np.int64)
     pt = np.exp(path.log_price) * params.par[k.P_TPU]      # efficient price in ticks
-    runner = k.BlockRunner(pt, lam_base, lam_q, spr, sess.open_ns, keys, params.par, LN_DEPTH, LN_SPREAD,
-                           EXP_TAB, LOT_CUT_LIT, LOT_CUT_OFF, LIT_TABLE, OFF_TABLE, QUOTE_TABLE)
+    runner = k.BlockRunner(pt, lam_base, lam_q, spr, sess.open_ns, keys, params.par)
     st_i = runner.state_i
     st_i[k.S_TSEQ] = 1                                      # sequence 0 is the opening cross
     tpu = int(params.par[k.P_TPU])

@@ -43,34 +43,46 @@ def test_fill_words_matches_philox_blocks():
 @pytest.mark.parametrize("price", [12.0, 120.0, 900.0])
 def test_cluster_quote_and_print_draws_match_reference(price):
     par = _params(price).par
-    n_sec = 50
-    spr = np.linspace(1.0, 6.0, n_sec)
     nc, nq = 3000, 2000
-    c_k = np.arange(nc) % n_sec
-    q_k = np.arange(nq) % n_sec
+    c_sp = np.linspace(1.0, 6.0, nc)
+    q_sp = np.linspace(6.0, 1.0, nq)
     tabs = (eq.LN_SPREAD, eq.LN_DEPTH, eq.EXP_TAB, eq.QUOTE_TABLE)
     cw, qw = _words(2 * nc), _words(nq, start=77)
-    ci, cf = np.full((nc, k.N_CI), -7, np.int64), np.full((nc, k.N_CF), np.nan)
-    npr = k.cluster_draws(cw, par, nc, c_k, spr, *tabs[:3], tabs[3], ci, cf)
-    rci, rcf, rnpr = ref.cluster_draws(cw, par, c_k, spr, *tabs)
+    ci, cf = np.full((k.N_CI, nc), -7, np.int64), np.full((k.N_CF, nc), np.nan)
+    npr = k.cluster_draws(cw, par, nc, c_sp, ci, cf)
+    rci, rcf, rnpr = ref.cluster_draws(cw, par, c_sp, *tabs)
     assert npr == rnpr
-    np.testing.assert_array_equal(ci, rci)
-    np.testing.assert_array_equal(cf, rcf)
-    qi, qf = np.full((nq, k.N_QI), -7, np.int64), np.full((nq, k.N_QF), np.nan)
-    k.quote_draws(qw, par, nq, q_k, spr, *tabs[:3], tabs[3], qi, qf)
-    rqi, rqf = ref.quote_draws(qw, par, q_k, spr, *tabs)
-    np.testing.assert_array_equal(qi, rqi)
-    np.testing.assert_array_equal(qf, rqf)
+    np.testing.assert_array_equal(ci.T, rci)
+    np.testing.assert_array_equal(cf.T, rcf)
+    qi, qf = np.full((k.N_QI, nq), -7, np.int64), np.full((k.N_QF, nq), np.nan)
+    k.quote_draws(qw, par, nq, q_sp, qi, qf)
+    rqi, rqf = ref.quote_draws(qw, par, q_sp, *tabs)
+    np.testing.assert_array_equal(qi.T, rqi)
+    np.testing.assert_array_equal(qf.T, rqf)
     pw = _words(npr, start=1 << 20)
-    pi, pf = np.full((npr, k.N_PI), -7, np.int64), np.full(npr, np.nan)
-    assert k.print_draws(pw, par, nc, ci, eq.EXP_TAB, eq.LN_DEPTH, eq.LOT_CUT_LIT, eq.LOT_CUT_OFF,
-                         eq.LIT_TABLE, eq.OFF_TABLE, eq.QUOTE_TABLE, pi, pf) == npr
-    k.print_fixup(pw, par, npr, pi)
-    rpi, rpf = ref.print_draws(pw, par, ci, eq.EXP_TAB, eq.LN_DEPTH, eq.LOT_CUT_LIT, eq.LOT_CUT_OFF,
-                               eq.LIT_TABLE, eq.OFF_TABLE, eq.QUOTE_TABLE)
-    np.testing.assert_array_equal(pi, rpi)
-    np.testing.assert_array_equal(pf, rpf)
-    assert (pi[:, k.PI_SZ] >= 1).all() and (pi[:, k.PI_SZ] > 20_000 * 100 + 99).sum() == 0
+    pi, pf = np.full((k.N_PI, npr), -7, np.int64), np.full(npr, np.nan)
+    lat, sz = np.full(npr, -7, np.int64), np.zeros(npr, np.uint32)
+    venue, cond = np.full(npr, -7, np.int8), np.full(npr, -7, np.int8)
+    assert k.print_draws(pw, par, nc, ci, pi, pf, lat, sz, venue, cond) == npr
+    k.print_fixup(pw, par, npr, pi, sz, cond)
+    want = ref.print_draws(pw, par, rci, eq.EXP_TAB, eq.LN_DEPTH, eq.LOT_CUT_LIT, eq.LOT_CUT_OFF,
+                           eq.LIT_TABLE, eq.OFF_TABLE, eq.QUOTE_TABLE)
+    got = {"flg": pi[k.PI_FLG], "gap": pi[k.PI_GAP], "kind": pi[k.PI_KIND], "nv": pi[k.PI_NV], "pf": pf,
+           "lat": lat, "sz": sz, "venue": venue, "cond": cond}
+    for name, v in want.items():
+        np.testing.assert_array_equal(got[name], v, err_msg=name)
+    assert (sz >= 1).all() and (sz > 20_000 * 100 + 99).sum() == 0
+
+
+def test_tables_are_the_model_constants():
+    """The kernels read their tables as compile-time constants of kernels/equities.py; the model module
+    re-exports the same objects, and the venue tables hold only codes of the right venue kind."""
+    assert eq.QTAB == k.QTAB and eq.LIT_TABLE is k.LIT_TABLE and eq.EXP_TAB is k.EXP_TAB
+    np.testing.assert_array_equal(k._VEN32, np.concatenate((eq.LIT_TABLE, eq.OFF_TABLE)))
+    np.testing.assert_array_equal(k._QV32, eq.QUOTE_TABLE)
+    from fastsynth import schemas
+    assert set(eq.OFF_TABLE.tolist()) <= {schemas.VENUES.index(v) for v in eq.OFF_SHARES}
+    assert set(eq.LIT_TABLE.tolist()) == {schemas.VENUES.index(v) for v in eq.LIT_SHARES}
 
 
 def _run(splits, n_sec=240, price=120.0, starve=False):
@@ -79,9 +91,7 @@ def _run(splits, n_sec=240, price=120.0, starve=False):
     pt = price * params.par[k.P_TPU] * np.exp(np.cumsum(np.r_[0.0, 2e-4 * rng.standard_normal(n_sec)]))
     lam = np.full(n_sec, 3.0)
     keys = np.arange(1, 11, dtype=np.int64) * 0x1F3D5B79
-    r = k.BlockRunner(pt, lam, 2.0 * lam, np.full(n_sec, 2.5), 10**18, keys, params.par, eq.LN_DEPTH,
-                      eq.LN_SPREAD, eq.EXP_TAB, eq.LOT_CUT_LIT, eq.LOT_CUT_OFF, eq.LIT_TABLE, eq.OFF_TABLE,
-                      eq.QUOTE_TABLE)
+    r = k.BlockRunner(pt, lam, 2.0 * lam, np.full(n_sec, 2.5), 10**18, keys, params.par)
     r._grow_events(8, 8)
     if starve:
         # expected counts of zero: the gap words and event scratch run out, so the arrival kernel's

@@ -36,11 +36,11 @@ def _quote_fields(w, spr_k, lots_mean, lat, ln_spread, ln_depth, exp_tab, qv_tab
             qv_tab[_field(w[:, 3], 12, 10)])
 
 
-def quote_draws(qw, par, q_k, spr, ln_spread, ln_depth, exp_tab, qv_tab):
-    """Records (qi, qf) of ``quote_draws`` from words qw (4 per update)."""
+def quote_draws(qw, par, q_sp, ln_spread, ln_depth, exp_tab, qv_tab):
+    """Records (qi, qf) of ``quote_draws`` from words qw (4 per update), [event, field]."""
     w = qw.reshape(-1, 4)
     n = w.shape[0]
-    fl, lat, sp, bm, am, bv, av = _quote_fields(w, spr[q_k[:n]], par[k.P_DEPTH] / 100.0, par[k.P_LAT_LIT_NS],
+    fl, lat, sp, bm, am, bv, av = _quote_fields(w, q_sp[:n], par[k.P_DEPTH] / 100.0, par[k.P_LAT_LIT_NS],
                                                 ln_spread, ln_depth, exp_tab, qv_tab)
     qi = np.zeros((n, k.N_QI), np.int64)
     qi[:, k.QI_FL] = fl + np.where(_ufield(w[:, 0], 24, 8) < par[k.P_SIZE_ONLY], k.QFL_SIZE_ONLY, 0)
@@ -48,8 +48,9 @@ def quote_draws(qw, par, q_k, spr, ln_spread, ln_depth, exp_tab, qv_tab):
     return qi, np.stack([bm, am], axis=1)
 
 
-def cluster_draws(cw, par, c_k, spr, ln_spread, ln_depth, exp_tab, qv_tab):
-    """Records (ci, cf) and the print count of ``cluster_draws`` from words cw (8 per cluster)."""
+def cluster_draws(cw, par, c_sp, ln_spread, ln_depth, exp_tab, qv_tab):
+    """Records (ci, cf), [event, field], and the print count of ``cluster_draws`` from words cw (8 per
+    cluster)."""
     w = cw.reshape(-1, 8)
     n = w.shape[0]
     lat = par[k.P_LAT_LIT_NS]
@@ -65,7 +66,7 @@ def cluster_draws(cw, par, c_k, spr, ln_spread, ln_depth, exp_tab, qv_tab):
     cf[:, k.CF_US] = _ufield(w[:, 2], 16, 16)
     ci[:, k.CI_QR] = (lat * (0.5 + 0.5 * _expo16(_field(w[:, 2], 0, 16), exp_tab))).astype(np.int64)
     cf[:, k.CF_UL] = (w[:, 3].astype(np.float64) + 0.5) / 2.0 ** 32
-    fl, rlat, rsp, rbm, ram, rbv, rav = _quote_fields(w[:, 4:], spr[c_k[:n]], par[k.P_DEPTH] / 100.0, lat,
+    fl, rlat, rsp, rbm, ram, rbv, rav = _quote_fields(w[:, 4:], c_sp[:n], par[k.P_DEPTH] / 100.0, lat,
                                                       ln_spread, ln_depth, exp_tab, qv_tab)
     ci[:, k.CI_RFL], ci[:, k.CI_RLAT], ci[:, k.CI_RSP], ci[:, k.CI_RBV], ci[:, k.CI_RAV] = fl, rlat, rsp, rbv, rav
     cf[:, k.CF_RBM], cf[:, k.CF_RAM] = rbm, ram
@@ -77,7 +78,8 @@ def cluster_draws(cw, par, c_k, spr, ln_spread, ln_depth, exp_tab, qv_tab):
 
 
 def print_draws(pw, par, ci, exp_tab, ln_depth, lot_cut_lit, lot_cut_off, lit_tab, off_tab, qv_tab):
-    """Records (pi, pf) of ``print_draws`` + ``print_fixup`` from words pw (4 per print)."""
+    """Every per-print draw of ``print_draws`` + ``print_fixup`` from words pw (4 per print), as a dict:
+    flg, gap, kind, nv, pf (the book's inputs) and lat, sz, venue, cond (written into trade columns)."""
     npr = ci[:, k.CI_NP]
     w = pw.reshape(-1, 4)
     n = w.shape[0]
@@ -87,17 +89,16 @@ def print_draws(pw, par, ci, exp_tab, ln_depth, lot_cut_lit, lot_cut_off, lit_ta
     first[np.cumsum(npr) - npr] = True
     off = ci[cl, k.CI_OFF] == 1
     multi = npr[cl] > 1
-    pi = np.zeros((n, k.N_PI), np.int64)
-    pi[:, k.PI_FLG] = off * k.PFL_OFF + first * k.PFL_FIRST + multi * k.PFL_MULTI
+    out = {"flg": off * k.PFL_OFF + first * k.PFL_FIRST + multi * k.PFL_MULTI}
     psame = par[k.P_SAME_TS]
     us = _ufield(w[:, 0], 16, 16)
     same = us < psame
     ulat = np.where(same, us / psame, (us - psame) / (1.0 - psame))
     e = _expo_x(ulat * k.QTAB, exp_tab)
-    pi[:, k.PI_LAT] = np.where(off, (par[k.P_LAT_OFF_NS] * (0.2 + 0.8 * e)).astype(np.int64),
-                               (par[k.P_LAT_LIT_NS] * (0.5 + 0.5 * e)).astype(np.int64))
+    out["lat"] = np.where(off, (par[k.P_LAT_OFF_NS] * (0.2 + 0.8 * e)).astype(np.int64),
+                          (par[k.P_LAT_LIT_NS] * (0.5 + 0.5 * e)).astype(np.int64))
     gap = 1000 + (par[k.P_GAP_NS] * _expo16(_field(w[:, 0], 0, 16), exp_tab)).astype(np.int64)
-    pi[:, k.PI_GAP] = np.where(same | first, 0, gap)
+    out["gap"] = np.where(same | first, 0, gap)
     # sizes: odd lots 1 + floor(99 u^2), else floor(u ** (-1/alpha)) round lots (<= 20000) + remainder
     ut = (w[:, 1].astype(np.float64) + 0.5) / 2.0 ** 32
     alpha = np.where(off, par[k.P_ALPHA_OFF], par[k.P_ALPHA_LIT])
@@ -108,16 +109,17 @@ def print_draws(pw, par, ci, exp_tab, ln_depth, lot_cut_lit, lot_cut_off, lit_ta
     rem = np.where(ur < par[k.P_MIXED], 1 + np.floor(99.0 * ur / par[k.P_MIXED]), 0).astype(np.int64)
     odd = _ufield(w[:, 2], 20, 12) < par[k.P_ODD]
     size = np.where(odd, 1 + np.floor(99.0 * ut * ut).astype(np.int64), lots.astype(np.int64) * 100 + rem)
-    pi[:, k.PI_SZ] = size
+    out["sz"] = size
     vi = _field(w[:, 3], 22, 10)
-    pi[:, k.PI_VEN] = np.where(off, off_tab[vi], lit_tab[vi])
+    out["venue"] = np.where(off, off_tab[vi], lit_tab[vi])
     uk = _ufield(w[:, 3], 11, 11)
     p_mid, p_imp = par[k.P_MID_SHARE], par[k.P_MID_SHARE] + par[k.P_IMPROVE_SHARE]
-    pi[:, k.PI_KIND] = np.where(off, np.where(uk < p_mid, k.K_MID, np.where(uk < p_imp, k.K_IMPROVE, k.K_TOUCH)),
-                                np.where(uk < par[k.P_INSIDE], k.K_INSIDE, k.K_TOUCH))
-    pf = np.where(off, 0.45 * _ufield(w[:, 3], 1, 10), par[k.P_DEPTH] / 100.0 * ln_depth[_field(w[:, 3], 1, 10)])
-    pi[:, k.PI_NV] = qv_tab[_field(w[:, 2], 10, 10)]
+    out["kind"] = np.where(off, np.where(uk < p_mid, k.K_MID, np.where(uk < p_imp, k.K_IMPROVE, k.K_TOUCH)),
+                           np.where(uk < par[k.P_INSIDE], k.K_INSIDE, k.K_TOUCH))
+    out["pf"] = np.where(off, 0.45 * _ufield(w[:, 3], 1, 10),
+                         par[k.P_DEPTH] / 100.0 * ln_depth[_field(w[:, 3], 1, 10)])
+    out["nv"] = qv_tab[_field(w[:, 2], 10, 10)]
     is_odd = size < 100
-    pi[:, k.PI_COND] = np.where(off | ~multi, np.where(is_odd, k.COND_ODD, k.COND_REGULAR),
-                                np.where(is_odd, k.COND_ISO_ODD, k.COND_ISO))
-    return pi, pf
+    out["cond"] = np.where(off | ~multi, np.where(is_odd, k.COND_ODD, k.COND_REGULAR),
+                           np.where(is_odd, k.COND_ISO_ODD, k.COND_ISO))
+    return out

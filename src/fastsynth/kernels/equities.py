@@ -56,11 +56,13 @@ midpoint, or price-improved by fractions of a cent, and carry side ``N`` as on t
 from __future__ import annotations
 
 import math
+from statistics import NormalDist
 
 import numpy as np
 
+from .. import schemas
 from ._jit import inline_kernel, kernel
-from .rng import fill_words, philox4x32
+from .rng import fill_words
 
 # ---- parameter indices (par) --------------------------------------------------------------------
 P_TPU = 0  # ticks per USD (1 / tick), exact integer as float
@@ -106,8 +108,61 @@ ST_GAPS, ST_QGAPS, ST_CLUSTER, ST_PRINT, ST_QUOTE = 0, 1, 2, 3, 4
 N_STREAMS = 5
 QTAB = 1024         # quantile-table resolution (venues, log-normal multipliers, exponential)
 
-# ---- scratch layout: per-event records, [event, field] (one int64 and one float64 array per kind;
-# few distinct arrays keep the dense loops vectorizable and give the serial pass one line per event)
+# ---- model tables: compile-time constants of the kernels --------------------------------------------
+# The draw kernels read these module globals, which Numba freezes into the machine code as constants.
+# That is what lets the dense draw loops vectorize: a gather from a table passed as an argument may
+# alias the loop's stores as far as LLVM knows, and with an unbounded index it cannot even emit a
+# runtime overlap check, so such a loop stays scalar (measured: print_draws 22 -> 9 ns per print).
+# They live in this file, not in fastsynth/equities.py (which re-exports them), because Numba's cache
+# is keyed on the source file of the kernel: editing a share here recompiles, editing another file
+# would not.
+# Lit venue shares of lit volume, off-exchange (TRF) shares, and quote-setting venue shares (approximate
+# recent US consolidated-tape shares; the TRF total is set per print cluster by the model).
+LIT_SHARES = {"XNAS": 0.20, "XNYS": 0.13, "ARCX": 0.09, "BATS": 0.09, "EDGX": 0.10, "BATY": 0.04, "EDGA": 0.03,
+              "IEXG": 0.05, "MEMX": 0.07, "EPRL": 0.04, "XBOS": 0.02, "XPSX": 0.01, "XASE": 0.005, "XCIS": 0.02,
+              "XCHI": 0.02, "LTSE": 0.005}
+OFF_SHARES = {"FINN": 0.70, "FINY": 0.18, "FINC": 0.12}
+QUOTE_SHARES = {"XNAS": 0.24, "XNYS": 0.14, "ARCX": 0.12, "BATS": 0.12, "EDGX": 0.12, "BATY": 0.05, "EDGA": 0.04,
+                "IEXG": 0.04, "MEMX": 0.08, "EPRL": 0.03, "XBOS": 0.01, "XCIS": 0.01}
+DEPTH_SD = 0.9               # log-sd of displayed size around its mean
+SPREAD_NOISE = 0.5           # sd of log spread noise at a refresh
+ALPHA_LIT, ALPHA_OFF = 1.9, 1.35   # Pareto tail indices of print sizes in round lots (par carries them too)
+N_CUT = 8                    # round-lot counts 1..N_CUT by comparison; larger ones by a power (print_fixup)
+
+
+def _venue_table(shares: dict[str, float]) -> np.ndarray:
+    """Venue code of each 1/QTAB quantile (categorical draws by one lookup; shares quantized to 1/1024)."""
+    codes = np.array([schemas.VENUES.index(v) for v in shares], dtype=np.int8)
+    w = np.array(list(shares.values()), dtype=np.float64)
+    cdf = np.cumsum(w / w.sum())
+    q = (np.arange(QTAB) + 0.5) / QTAB
+    return codes[np.minimum(np.searchsorted(cdf, q, side="right"), len(codes) - 1)]
+
+
+def _lognormal_quantiles(sd: float, n: int = QTAB) -> np.ndarray:
+    """Quantiles at (i + 0.5)/n of a mean-one log-normal multiplier exp(sd Z - sd^2/2), for table lookup
+    in the kernel (stdlib inverse normal CDF: exact and platform-independent)."""
+    nd = NormalDist()
+    return np.array([math.exp(sd * nd.inv_cdf((i + 0.5) / n) - 0.5 * sd * sd) for i in range(n)])
+
+
+def _lot_cuts(alpha: float, n: int = N_CUT) -> np.ndarray:
+    return np.array([(j + 2.0) ** -alpha for j in range(n)])
+
+
+LIT_TABLE, OFF_TABLE, QUOTE_TABLE = (_venue_table(LIT_SHARES), _venue_table(OFF_SHARES),
+                                     _venue_table(QUOTE_SHARES))
+# unit exponential at quantiles i/QTAB, i = 0..QTAB (the last point caps the tail at -log(0.5/QTAB))
+EXP_TAB = -np.log(np.maximum(1.0 - np.arange(QTAB + 1) / QTAB, 0.5 / QTAB))[::-1].copy()
+LN_DEPTH = _lognormal_quantiles(DEPTH_SD)
+LN_SPREAD = _lognormal_quantiles(SPREAD_NOISE) * math.exp(0.5 * SPREAD_NOISE ** 2)   # median-one spread noise
+LOT_CUT_LIT, LOT_CUT_OFF = _lot_cuts(ALPHA_LIT), _lot_cuts(ALPHA_OFF)
+# the kernels' copies: 32-bit venue codes (AVX-512 gathers 32/64-bit elements, not bytes), lit then off
+_VEN32 = np.concatenate((LIT_TABLE, OFF_TABLE)).astype(np.int32)
+_QV32 = QUOTE_TABLE.astype(np.int32)
+
+# ---- scratch layout: per-event records, [field, event] (one int64 and one float64 array per kind,
+# a row per field: the dense loops store with unit stride and vectorize)
 CI_OFF, CI_NP, CI_META, CI_RFL, CI_RBV, CI_RAV, CI_QD, CI_QR, CI_RLAT, CI_RSP = range(10)
 N_CI = 10
 CF_URS, CF_US, CF_UL, CF_RBM, CF_RAM, CF_UNP = range(6)
@@ -116,8 +171,8 @@ QI_FL, QI_BV, QI_AV, QI_LAT, QI_SP = range(5)      # quote-only updates: the fie
 N_QI = 5
 QF_BM, QF_AM = 0, 1
 N_QF = 2
-PI_FLG, PI_VEN, PI_KIND, PI_NV, PI_COND, PI_GAP, PI_LAT, PI_SZ = range(8)
-N_PI = 8
+PI_FLG, PI_GAP, PI_KIND, PI_NV = range(4)         # prints (size, venue, conditions, latency: the columns)
+N_PI = 4
 # quote-update flags and print kinds
 QFL_SIZE_ONLY, QFL_ASK, QFL_FLICK = 1, 2, 4
 PFL_OFF, PFL_FIRST, PFL_MULTI = 1, 2, 4
@@ -132,16 +187,15 @@ _INV32 = 1.0 / 4294967296.0
 # ---- small inline helpers -----------------------------------------------------------------------
 
 @inline_kernel
-def _block(k0, k1, b):
-    """Philox block ``b`` (int64) of stream (k0, k1): four 32-bit words held in uint64."""
-    bu = np.uint64(b)
-    return philox4x32(bu & _MASK, bu >> _S32, _Z, _Z, np.uint64(k0), np.uint64(k1))
-
-
-@inline_kernel
 def _field(w, shift, nbits):
     """Bits ``shift .. shift + nbits - 1`` of word ``w`` as int64."""
     return np.int64((w >> np.uint64(shift)) & np.uint64((1 << nbits) - 1))
+
+
+@inline_kernel
+def _ufld(w, shift, nbits):
+    """Bits ``shift .. shift + nbits - 1`` of word ``w`` as uint64 (a table index: no wraparound code)."""
+    return (np.uint64(w) >> np.uint64(shift)) & np.uint64((1 << nbits) - 1)
 
 
 @inline_kernel
@@ -151,21 +205,21 @@ def _ufield(w, shift, nbits):
 
 
 @inline_kernel
-def _expo_x(x, exp_tab):
+def _expo_x(x):
     """Unit exponential at quantile ``x / QTAB`` (x in [0, QTAB)), linear inside a table bin."""
-    i = np.int64(x)
-    return exp_tab[i] + (x - i) * (exp_tab[i + 1] - exp_tab[i])
+    i = np.uint64(x)
+    return EXP_TAB[i] + (x - float(i)) * (EXP_TAB[i + np.uint64(1)] - EXP_TAB[i])
 
 
 @inline_kernel
-def _expo32(w, exp_tab):
-    return _expo_x((float(w) + 0.5) * (QTAB * _INV32), exp_tab)
+def _expo32(w):
+    return _expo_x((float(w) + 0.5) * (QTAB * _INV32))
 
 
 @inline_kernel
-def _expo16(f, exp_tab):
+def _expo16(f):
     """Unit exponential from a 16-bit field value ``f`` (table index: top 10 bits; the rest interpolates)."""
-    return _expo_x((float(f) + 0.5) * (QTAB / 65536.0), exp_tab)
+    return _expo_x((float(f) + 0.5) * (QTAB / 65536.0))
 
 
 @inline_kernel
@@ -180,27 +234,28 @@ def _disp(lots_x):
 
 
 @inline_kernel
-def _quote_fields(w0, w1, w2, w3, spr_k, lots_mean, lat, ln_spread, ln_depth, exp_tab, qv_tab):
+def _quote_fields(w0, w1, w2, w3, spr_k, lots_mean, lat):
     """The draws of one NBBO update from one Philox block (quote-only update or a cluster's refresh).
 
     w0: bits 24-31 size-only choice, 23 side, 22 flicker side, 0-15 feed latency; w1: bits 22-31 spread
     noise quantile, 0-21 rounding; w2/w3: bits 22-31 / 12-21 bid / ask display-size quantiles and venues.
     Returns (flags, latency ns, spread ticks, bid lots mean, ask lots mean, bid venue, ask venue)."""
     fl = _field(w0, 23, 1) * QFL_ASK + _field(w0, 22, 1) * QFL_FLICK
-    s = math.floor(spr_k * ln_spread[_field(w1, 22, 10)] + _ufield(w1, 0, 22))
-    if s < 1.0:
-        s = 1.0
-    lat_ns = np.int64(lat * (0.5 + 0.5 * _expo16(_field(w0, 0, 16), exp_tab)))
-    return (fl, lat_ns, np.int64(s), lots_mean * ln_depth[_field(w2, 22, 10)],
-            lots_mean * ln_depth[_field(w2, 12, 10)], qv_tab[_field(w3, 22, 10)], qv_tab[_field(w3, 12, 10)])
+    s = math.floor(spr_k * LN_SPREAD[_ufld(w1, 22, 10)] + _ufield(w1, 0, 22))
+    s = s if s >= 1.0 else 1.0
+    lat_ns = np.int64(lat * (0.5 + 0.5 * _expo16(_field(w0, 0, 16))))
+    return (fl, lat_ns, np.int64(s), lots_mean * LN_DEPTH[_ufld(w2, 22, 10)],
+            lots_mean * LN_DEPTH[_ufld(w2, 12, 10)], np.int64(_QV32[_ufld(w3, 22, 10)]),
+            np.int64(_QV32[_ufld(w3, 12, 10)]))
 
 
 # ---- 1. arrivals ----------------------------------------------------------------------------------
 
 @kernel
-def arrivals(pt, lam_c, lam_q, sec0, sec1, open_ns, par, exp_tab, gw, gb0, hw, hb0, state_i, state_f,
-             c_ts, c_ps, c_k, q_ts, q_ps, q_k):
-    """Times (ns), efficient prices (ticks) and seconds of the clusters and quote updates of [sec0, sec1).
+def arrivals(pt, lam_c, lam_q, spr, sec0, sec1, open_ns, par, gw, gb0, hw, hb0, state_i, state_f,
+             c_ts, c_ps, c_sp, q_ts, q_ps, q_sp):
+    """Times (ns), efficient prices (ticks) and spread targets (ticks) of the clusters and quote updates
+    of [sec0, sec1).
 
     Clusters and quote updates are independent processes, each written in time order. On the first
     block the opening quote (at the open) is quote update 0. ``gw``/``hw``: the 32-bit words of the
@@ -228,15 +283,15 @@ def arrivals(pt, lam_c, lam_q, sec0, sec1, open_ns, par, exp_tab, gw, gb0, hw, h
     if init == 0:
         if gb0 != 0 or ngw < 2:
             return -1, -1
-        ec = _expo32(gw[0], exp_tab)
-        eq = _expo32(gw[1], exp_tab)
+        ec = _expo32(gw[0])
+        eq = _expo32(gw[1])
         sx = 0.0
         ux = -1.0
         if cap_q < 1:
             return -1, -1
         q_ts[0] = open_ns
         q_ps[0] = pt[sec0]
-        q_k[0] = sec0
+        q_sp[0] = spr[sec0]
         nq = 1
     # ---- clusters: baseline (time change across seconds) + exact exponential-kernel excitation.
     # The excitation lives in decay coordinates of the current second k: exc(t) = sx u(t) with
@@ -252,6 +307,7 @@ def arrivals(pt, lam_c, lam_q, sec0, sec1, open_ns, par, exp_tab, gw, gb0, hw, h
         lc = lam_c[k]
         inv_lc = 1.0 / lc if lc > 0.0 else 0.0
         t0 = open_ns + np.int64(k) * 1_000_000_000
+        sp_k = spr[k]
         pos_c = ec * inv_lc if lc > 0.0 else 2.0
         uc = math.exp(-beta * pos_c) if pos_c < 1.0 else 0.0
         while pos_c < 1.0 or ux > e_m:
@@ -259,8 +315,8 @@ def arrivals(pt, lam_c, lam_q, sec0, sec1, open_ns, par, exp_tab, gw, gb0, hw, h
             lw = 2 * c - gbase
             if nc >= cap_c or lw + 1 >= ngw:
                 return -1, -1
-            ea = _expo32(gw[lw], exp_tab)
-            eb = _expo32(gw[lw + 1], exp_tab)
+            ea = _expo32(gw[lw])
+            eb = _expo32(gw[lw + 1])
             if uc >= ux:            # the baseline candidate comes first (ties: baseline)
                 frac = pos_c
                 u = uc
@@ -273,7 +329,7 @@ def arrivals(pt, lam_c, lam_q, sec0, sec1, open_ns, par, exp_tab, gw, gb0, hw, h
             ux = u - beta * eb / sx
             c_ts[nc] = t0 + np.int64(frac * 1e9)
             c_ps[nc] = pt[k] + (pt[k + 1] - pt[k]) * frac
-            c_k[nc] = k
+            c_sp[nc] = sp_k
             nc += 1
         sx *= e_m
         ux *= e_p
@@ -286,6 +342,7 @@ def arrivals(pt, lam_c, lam_q, sec0, sec1, open_ns, par, exp_tab, gw, gb0, hw, h
         if lq <= 0.0:
             continue
         t0 = open_ns + np.int64(k) * 1_000_000_000
+        sp_k = spr[k]
         inv_lq = 1.0 / lq
         pos_q = eq * inv_lq
         while pos_q < 1.0:
@@ -295,9 +352,9 @@ def arrivals(pt, lam_c, lam_q, sec0, sec1, open_ns, par, exp_tab, gw, gb0, hw, h
                 return -1, -1
             q_ts[nq] = t0 + np.int64(pos_q * 1e9)
             q_ps[nq] = pt[k] + (pt[k + 1] - pt[k]) * pos_q
-            q_k[nq] = k
+            q_sp[nq] = sp_k
             nq += 1
-            pos_q = pos_q + _expo32(hw[lw], exp_tab) * inv_lq
+            pos_q = pos_q + _expo32(hw[lw]) * inv_lq
         eq = (pos_q - 1.0) * lq
     state_i[S_INIT] = 1
     state_f[F_EC] = ec
@@ -308,9 +365,11 @@ def arrivals(pt, lam_c, lam_q, sec0, sec1, open_ns, par, exp_tab, gw, gb0, hw, h
 
 
 # ---- 2.-4. dense draws ------------------------------------------------------------------------------
+# Records are [field, event] (struct of arrays: a dense loop stores each field with unit stride, which
+# vectorizes; the book pass reads one element of each row per event). Tables are the module's constants.
 
 @kernel
-def cluster_draws(cw, par, nc, c_k, spr, ln_spread, ln_depth, exp_tab, qv_tab, ci, cf):
+def cluster_draws(cw, par, nc, c_sp, ci, cf):
     """Every draw of clusters ``cidx0 .. cidx0 + nc - 1`` into records ci/cf; returns the number of
     prints. Block 2c: w0 bits 22-31 off-exchange choice, 11-21 meta-order sign, 0-10 follows-meta;
     w1 bits 10-31 print count (geometric), 0-9 post-trade quote delay; w2 bits 16-31 side, 0-15
@@ -319,83 +378,92 @@ def cluster_draws(cw, par, nc, c_k, spr, ln_spread, ln_depth, exp_tab, qv_tab, c
     lots_mean = par[P_DEPTH] / 100.0
     p_off = par[P_OFF_SHARE]
     p_meta = par[P_META_W]
+    r_off, r_meta, r_qd, r_qr = ci[CI_OFF], ci[CI_META], ci[CI_QD], ci[CI_QR]
+    r_rfl, r_rlat, r_rsp, r_rbv, r_rav = ci[CI_RFL], ci[CI_RLAT], ci[CI_RSP], ci[CI_RBV], ci[CI_RAV]
+    r_urs, r_us, r_ul, r_unp, r_rbm, r_ram = cf[CF_URS], cf[CF_US], cf[CF_UL], cf[CF_UNP], cf[CF_RBM], cf[CF_RAM]
     for i in range(nc):
         o = 8 * i
         w0, w1, w2, w3 = cw[o], cw[o + 1], cw[o + 2], cw[o + 3]
-        ci[i, CI_OFF] = 1 if _ufield(w0, 22, 10) < p_off else 0
-        cf[i, CF_URS] = _ufield(w0, 11, 11)
-        ci[i, CI_META] = 1 if _ufield(w0, 0, 11) < p_meta else 0
-        cf[i, CF_UNP] = _ufield(w1, 10, 22)
-        ci[i, CI_QD] = 2000 + np.int64(lat * _ufield(w1, 0, 10))
-        cf[i, CF_US] = _ufield(w2, 16, 16)
-        ci[i, CI_QR] = np.int64(lat * (0.5 + 0.5 * _expo16(_field(w2, 0, 16), exp_tab)))
-        cf[i, CF_UL] = (float(w3) + 0.5) * _INV32
+        r_off[i] = 1 if _ufield(w0, 22, 10) < p_off else 0
+        r_urs[i] = _ufield(w0, 11, 11)
+        r_meta[i] = 1 if _ufield(w0, 0, 11) < p_meta else 0
+        r_unp[i] = _ufield(w1, 10, 22)
+        r_qd[i] = 2000 + np.int64(lat * _ufield(w1, 0, 10))
+        r_us[i] = _ufield(w2, 16, 16)
+        r_qr[i] = np.int64(lat * (0.5 + 0.5 * _expo16(_field(w2, 0, 16))))
+        r_ul[i] = (float(w3) + 0.5) * _INV32
         v0, v1, v2, v3 = cw[o + 4], cw[o + 5], cw[o + 6], cw[o + 7]
-        fl, rlat, rsp, rbm, ram, rbv, rav = _quote_fields(v0, v1, v2, v3, spr[c_k[i]], lots_mean, lat,
-                                                          ln_spread, ln_depth, exp_tab, qv_tab)
-        ci[i, CI_RFL] = fl
-        ci[i, CI_RLAT] = rlat
-        ci[i, CI_RSP] = rsp
-        cf[i, CF_RBM] = rbm
-        cf[i, CF_RAM] = ram
-        ci[i, CI_RBV] = rbv
-        ci[i, CI_RAV] = rav
+        fl, rlat, rsp, rbm, ram, rbv, rav = _quote_fields(v0, v1, v2, v3, c_sp[i], lots_mean, lat)
+        r_rfl[i] = fl
+        r_rlat[i] = rlat
+        r_rsp[i] = rsp
+        r_rbm[i] = rbm
+        r_ram[i] = ram
+        r_rbv[i] = rbv
+        r_rav[i] = rav
     # print counts: geometric (one more print while u < cont**n), by comparisons; a short serial loop
     c_lit = par[P_SWEEP_CONT]
     c_off = par[P_OFF_CONT]
+    r_np = ci[CI_NP]
     total = 0
     for i in range(nc):
-        cont = c_off if ci[i, CI_OFF] else c_lit
-        u = cf[i, CF_UNP]
+        cont = c_off if r_off[i] else c_lit
+        u = r_unp[i]
         n = 1
         thr = cont
         while u < thr and n < MAX_PRINTS:
             n += 1
             thr *= cont
-        ci[i, CI_NP] = n
+        r_np[i] = n
         total += n
     return total
 
 
 @kernel
-def quote_draws(qw, par, nq, q_k, spr, ln_spread, ln_depth, exp_tab, qv_tab, qi, qf):
+def quote_draws(qw, par, nq, q_sp, qi, qf):
     """Every draw of quote updates ``qidx0 .. qidx0 + nq - 1`` (one Philox block each) into records qi/qf."""
     lat = par[P_LAT_LIT_NS]
     lots_mean = par[P_DEPTH] / 100.0
     p_so = par[P_SIZE_ONLY]
+    r_fl, r_lat, r_sp, r_bv, r_av = qi[QI_FL], qi[QI_LAT], qi[QI_SP], qi[QI_BV], qi[QI_AV]
+    r_bm, r_am = qf[QF_BM], qf[QF_AM]
     for j in range(nq):
         o = 4 * j
         w0, w1, w2, w3 = qw[o], qw[o + 1], qw[o + 2], qw[o + 3]
-        fl, qlat, sp, bm, am, bv, av = _quote_fields(w0, w1, w2, w3, spr[q_k[j]], lots_mean, lat,
-                                                     ln_spread, ln_depth, exp_tab, qv_tab)
-        qi[j, QI_FL] = fl + (QFL_SIZE_ONLY if _ufield(w0, 24, 8) < p_so else 0)
-        qi[j, QI_LAT] = qlat
-        qi[j, QI_SP] = sp
-        qf[j, QF_BM] = bm
-        qf[j, QF_AM] = am
-        qi[j, QI_BV] = bv
-        qi[j, QI_AV] = av
+        fl, qlat, sp, bm, am, bv, av = _quote_fields(w0, w1, w2, w3, q_sp[j], lots_mean, lat)
+        r_fl[j] = fl + (QFL_SIZE_ONLY if _ufield(w0, 24, 8) < p_so else 0)
+        r_lat[j] = qlat
+        r_sp[j] = sp
+        r_bm[j] = bm
+        r_am[j] = am
+        r_bv[j] = bv
+        r_av[j] = av
 
 
 @kernel
-def print_draws(pw, par, nc, ci, exp_tab, ln_depth, lot_cut_lit, lot_cut_off, lit_tab, off_tab, qv_tab,
-                pi, pf):
+def print_draws(pw, par, nc, ci, pi, pf, t_recv, t_sz, t_venue, t_cond):
     """Every draw of the prints of the block's ``nc`` clusters (prints ``pidx0 ..``; one Philox block
-    each) into records pi and the column pf; returns the number of prints.
+    each); returns the number of prints. Into records ``pi`` (rows PI_FLG, PI_GAP, PI_KIND, PI_NV) and
+    ``pf``, and straight into the trade columns that need no book state: ``t_recv`` (the feed latency;
+    the book adds the print time), ``t_sz`` (0xFFFFFFFF marks a Pareto-tail size: ``print_fixup``),
+    ``t_venue``, ``t_cond``.
 
     w0 bits 16-31 same-timestamp choice (rescaled: feed latency), 0-15 gap to the previous print;
     w1 tail uniform of the size; w2 bits 20-31 odd-lot choice, 10-19 venue of a newly shown level,
     0-9 odd remainder; w3 bits 22-31 venue, 11-21 price kind, 1-10 improvement / new level's size."""
+    r_flg, r_gap, r_kind, r_nv = pi[PI_FLG], pi[PI_GAP], pi[PI_KIND], pi[PI_NV]
     # which cluster each print belongs to: off-exchange, first of its cluster, part of a sweep
+    r_off, r_np = ci[CI_OFF], ci[CI_NP]
     n = 0
     for i in range(nc):
-        m = ci[i, CI_NP]
-        f = PFL_OFF if ci[i, CI_OFF] else 0
+        m = r_np[i]
+        f = PFL_OFF if r_off[i] else 0
         if m > 1:
             f += PFL_MULTI
-        pi[n, PI_FLG] = f + PFL_FIRST
+        seg = r_flg[n:n + m]
+        seg[0] = f + PFL_FIRST
         for j in range(1, m):
-            pi[n + j, PI_FLG] = f
+            seg[j] = f
         n += m
     psame = par[P_SAME_TS]
     gap_ns = par[P_GAP_NS]
@@ -407,66 +475,63 @@ def print_draws(pw, par, nc, ci, exp_tab, ln_depth, lot_cut_lit, lot_cut_off, li
     p_imp = p_mid + par[P_IMPROVE_SHARE]
     p_inside = par[P_INSIDE]
     lots_mean = par[P_DEPTH] / 100.0
-    ncut = lot_cut_lit.shape[0]
-    # branch-free: every choice is a select or 0/1 arithmetic (the choices are coin flips, so branches
+    # branch-free and vectorized: every choice is a select (the choices are coin flips, so branches
     # would mispredict several times per print); the float operations are those of the branchy form
     for q in range(n):
         o = 4 * q
         w0, w1, w2, w3 = pw[o], pw[o + 1], pw[o + 2], pw[o + 3]
-        flg = pi[q, PI_FLG]
-        off = flg & PFL_OFF                      # 0/1
-        lit = 1 - off
+        flg = r_flg[q]
+        off = (flg & PFL_OFF) != 0
         us = _ufield(w0, 16, 16)
-        same = np.int64(us < psame)
-        ulat = (us - psame * (1 - same)) / (psame if same else 1.0 - psame)
-        e_lat = _expo_x(ulat * QTAB, exp_tab)
+        same = us < psame
+        ulat = (us - (0.0 if same else psame)) / (psame if same else 1.0 - psame)
+        e_lat = _expo_x(ulat * QTAB)
         lat_x = lat_off if off else lat_lit
         lat_a = 0.2 if off else 0.5
         lat_b = 0.8 if off else 0.5
-        pi[q, PI_LAT] = np.int64(lat_x * (lat_a + lat_b * e_lat))
-        gap = 1000 + np.int64(gap_ns * _expo16(_field(w0, 0, 16), exp_tab))
-        pi[q, PI_GAP] = gap * (1 - (same | ((flg & PFL_FIRST) >> 1)))
+        t_recv[q] = np.int64(lat_x * (lat_a + lat_b * e_lat))
+        gap = 1000 + np.int64(gap_ns * _expo16(_field(w0, 0, 16)))
+        r_gap[q] = 0 if same or (flg & PFL_FIRST) != 0 else gap
         # size: odd lot (1-99), or round lots floor(u ** (-1/alpha)) (small counts by comparison with
-        # lot_cut[j] = (j + 2) ** -alpha; the tail, marked -1, is fixed by print_fixup) + odd remainder
+        # lot_cut[j] = (j + 2) ** -alpha; the tail is fixed by print_fixup) + odd remainder
         ut = (float(w1) + 0.5) * _INV32
         lots = 1
-        for j in range(ncut):
-            lots += np.int64(ut <= lot_cut_off[j]) * off + np.int64(ut <= lot_cut_lit[j]) * lit
+        for j in range(N_CUT):
+            lots += np.int64(ut <= (LOT_CUT_OFF[j] if off else LOT_CUT_LIT[j]))
         ur = _ufield(w2, 0, 10)
-        rem = (1 + np.int64(math.floor(99.0 * ur / p_mixed))) * np.int64(ur < p_mixed)
-        rl = lots * 100 + rem if lots <= ncut else -1
-        odd = np.int64(_ufield(w2, 20, 12) < p_odd)
+        rem = (1 + np.int64(math.floor(99.0 * ur / p_mixed))) if ur < p_mixed else 0
+        rl = lots * 100 + rem if lots <= N_CUT else 0xFFFFFFFF
+        odd = _ufield(w2, 20, 12) < p_odd
         oddsz = 1 + np.int64(math.floor(99.0 * ut * ut))
         size = oddsz if odd else rl
-        pi[q, PI_SZ] = size
-        vi = _field(w3, 22, 10)
-        v_off = off_tab[vi]
-        v_lit = lit_tab[vi]
-        pi[q, PI_VEN] = v_off if off else v_lit
+        t_sz[q] = size
+        t_venue[q] = _VEN32[_ufld(w3, 22, 10) + (np.uint64(QTAB) if off else np.uint64(0))]
         uk = _ufield(w3, 11, 11)
         k_off = K_MID + np.int64(uk >= p_mid) + np.int64(uk >= p_imp)       # K_MID < K_IMPROVE < K_TOUCH
         k_lit = K_TOUCH + np.int64(uk < p_inside)                           # K_INSIDE = K_TOUCH + 1
-        pi[q, PI_KIND] = k_off if off else k_lit
-        f_off = 0.45 * _ufield(w3, 1, 10)                  # improvement, share of the spread
-        f_lit = lots_mean * ln_depth[_field(w3, 1, 10)]    # a newly shown level's mean, in lots
+        r_kind[q] = k_off if off else k_lit
+        f10 = _ufld(w3, 1, 10)
+        f_off = 0.45 * ((float(f10) + 0.5) / 1024.0)       # improvement, share of the spread
+        f_lit = lots_mean * LN_DEPTH[f10]                  # a newly shown level's mean, in lots
         pf[q] = f_off if off else f_lit
-        pi[q, PI_NV] = qv_tab[_field(w2, 10, 10)]
-        small = odd | np.int64(size < 100)
+        r_nv[q] = _QV32[_ufld(w2, 10, 10)]
+        small = odd or size < 100
         # COND_REGULAR / COND_ODD, or COND_ISO / COND_ISO_ODD for the prints of a lit sweep
-        pi[q, PI_COND] = small + 2 * lit * ((flg & PFL_MULTI) >> 2)
+        t_cond[q] = (1 if small else 0) + (0 if off else 2 * ((flg & PFL_MULTI) >> 2))
     return n
 
 
 @kernel
-def print_fixup(pw, par, n, pi):
+def print_fixup(pw, par, n, pi, t_sz, t_cond):
     """The rare part of the print draws, outside the dense loop: round-lot counts in the Pareto tail
-    beyond the comparison table (a power; ~2% of prints), marked -1 by ``print_draws``."""
+    beyond the comparison table (a power; ~2% of prints), marked 0xFFFFFFFF by ``print_draws``."""
     a_lit = par[P_ALPHA_LIT]
     a_off = par[P_ALPHA_OFF]
     p_mixed = par[P_MIXED]
+    r_flg = pi[PI_FLG]
     for q in range(n):
-        if pi[q, PI_SZ] < 0:
-            flg = pi[q, PI_FLG]
+        if t_sz[q] == 0xFFFFFFFF:
+            flg = r_flg[q]
             off = (flg & PFL_OFF) != 0
             w1, w2 = pw[4 * q + 1], pw[4 * q + 2]
             ut = (float(w1) + 0.5) * _INV32
@@ -475,8 +540,8 @@ def print_fixup(pw, par, n, pi):
                 lots = 20000.0
             ur = _ufield(w2, 0, 10)
             rem = 1 + np.int64(math.floor(99.0 * ur / p_mixed)) if ur < p_mixed else 0
-            pi[q, PI_SZ] = np.int64(lots) * 100 + rem
-            pi[q, PI_COND] = COND_ISO if (flg & PFL_MULTI) != 0 and not off else COND_REGULAR
+            t_sz[q] = np.int64(lots) * 100 + rem
+            t_cond[q] = COND_ISO if (flg & PFL_MULTI) != 0 and not off else COND_REGULAR
 
 
 # ---- 5. the serial book pass --------------------------------------------------------------------
@@ -498,19 +563,19 @@ def _recentre(ps, bid, sprd, bsz, asz, bv, av, sp_new, bm, am, nbv, nav, flick):
 
 
 _U1 = np.uint64(1)
-_UCI, _UCF, _UQI, _UQF, _UPI = np.uint64(N_CI), np.uint64(N_CF), np.uint64(N_QI), np.uint64(N_QF), np.uint64(N_PI)
 
 
 @kernel
 def book(open_ns, par, state_i, nc, nq, c_ts, c_ps, ci, cf, q_ts, q_ps, qi, qf, pi, pf,
-         t_ts, t_recv, t_px, t_sz, t_side, t_venue, t_cond, t_seq,
+         t_ts, t_recv, t_px, t_sz, t_side, t_seq,
          o_ts, o_recv, o_bid, o_ask, o_bsz, o_asz, o_bv, o_av, o_seq):
     """Run the NBBO and order flow through the block's events in time order; write trades and quotes.
     Returns (n_trades, n_quotes). A cluster and a quote update at the same nanosecond: the cluster first.
 
-    The records ``ci``/``cf``/``qi``/``qf``/``pi`` come flat (row-major, ``N_CI``... fields per event),
-    and every position is an unsigned counter: indexing is then a constant-stride address with no
-    negative-index wraparound code (the serial pass was register-starved on strides and wraparound)."""
+    ``print_draws`` has written the trade columns that need no book state (size, venue, conditions, and
+    the feed latency into ``t_recv``); this pass writes time, price and side, then adds the time to
+    ``t_recv`` and numbers the prints in a dense loop. Every position is an unsigned counter: indexing
+    is then a plain address with no negative-index wraparound code."""
     tpu = par[P_TPU]
     hc_per_tick = np.int64(HC_PER_USD / tpu + 0.5)
     lean_k = par[P_LEAN]
@@ -528,6 +593,12 @@ def book(open_ns, par, state_i, nc, nq, c_ts, c_ps, ci, cf, q_ts, q_ps, qi, qf, 
     mrem = state_i[S_MREM]
     last_tts = state_i[S_LAST_TTS]
     last_qts = state_i[S_LAST_QTS]
+    c_off, c_np, c_meta, c_rfl = ci[CI_OFF], ci[CI_NP], ci[CI_META], ci[CI_RFL]
+    c_rbv, c_rav, c_qd, c_qr, c_rlat, c_rsp = ci[CI_RBV], ci[CI_RAV], ci[CI_QD], ci[CI_QR], ci[CI_RLAT], ci[CI_RSP]
+    c_urs, c_us, c_ul, c_rbm, c_ram = cf[CF_URS], cf[CF_US], cf[CF_UL], cf[CF_RBM], cf[CF_RAM]
+    q_fl, q_bv, q_av, q_lat, q_sp = qi[QI_FL], qi[QI_BV], qi[QI_AV], qi[QI_LAT], qi[QI_SP]
+    q_bm, q_am = qf[QF_BM], qf[QF_AM]
+    p_gap, p_kind, p_nv = pi[PI_GAP], pi[PI_KIND], pi[PI_NV]
     unc = np.uint64(nc)
     unq = np.uint64(nq)
     nt = _Z
@@ -545,19 +616,15 @@ def book(open_ns, par, state_i, nc, nq, c_ts, c_ps, ci, cf, q_ts, q_ps, qi, qf, 
         if is_c:
             ts = c_ts[i]
             ps = c_ps[i]
-            r = i * _UCI
-            rf = i * _UCF
-            fl = ci[r + CI_RFL]
-            n_sp, n_bm, n_am = ci[r + CI_RSP], cf[rf + CF_RBM], cf[rf + CF_RAM]
-            n_bv, n_av, lat = ci[r + CI_RBV], ci[r + CI_RAV], ci[r + CI_RLAT]
+            fl = c_rfl[i]
+            n_sp, n_bm, n_am = c_rsp[i], c_rbm[i], c_ram[i]
+            n_bv, n_av, lat = c_rbv[i], c_rav[i], c_rlat[i]
         else:
             ts = q_ts[j]
             ps = q_ps[j]
-            r = j * _UQI
-            rf = j * _UQF
-            fl = qi[r + QI_FL]
-            n_sp, n_bm, n_am = qi[r + QI_SP], qf[rf + QF_BM], qf[rf + QF_AM]
-            n_bv, n_av, lat = qi[r + QI_BV], qi[r + QI_AV], qi[r + QI_LAT]
+            fl = q_fl[j]
+            n_sp, n_bm, n_am = q_sp[j], q_bm[j], q_am[j]
+            n_bv, n_av, lat = q_bv[j], q_av[j], q_lat[j]
         outside = ps < bid or ps > bid + sprd
         if outside or not is_c:
             if not outside and (fl & QFL_SIZE_ONLY):
@@ -581,8 +648,6 @@ def book(open_ns, par, state_i, nc, nq, c_ts, c_ps, ci, cf, q_ts, q_ps, qi, qf, 
             o_asz[no] = asz
             o_bv[no] = bv
             o_av[no] = av
-            o_seq[no] = qseq
-            qseq += 1
             no += _U1
             last_qts = qt
         if not is_c:
@@ -591,19 +656,19 @@ def book(open_ns, par, state_i, nc, nq, c_ts, c_ps, ci, cf, q_ts, q_ps, qi, qf, 
         # side: the current meta-order, or flow leaning toward where the efficient price sits
         pbuy = 0.5 + lean_k * ((ps - bid) / sprd - 0.5)
         if mrem <= 0:
-            msign = 1 if cf[rf + CF_URS] < pbuy else -1
-            mrem = np.int64(meta_min * math.pow(cf[rf + CF_UL], inv_meta_alpha))
+            msign = 1 if c_urs[i] < pbuy else -1
+            mrem = np.int64(meta_min * math.pow(c_ul[i], inv_meta_alpha))
             if mrem > 5000:
                 mrem = 5000
-        if ci[r + CI_META]:
+        if c_meta[i]:
             sign = msign
             mrem -= 1
         else:
-            sign = 1 if cf[rf + CF_US] < pbuy else -1
+            sign = 1 if c_us[i] < pbuy else -1
         tcur = ts if ts > last_tts else last_tts
         touched = False
-        pe = p + np.uint64(ci[r + CI_NP])
-        if ci[r + CI_OFF]:
+        pe = p + np.uint64(c_np[i])
+        if c_off[i]:
             # off-exchange (TRF): at the midpoint, price-improved by a fraction of the spread, or at the
             # touch, on the 1/100-cent grid
             bid_hc = bid * hc_per_tick
@@ -612,30 +677,22 @@ def book(open_ns, par, state_i, nc, nq, c_ts, c_ps, ci, cf, q_ts, q_ps, qi, qf, 
             mid_hc = (bid_hc + ask_hc) >> 1          # prices are positive: floor halving
             spr_hc = ask_hc - bid_hc
             while p < pe:
-                rp = p * _UPI
-                tcur += pi[rp + PI_GAP]
-                kind = pi[rp + PI_KIND]
+                tcur += p_gap[p]
+                kind = p_kind[p]
                 imp = 1 + np.int64(pf[p] * spr_hc)
                 imp_hc = ask_hc - imp if sign > 0 else bid_hc + imp
                 px_hc = mid_hc if kind == K_MID else (imp_hc if kind == K_IMPROVE else touch_hc)
                 t_ts[nt] = tcur
-                t_recv[nt] = tcur + pi[rp + PI_LAT]
                 t_px[nt] = px_hc / HC_PER_USD
-                t_sz[nt] = pi[rp + PI_SZ]
                 t_side[nt] = SIDE_N
-                t_venue[nt] = pi[rp + PI_VEN]
-                t_cond[nt] = pi[rp + PI_COND]
-                t_seq[nt] = tseq
-                tseq += 1
                 nt += _U1
                 p += _U1
         else:
             side = SIDE_A if sign > 0 else SIDE_B
             while p < pe:
-                rp = p * _UPI
-                tcur += pi[rp + PI_GAP]
-                size = pi[rp + PI_SZ]
-                if sprd >= 2 and pi[rp + PI_KIND] == K_INSIDE:
+                tcur += p_gap[p]
+                size = np.int64(t_sz[p])
+                if sprd >= 2 and p_kind[p] == K_INSIDE:
                     # hidden / midpoint liquidity on an exchange: inside the spread, on the tick grid
                     ptk = bid + ((sprd + 1) >> 1) if sign > 0 else bid + (sprd >> 1)
                 elif sign > 0:
@@ -643,7 +700,7 @@ def book(open_ns, par, state_i, nc, nq, c_ts, c_ps, ci, cf, q_ts, q_ps, qi, qf, 
                     if size >= asz:       # the print takes the whole displayed ask: the ask steps up
                         sprd += 1
                         asz = _disp(pf[p])
-                        av = pi[rp + PI_NV]
+                        av = p_nv[p]
                     elif size >= 100:
                         asz -= size - size % 100
                     touched = True
@@ -653,42 +710,42 @@ def book(open_ns, par, state_i, nc, nq, c_ts, c_ps, ci, cf, q_ts, q_ps, qi, qf, 
                         bid -= 1
                         sprd += 1
                         bsz = _disp(pf[p])
-                        bv = pi[rp + PI_NV]
+                        bv = p_nv[p]
                     elif size >= 100:
                         bsz -= size - size % 100
                     touched = True
                 t_ts[nt] = tcur
-                t_recv[nt] = tcur + pi[rp + PI_LAT]
                 t_px[nt] = ptk / tpu
-                t_sz[nt] = size
                 t_side[nt] = side
-                t_venue[nt] = pi[rp + PI_VEN]
-                t_cond[nt] = pi[rp + PI_COND]
-                t_seq[nt] = tseq
-                tseq += 1
                 nt += _U1
                 p += _U1
         last_tts = tcur
         if touched:
             # the NBBO after the parent order (sizes consumed, or a level taken), microseconds later
-            qt = tcur + ci[r + CI_QD]
+            qt = tcur + c_qd[i]
             if qt < last_qts:
                 qt = last_qts
             o_ts[no] = qt
-            o_recv[no] = qt + ci[r + CI_QR]
+            o_recv[no] = qt + c_qr[i]
             o_bid[no] = bid / tpu
             o_ask[no] = (bid + sprd) / tpu
             o_bsz[no] = bsz
             o_asz[no] = asz
             o_bv[no] = bv
             o_av[no] = av
-            o_seq[no] = qseq
-            qseq += 1
             no += _U1
             last_qts = qt
         i += _U1
-    state_i[S_TSEQ] = tseq
-    state_i[S_QSEQ] = qseq
+    # the columns that are plain functions of the row: receive times (latency + time) and sequences
+    ntr = np.int64(nt)
+    nqo = np.int64(no)
+    for r in range(ntr):
+        t_recv[r] += t_ts[r]
+        t_seq[r] = tseq + r
+    for r in range(nqo):
+        o_seq[r] = qseq + r
+    state_i[S_TSEQ] = tseq + ntr
+    state_i[S_QSEQ] = qseq + nqo
     state_i[S_CIDX] += nc
     state_i[S_PIDX] += np.int64(p)
     state_i[S_QIDX] += nq
@@ -702,29 +759,26 @@ def book(open_ns, par, state_i, nc, nq, c_ts, c_ps, ci, cf, q_ts, q_ps, qi, qf, 
     state_i[S_MREM] = mrem
     state_i[S_LAST_TTS] = last_tts
     state_i[S_LAST_QTS] = last_qts
-    return np.int64(nt), np.int64(no)
+    return ntr, nqo
 
 
 # ---- the driver (plain Python: scratch management and the order of the passes) -------------------
 
 class BlockRunner:
-    """Runs the five kernels over one partition, block after block.
+    """Runs the kernels over one partition, block after block.
 
-    ``prepare(s0, s1)`` times and draws every event of the block and returns ``(n_trades, quote_rows)``:
-    the exact trade count and a bound on the quote count, so the caller allocates output columns once;
-    ``fill(*trade_cols, *quote_cols)`` then writes them and returns ``(n_trades, n_quotes)``.
+    ``prepare(s0, s1)`` times and draws every cluster and quote update of the block and returns
+    ``(n_trades, quote_rows)``: the exact trade count and a bound on the quote count, so the caller
+    allocates output columns once; ``fill(*trade_cols, *quote_cols)`` then draws the prints straight
+    into the trade columns, runs the book and returns ``(n_trades, n_quotes)``.
     ``state_i`` (``S_*``) and ``state_f`` carry the partition's state; scratch grows on demand and is
     reused from block to block."""
 
-    def __init__(self, pt, lam_c, lam_q, spr, open_ns, keys, par, ln_depth, ln_spread, exp_tab,
-                 lot_cut_lit, lot_cut_off, lit_tab, off_tab, qv_tab):
+    def __init__(self, pt, lam_c, lam_q, spr, open_ns, keys, par):
         f8 = np.float64
         self.pt, self.lam_c, self.lam_q = np.asarray(pt, f8), np.asarray(lam_c, f8), np.asarray(lam_q, f8)
         self.spr, self.open_ns, self.keys, self.par = np.asarray(spr, f8), int(open_ns), keys, par
-        self.ln_depth, self.ln_spread, self.exp_tab = ln_depth, ln_spread, exp_tab
-        self.lot_cut_lit, self.lot_cut_off = lot_cut_lit, lot_cut_off
-        self.lit_tab, self.off_tab, self.qv_tab = lit_tab, off_tab, qv_tab
-        if not (lot_cut_lit.shape == lot_cut_off.shape and np.all(par[[P_TPU, P_DEPTH, P_HAWKES_BETA]] > 0)):
+        if not np.all(par[[P_TPU, P_DEPTH, P_HAWKES_BETA]] > 0):
             raise ValueError("inconsistent equity kernel inputs")
         self.state_i = np.zeros(N_STATE_I, np.int64)
         self.state_f = np.zeros(N_STATE_F, np.float64)
@@ -743,14 +797,14 @@ class BlockRunner:
         return w[:4 * n_blocks]
 
     def _grow_events(self, cap_c: int, cap_q: int) -> None:
-        self.c_ts, self.c_ps, self.c_k = np.empty(cap_c, np.int64), np.empty(cap_c), np.empty(cap_c, np.int64)
-        self.ci, self.cf = np.empty((cap_c, N_CI), np.int64), np.empty((cap_c, N_CF))
-        self.q_ts, self.q_ps, self.q_k = np.empty(cap_q, np.int64), np.empty(cap_q), np.empty(cap_q, np.int64)
-        self.qi, self.qf = np.empty((cap_q, N_QI), np.int64), np.empty((cap_q, N_QF))
+        self.c_ts, self.c_ps, self.c_sp = np.empty(cap_c, np.int64), np.empty(cap_c), np.empty(cap_c)
+        self.ci, self.cf = np.empty((N_CI, cap_c), np.int64), np.empty((N_CF, cap_c))
+        self.q_ts, self.q_ps, self.q_sp = np.empty(cap_q, np.int64), np.empty(cap_q), np.empty(cap_q)
+        self.qi, self.qf = np.empty((N_QI, cap_q), np.int64), np.empty((N_QF, cap_q))
         self.cw, self.qw = np.empty(8 * cap_c, np.uint32), np.empty(4 * cap_q, np.uint32)
 
     def _grow_prints(self, cap_p: int) -> None:
-        self.pi, self.pf = np.empty((cap_p, N_PI), np.int64), np.empty(cap_p)
+        self.pi, self.pf = np.empty((N_PI, cap_p), np.int64), np.empty(cap_p)
         self.pw = np.empty(4 * cap_p, np.uint32)
 
     def prepare(self, s0: int, s1: int) -> tuple[int, int]:
@@ -772,35 +826,30 @@ class BlockRunner:
             hw = self._words(1, (qidx + need_q + 8) // 4 + 1 - hb0)
             fill_words(keys[2 * ST_GAPS], keys[2 * ST_GAPS + 1], gb0, gw)
             fill_words(keys[2 * ST_QGAPS], keys[2 * ST_QGAPS + 1], hb0, hw)
-            nc, nq = arrivals(self.pt, self.lam_c, self.lam_q, s0, s1, self.open_ns, self.par, self.exp_tab,
+            nc, nq = arrivals(self.pt, self.lam_c, self.lam_q, self.spr, s0, s1, self.open_ns, self.par,
                               gw, gb0, hw, hb0, self.state_i, self.state_f,
-                              self.c_ts[:need_c], self.c_ps, self.c_k, self.q_ts[:need_q], self.q_ps, self.q_k)
+                              self.c_ts[:need_c], self.c_ps, self.c_sp, self.q_ts[:need_q], self.q_ps, self.q_sp)
             if nc >= 0:
                 break
             slack *= 2.0
-        if self.cw.shape[0] < 8 * nc or self.qw.shape[0] < 4 * nq:
-            self.cw = np.empty(max(8 * nc, self.cw.shape[0]), np.uint32)
-            self.qw = np.empty(max(4 * nq, self.qw.shape[0]), np.uint32)
         cw, qw = self.cw[:8 * nc], self.qw[:4 * nq]
         fill_words(keys[2 * ST_CLUSTER], keys[2 * ST_CLUSTER + 1], 2 * si[S_CIDX], cw)
         fill_words(keys[2 * ST_QUOTE], keys[2 * ST_QUOTE + 1], si[S_QIDX], qw)
-        npr = cluster_draws(cw, par, nc, self.c_k, self.spr, self.ln_spread, self.ln_depth,
-                            self.exp_tab, self.qv_tab, self.ci, self.cf)
-        quote_draws(qw, par, nq, self.q_k, self.spr, self.ln_spread, self.ln_depth,
-                    self.exp_tab, self.qv_tab, self.qi, self.qf)
-        if self.pi.shape[0] < npr:
-            self._grow_prints(max(npr, 2 * self.pi.shape[0]))
-        pw = self.pw[:4 * npr]
-        fill_words(keys[2 * ST_PRINT], keys[2 * ST_PRINT + 1], si[S_PIDX], pw)
-        print_draws(pw, par, nc, self.ci, self.exp_tab, self.ln_depth, self.lot_cut_lit,
-                    self.lot_cut_off, self.lit_tab, self.off_tab, self.qv_tab, self.pi, self.pf)
-        print_fixup(pw, par, npr, self.pi)
+        npr = cluster_draws(cw, par, nc, self.c_sp, self.ci, self.cf)
+        quote_draws(qw, par, nq, self.q_sp, self.qi, self.qf)
+        if self.pf.shape[0] < npr:
+            self._grow_prints(max(npr, 2 * self.pf.shape[0]))
         self._n = (nc, nq, npr)
         return npr, nq + 2 * nc
 
-    def fill(self, *cols) -> tuple[int, int]:
-        nc, nq, _ = self._n
+    def fill(self, t_ts, t_recv, t_px, t_sz, t_side, t_venue, t_cond, t_seq, *quote_cols) -> tuple[int, int]:
+        nc, nq, npr = self._n
         self._n = (0, 0, 0)
-        return book(self.open_ns, self.par, self.state_i, nc, nq, self.c_ts, self.c_ps, self.ci.reshape(-1),
-                    self.cf.reshape(-1), self.q_ts, self.q_ps, self.qi.reshape(-1), self.qf.reshape(-1),
-                    self.pi.reshape(-1), self.pf, *cols)
+        si, par, keys = self.state_i, self.par, self.keys
+        pw = self.pw[:4 * npr]
+        fill_words(keys[2 * ST_PRINT], keys[2 * ST_PRINT + 1], si[S_PIDX], pw)
+        print_draws(pw, par, nc, self.ci, self.pi, self.pf, t_recv, t_sz, t_venue, t_cond)
+        print_fixup(pw, par, npr, self.pi, t_sz, t_cond)
+        return book(self.open_ns, par, si, nc, nq, self.c_ts, self.c_ps, self.ci, self.cf, self.q_ts,
+                    self.q_ps, self.qi, self.qf, self.pi, self.pf, t_ts, t_recv, t_px, t_sz, t_side, t_seq,
+                    *quote_cols)
