@@ -65,6 +65,7 @@ N_PARAMS = 20
 _NS = 1_000_000_000
 TAYLOR_MOVE = 0.004    # re-price exactly when the underlying moved more than 0.4% since the last evaluation
 _BURST_STEP_NS = 2_000
+_U0, _U1, _U2, _U3 = np.uint64(0), np.uint64(1), np.uint64(2), np.uint64(3)
 
 
 @inline_kernel
@@ -78,64 +79,59 @@ def _tick(x, scheme):
 
 @inline_kernel
 def _floor_px(x, scheme):
-    """Largest price on the tick grid <= x (0 for x <= 0), in cents."""
-    if x <= 0.0:
-        return 0
-    c = int(math.floor(x * 100.0 + 1e-7))
-    if scheme == 1:
-        if c >= 300:
-            c -= c % 5
-    elif scheme == 2:
-        if c >= 300:
-            c -= c % 10
-        else:
-            c -= c % 5
-    return c
+    """Largest price on the tick grid <= x (0 for x <= 0), in cents as a whole float. Branch-free (loops
+    around it vectorize) and the same integers as integer arithmetic: for a whole ``0 <= c < 2**49``,
+    ``floor(c * 0.2) == c // 5`` (the double nearest 0.2 exceeds it by less than half an ulp of the product,
+    and a non-multiple is >= 0.2 from the next integer); likewise ``0.1`` and ``ceil``."""
+    c = np.floor(x * 100.0 + 1e-7)
+    c5 = 5.0 * np.floor(c * 0.2)
+    c10 = 10.0 * np.floor(c * 0.1)
+    hi = c >= 300.0
+    r = (c5 if hi else c) if scheme == 1 else c
+    r = (c10 if hi else c5) if scheme == 2 else r
+    return 0.0 if x <= 0.0 else r
 
 
 @inline_kernel
 def _ceil_px(x, scheme):
-    """Smallest price on the tick grid >= x (at least one tick), in cents."""
-    c = int(math.ceil(x * 100.0 - 1e-7))
-    if scheme == 1:
-        if c > 300:
-            c += (5 - c % 5) % 5
-    elif scheme == 2:
-        if c > 300:
-            c += (10 - c % 10) % 10
-        else:
-            c += (5 - c % 5) % 5
-    lo = 1 if scheme < 2 else 5
-    return max(c, lo)
+    """Smallest price on the tick grid >= x (at least one tick), in cents as a whole float (branch-free)."""
+    c = np.ceil(x * 100.0 - 1e-7)
+    c5 = 5.0 * np.ceil(c * 0.2)
+    c10 = 10.0 * np.ceil(c * 0.1)
+    hi = c > 300.0
+    r = (c5 if hi else c) if scheme == 1 else c
+    r = (c10 if hi else c5) if scheme == 2 else r
+    lo = 1.0 if scheme < 2 else 5.0
+    return max(r, lo)
 
 
-@kernel
+@inline_kernel
 def _quote(price, tau, wa, wb, wtf, cwf, scheme):
-    """(bid cents, ask cents) around ``price``: half-width max(tick, (wa + wb price (1 + wtf tau)) cwf) / 2
-    (``cwf`` = spread, cleanliness and noise factors). Scalars only (a helper that takes arrays costs
-    reference-count traffic at every call); compiled once and called from both emission paths."""
+    """(bid, ask) in cents around ``price``: half-width max(tick, (wa + wb price (1 + wtf tau)) cwf) / 2
+    (``cwf`` = spread, cleanliness and noise factors)."""
     w = (wa + wb * price * (1.0 + wtf * tau)) * cwf
     h = 0.5 * max(_tick(price, scheme), w)
     return _floor_px(price - h, scheme), _ceil_px(price + h, scheme)
 
 
-@kernel
-def _classify(s, S, th_c, live_c, first_s, wopt, pub_ts, pub_bid, pub_ask, ev, hz, h_opt, thr, max_age, scheme,
-              flag):
-    """Per contract at second ``s`` with the underlying at ``S``: ``flag[c] = 1`` when it must be re-priced
-    (first quote due; value by its Taylor expansion within ``thr`` ticks of the bid or ask; evaluation
-    older than ``max_age`` s or the underlying moved ``TAYLOR_MOVE`` since; the optional-refresh hazard
-    budget ``hz`` of an off-centre quote used up), else 0. ``th_c``/``live_c``: the ATM variance of the
-    contract's expiry and whether it is still alive. Branch-free from index 0 (vectorizes)."""
+@inline_kernel
+def _classify(lo, hi, s, S, th, live, first_s, wopt, pub_ts, pub_bid, pub_ask, ev, hz, h_opt, thr, max_age,
+              scheme, flag):
+    """Contracts ``lo <= c < hi`` (one expiry: ATM variance ``th``, ``live`` = not expired) at second ``s``
+    with the underlying at ``S``: ``flag[c] = 1`` when it must be re-priced (first quote due; value by its
+    Taylor expansion within ``thr`` ticks of the bid or ask; evaluation older than ``max_age`` s or the
+    underlying moved ``TAYLOR_MOVE`` since; the optional-refresh hazard budget ``hz`` of an off-centre
+    quote used up), else 0. Branch-free; ``lo``/``hi`` unsigned (no negative-index wraparound code: the
+    loop vectorizes)."""
     ev_S, ev_th, ev_s, ev_px, ev_d, ev_g, ev_vw, ev_tt = ev[0], ev[1], ev[2], ev[3], ev[4], ev[5], ev[6], ev[7]
     lo_px = 0.01 if scheme < 2 else 0.05
     hi_px = 0.01 if scheme == 0 else (0.05 if scheme == 1 else 0.10)
     move = TAYLOR_MOVE * S
-    for c in range(flag.shape[0]):
+    for c in range(lo, hi):
         started = pub_ts[c] >= 0
         age = s - ev_s[c]
         dS = S - ev_S[c]
-        x = ev_px[c] + ev_d[c] * dS + 0.5 * ev_g[c] * dS * dS + ev_vw[c] * (th_c[c] - ev_th[c]) + ev_tt[c] * age
+        x = ev_px[c] + ev_d[c] * dS + 0.5 * ev_g[c] * dS * dS + ev_vw[c] * (th - ev_th[c]) + ev_tt[c] * age
         tk = lo_px if x < 3.0 else hi_px
         m = thr * tk
         pb = pub_bid[c]
@@ -148,7 +144,53 @@ def _classify(s, S, th_c, live_c, first_s, wopt, pub_ts, pub_bid, pub_ask, ev, h
         keep = started & inside & fresh & (h > 0.0)
         hz[c] = h if keep else h0
         due = started | (s >= first_s[c])
-        flag[c] = 1 if (live_c[c] & due & (not keep)) else 0
+        flag[c] = 1 if (live & due & (not keep)) else 0
+
+
+@kernel
+def _scan(s, S, elo, atm_var, tau, first_s, wopt, log_k, strike, sgn, noise, same_day, pub_ts, pub_bid, pub_ask,
+          ev, hz, h_opt, cwf0, cwf1, par, flag, idx, work):
+    """The burst's selection at second ``s``: per expiry, classify its contracts (``_classify``), compact
+    the flagged ones into ``idx`` (in contract order, without a branch) and, only for an expiry with
+    flagged contracts, its discount factors; fills the re-pricing inputs (``work`` rows 9-16, see
+    ``_reprice``) and row 17 = spread factor (``cwf0``/``cwf1``: regular/same-day spread x cleanliness,
+    times the contract's noise). Returns the count."""
+    r = par[P_R]
+    q = par[P_Q]
+    thr = par[P_THR]
+    max_age = par[P_MAX_AGE]
+    scheme = int(par[P_SCHEME])
+    lnS = math.log(S)
+    m = 0
+    for e in range(elo.shape[0] - 1):
+        lo = np.uint64(elo[e])
+        hi = np.uint64(elo[e + 1])
+        th = atm_var[s, e]
+        ta = tau[s, e]
+        _classify(lo, hi, s, S, th, ta > 0.0, first_s, wopt, pub_ts, pub_bid, pub_ask, ev, hz, h_opt, thr,
+                  max_age, scheme, flag)
+        m0 = m
+        for c in range(lo, hi):
+            idx[m] = c
+            m += flag[c]
+        if m == m0:
+            continue
+        lnf = lnS + (r - q) * ta
+        dq = math.exp(-q * ta)
+        dr = math.exp(-r * ta)
+        cw = cwf1 if same_day[e] else cwf0
+        for j in range(m0, m):
+            c = idx[j]
+            work[9, j] = log_k[c]
+            work[10, j] = strike[c]
+            work[11, j] = sgn[c]
+            work[12, j] = th
+            work[13, j] = ta
+            work[14, j] = lnf
+            work[15, j] = dq
+            work[16, j] = dr
+            work[17, j] = cw * noise[c]
+    return m
 
 
 @kernel
@@ -209,16 +251,25 @@ def _reprice(m, S, par, work):
 
 
 @kernel
-def quote_block(s0, s1, strike, log_k, sgn, expiry, sz_base, first_s, wopt, cumw, guide, atm_var, tau, und_mid,
-                und_off, mid0, spont, h_opt, clean, swide, swide0, same_day, stab, ntab, etab, par, key0, key1,
+def _requote(m, wa, wb, wtf, scheme, work):
+    """Quotes of the ``m`` re-priced contracts (``work`` row 0 price, 13 tau, 17 spread factor): row 18 bid,
+    row 19 ask in USD. Branch-free, from index 0 (vectorizes)."""
+    px_, ta_, cw_, bid_, ask_ = work[0], work[13], work[17], work[18], work[19]
+    for j in range(m):
+        bc, ac = _quote(px_[j], ta_[j], wa, wb, wtf, cw_[j], scheme)
+        bid_[j] = bc / 100.0
+        ask_[j] = ac / 100.0
+
+
+@kernel
+def quote_block(s0, s1, strike, log_k, sgn, expiry, elo, sz_base, first_s, wopt, cumw, guide, atm_var, tau,
+                und_mid, und_off, spont, h_opt, clean, swide, swide0, same_day, stab, ntab, etab, par, key0, key1,
                 pub_ts, pub_bid, pub_ask, pub_bsz, pub_asz, ev, noise, hz, st_i, st_f, ubuf, flag, idx, work,
                 o_ts, o_recv, o_c, o_bid, o_ask, o_bsz, o_asz):
-    n = strike.shape[0]
-    ne = atm_var.shape[0]
-    cap = o_ts.shape[0]
+    # indices that cannot be negative are unsigned (uint64 contract ids, draw and row positions): a signed
+    # index costs negative-index wraparound code at every array access of these serial loops
+    cap = np.uint64(o_ts.shape[0])
     scheme = int(par[P_SCHEME])
-    thr = par[P_THR]
-    max_age = par[P_MAX_AGE]
     open_ns = np.int64(par[P_OPEN_NS])
     lat = np.int64(par[P_LAT_NS])
     recv = par[P_RECV_NS]
@@ -227,41 +278,29 @@ def quote_block(s0, s1, strike, log_k, sgn, expiry, sz_base, first_s, wopt, cumw
     wb = par[P_BREL]
     wtf = par[P_TF]
     wcw = par[P_CW]
-    nbuf = ubuf.shape[0]
-    nst = stab.shape[0]
+    nb4 = np.uint64(ubuf.shape[0] - 4)
+    nst = float(stab.shape[0])
+    net = float(etab.shape[0])
+    nnt = float(ntab.shape[0])
+    ngd = float(guide.shape[0])
     # the quote stream's uniforms: ubuf[ui] is draw number ub + ui. Before each group of at most 4 draws
     # the buffer is refilled from the current draw on when fewer than 4 remain (counter-based Philox:
     # the same draws in the same order whatever the buffer size)
     ub = st_i[0]
-    ui = st_i[1]
-    r = par[P_R]
-    q = par[P_Q]
-    th_c = np.empty(n)
-    live_c = np.empty(n, np.bool_)
-    xe = np.empty((6, ne))      # per expiry at the current second: th, tau, sqrt(th), log forward, e^{-q tau}, e^{-r tau}
-    th_e = xe[0]
-    ta_e = xe[1]
-    rows = 0
+    ui = np.uint64(st_i[1])
+    px_, de_, ga_, vw_, tt_, th_, bid_, ask_ = work[0], work[1], work[2], work[3], work[4], work[12], work[18], work[19]
+    rows = np.uint64(0)
     last_ts = np.int64(0)
     for s in range(s0, s1):
         t0 = open_ns + np.int64(s) * _NS
-        S_new = und_mid[s]
         off = und_off[s]
         burst = off if off >= 0 else np.int64(_NS // 2)
         lam = spont[s]
         cl = clean[s]
         sw = swide[s]
         sw0 = swide0[s]
-        lnS = math.log(S_new)
-        for e in range(ne):
-            th = atm_var[e, s]
-            ta = tau[e, s]
-            xe[0, e] = th
-            xe[1, e] = ta
-            xe[2, e] = math.sqrt(th)
-            xe[3, e] = lnS + (r - q) * ta
-            xe[4, e] = math.exp(-q * ta)
-            xe[5, e] = math.exp(-r * ta)
+        clf = 1.0 + wcw * (1.0 - cl)
+        tau_s = tau[s]
         done_burst = False
         resid = st_f[0]
         elapsed = 0.0          # share of the second consumed by the spontaneous clock
@@ -274,65 +313,45 @@ def quote_block(s0, s1, strike, log_k, sgn, expiry, sz_base, first_s, wopt, cumw
             if not done_burst and burst <= nxt_ns:
                 # ---- the re-quote burst: classify, re-price the flagged contracts, publish changes ----
                 done_burst = True
-                S = S_new
+                S = und_mid[s]
                 tb = t0 + burst + lat
                 if tb < last_ts:
                     tb = last_ts
-                for c in range(n):
-                    e = expiry[c]
-                    th_c[c] = xe[0, e]
-                    live_c[c] = xe[1, e] > 0.0
-                _classify(s, S, th_c, live_c, first_s, wopt, pub_ts, pub_bid, pub_ask, ev, hz, h_opt[s], thr,
-                          max_age, scheme, flag)
-                # compact the flagged contracts with their strike and expiry data
-                m = 0
-                for c in range(n):
-                    if flag[c]:
-                        e = expiry[c]
-                        idx[m] = c
-                        work[9, m] = log_k[c]
-                        work[10, m] = strike[c]
-                        work[11, m] = sgn[c]
-                        work[12, m] = xe[0, e]
-                        work[13, m] = xe[1, e]
-                        work[14, m] = xe[3, e]
-                        work[15, m] = xe[4, e]
-                        work[16, m] = xe[5, e]
-                        m += 1
+                m = _scan(s, S, elo, atm_var, tau, first_s, wopt, log_k, strike, sgn, noise, same_day, pub_ts,
+                          pub_bid, pub_ask, ev, hz, h_opt[s], sw * clf, sw0 * clf, par, flag, idx, work)
                 if m == 0:
                     continue
                 _reprice(m, S, par, work)
+                _requote(m, wa, wb, wtf, scheme, work)
                 for j in range(m):
                     c = idx[j]
-                    e = expiry[c]
-                    px = work[0, j]
                     ev[0, c] = S
-                    ev[1, c] = th_e[e]
+                    ev[1, c] = th_[j]
                     ev[2, c] = s
-                    ev[3, c] = px
-                    ev[4, c] = work[1, j]
-                    ev[5, c] = work[2, j]
-                    ev[6, c] = work[3, j]
-                    ev[7, c] = work[4, j] * sec_years
-                    if ui > nbuf - 4:
-                        ub += ui
-                        ui = 0
+                    ev[3, c] = px_[j]
+                    ev[4, c] = de_[j]
+                    ev[5, c] = ga_[j]
+                    ev[6, c] = vw_[j]
+                    ev[7, c] = tt_[j] * sec_years
+                for j in range(m):
+                    c = idx[j]
+                    if ui > nb4:
+                        ub += np.int64(ui)
+                        ui = _U0
                         uniforms(key0, key1, ub, ubuf)
-                    hz[c] = etab[int(ubuf[ui] * etab.shape[0])]
-                    ui += 1
-                    bc, ac = _quote(px, ta_e[e], wa, wb, wtf,
-                                    (sw0 if same_day[e] else sw) * (1.0 + wcw * (1.0 - cl)) * noise[c], scheme)
-                    bid = bc / 100.0
-                    ask = ac / 100.0
+                    hz[c] = etab[np.uint64(ubuf[ui] * net)]
+                    ui += _U1
+                    bid = bid_[j]
+                    ask = ask_[j]
                     if pub_ts[c] >= 0 and bid == pub_bid[c] and ask == pub_ask[c]:
                         continue
                     if rows >= cap:
-                        return -1
+                        return np.int64(-1)
                     sz = sz_base[c]
-                    bsz = max(1, int(sz * stab[int(ubuf[ui] * nst)] + 0.5))
-                    asz = max(1, int(sz * stab[int(ubuf[ui + 1] * nst)] + 0.5))
-                    o_recv[rows] = tb + np.int64(recv * (0.5 + ubuf[ui + 2]))
-                    ui += 3
+                    bsz = max(1, int(sz * stab[np.uint64(ubuf[ui] * nst)] + 0.5))
+                    asz = max(1, int(sz * stab[np.uint64(ubuf[ui + _U1] * nst)] + 0.5))
+                    o_recv[rows] = tb + np.int64(recv * (0.5 + ubuf[ui + _U2]))
+                    ui += _U3
                     pub_ts[c] = tb
                     pub_bid[c] = bid
                     pub_ask[c] = ask
@@ -344,7 +363,7 @@ def quote_block(s0, s1, strike, log_k, sgn, expiry, sz_base, first_s, wopt, cumw
                     o_ask[rows] = ask
                     o_bsz[rows] = bsz
                     o_asz[rows] = asz
-                    rows += 1
+                    rows += _U1
                     last_ts = tb
                     tb += _BURST_STEP_NS
                 continue
@@ -352,55 +371,57 @@ def quote_block(s0, s1, strike, log_k, sgn, expiry, sz_base, first_s, wopt, cumw
                 break
             # ---- one spontaneous update ---------------------------------------------------------
             elapsed = nxt
-            if ui > nbuf - 4:
-                ub += ui
-                ui = 0
+            if ui > nb4:
+                ub += np.int64(ui)
+                ui = _U0
                 uniforms(key0, key1, ub, ubuf)
             resid = -math.log(ubuf[ui])
-            u = ubuf[ui + 1]
-            c = guide[int(u * guide.shape[0])]      # first c with cumw[c] >= u, from the guide table
+            u = ubuf[ui + _U1]
+            c = guide[np.uint64(u * ngd)]      # first c with cumw[c] >= u, from the guide table
             while cumw[c] < u:
-                c += 1
-            nz = ntab[int(ubuf[ui + 2] * ntab.shape[0])]
-            ui += 3
+                c += _U1
+            nz = ntab[np.uint64(ubuf[ui + _U2] * nnt)]
+            ui += _U3
             e = expiry[c]
-            if pub_ts[c] < 0 or ta_e[e] <= 0.0:
+            ta = tau_s[e]
+            if pub_ts[c] < 0 or ta <= 0.0:
                 continue
             noise[c] = nz
-            bc, ac = _quote(ev[3, c], ta_e[e], wa, wb, wtf,
-                            (sw0 if same_day[e] else sw) * (1.0 + wcw * (1.0 - cl)) * nz, scheme)
+            bc, ac = _quote(ev[3, c], ta, wa, wb, wtf, ((sw0 if same_day[e] else sw) * clf) * nz, scheme)
             if rows >= cap:
-                return -1
+                return np.int64(-1)
             ts = t0 + nxt_ns
             if ts < last_ts:
                 ts = last_ts
-            if ui > nbuf - 4:
-                ub += ui
-                ui = 0
+            if ui > nb4:
+                ub += np.int64(ui)
+                ui = _U0
                 uniforms(key0, key1, ub, ubuf)
             sz = sz_base[c]
-            bsz = max(1, int(sz * stab[int(ubuf[ui] * nst)] + 0.5))
-            asz = max(1, int(sz * stab[int(ubuf[ui + 1] * nst)] + 0.5))
-            o_recv[rows] = ts + np.int64(recv * (0.5 + ubuf[ui + 2]))
-            ui += 3
+            bsz = max(1, int(sz * stab[np.uint64(ubuf[ui] * nst)] + 0.5))
+            asz = max(1, int(sz * stab[np.uint64(ubuf[ui + _U1] * nst)] + 0.5))
+            o_recv[rows] = ts + np.int64(recv * (0.5 + ubuf[ui + _U2]))
+            ui += _U3
+            bid = bc / 100.0
+            ask = ac / 100.0
             pub_ts[c] = ts
-            pub_bid[c] = bc / 100.0
-            pub_ask[c] = ac / 100.0
+            pub_bid[c] = bid
+            pub_ask[c] = ask
             pub_bsz[c] = bsz
             pub_asz[c] = asz
             o_ts[rows] = ts
             o_c[rows] = c
-            o_bid[rows] = bc / 100.0
-            o_ask[rows] = ac / 100.0
+            o_bid[rows] = bid
+            o_ask[rows] = ask
             o_bsz[rows] = bsz
             o_asz[rows] = asz
-            rows += 1
+            rows += _U1
             last_ts = ts
         # carry the unused part of the exponential clock into the next second
         st_f[0] = resid - lam * (1.0 - elapsed) if lam > 0.0 else resid
     st_i[0] = ub
-    st_i[1] = ui
-    return rows
+    st_i[1] = np.int64(ui)
+    return np.int64(rows)
 
 
 @kernel

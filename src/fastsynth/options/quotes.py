@@ -210,8 +210,13 @@ class Quoter:
             raise ValueError("chain contracts must be grouped by expiry")
         self.hz = np.zeros(nc)             # optional-refresh hazard budget (set at each evaluation)
         self.flag = np.zeros(nc, np.uint8)
-        self.idx = np.zeros(nc, np.int64)
-        self.work = np.zeros((17, nc))
+        self.idx = np.zeros(nc, np.uint64)
+        self.work = np.zeros((20, nc))
+        # contracts of expiry e: elo[e] <= c < elo[e + 1] (the chain is grouped by expiry)
+        self.elo = np.searchsorted(chain.expiry, np.arange(self.surface.atm_var.shape[0] + 1)).astype(np.int64)
+        # the surface second-major for the kernel: one second's expiries are adjacent
+        self.atm_var_t = np.ascontiguousarray(self.surface.atm_var.T)
+        self.tau_t = np.ascontiguousarray(self.surface.tau.T)
         self.st_i = np.array([-UBUF, UBUF], np.int64)
         clock = uniforms(derive_key(m.seed, "options", part.symbol, date, "clock"), 0, 1)
         self.st_f = np.array([-math.log(float(clock[0]))])
@@ -247,7 +252,7 @@ class Quoter:
                  self.pub_asz.copy())
         cumw = self._cumw(s0)
         # guide table: guide[i] = first contract with cumw >= i / GUIDE (the kernel scans on from there)
-        guide = np.searchsorted(cumw, np.arange(GUIDE) / GUIDE, side="left").astype(np.int64)
+        guide = np.searchsorted(cumw, np.arange(GUIDE) / GUIDE, side="left").astype(np.uint64)
         expect = float(self.spont[s0:s1].sum()) + 0.6 * len(self.chain) * (s1 - s0) ** 0.5 * 20
         cap = int(expect * 1.5 + 4096)
         c = self.chain
@@ -257,9 +262,9 @@ class Quoter:
             if self._scratch is None or self._scratch[0].shape[0] < cap:
                 self._scratch = tuple(np.empty(cap, dt) for dt in _OUT_DTYPES)
             out = self._scratch
-            rows = k.quote_block(s0, s1, c.strike, self.log_k, self.sgn, c.expiry, self.sz_base,
-                                 self.first_s, self.wopt, cumw, guide, self.surface.atm_var, self.surface.tau, self.und_mid,
-                                 self.und_off, self.mid0, self.spont, self.h_opt, self.clean, self.swide, self.swide0,
+            rows = k.quote_block(s0, s1, c.strike, self.log_k, self.sgn, c.expiry, self.elo, self.sz_base,
+                                 self.first_s, self.wopt, cumw, guide, self.atm_var_t, self.tau_t, self.und_mid,
+                                 self.und_off, self.spont, self.h_opt, self.clean, self.swide, self.swide0,
                                  self.same_day, STAB, NTAB, ETAB, self.par, self.key[0], self.key[1], *st, self.flag,
                                  self.idx, self.work, *out)
             if rows >= 0:
