@@ -392,6 +392,10 @@ def cluster_draws(cw, par, nc, c_sp, ci, cf):
         r_us[i] = _ufield(w2, 16, 16)
         r_qr[i] = np.int64(lat * (0.5 + 0.5 * _expo16(_field(w2, 0, 16))))
         r_ul[i] = (float(w3) + 0.5) * _INV32
+    # the refresh quotes in a loop of their own: with all 15 rows in one loop LLVM gives up on the
+    # runtime overlap checks between them and keeps the loop scalar
+    for i in range(nc):
+        o = 8 * i
         v0, v1, v2, v3 = cw[o + 4], cw[o + 5], cw[o + 6], cw[o + 7]
         fl, rlat, rsp, rbm, ram, rbv, rav = _quote_fields(v0, v1, v2, v3, c_sp[i], lots_mean, lat)
         r_rfl[i] = fl
@@ -401,19 +405,31 @@ def cluster_draws(cw, par, nc, c_sp, ci, cf):
         r_ram[i] = ram
         r_rbv[i] = rbv
         r_rav[i] = rav
-    # print counts: geometric (one more print while u < cont**n), by comparisons; a short serial loop
-    c_lit = par[P_SWEEP_CONT]
-    c_off = par[P_OFF_CONT]
+    # print counts: geometric, n - 1 = #{j in 1..MAX_PRINTS-1: u < cont**j} (the powers decrease, so
+    # this counts the leading ones, as "one more print while u < cont**n" does); the powers by repeated
+    # products as that loop forms them, the counts by branch-free comparisons (a while loop per
+    # cluster mispredicts its exit)
+    thr_lit = np.empty(MAX_PRINTS)
+    thr_off = np.empty(MAX_PRINTS)
+    a = par[P_SWEEP_CONT]
+    b = par[P_OFF_CONT]
+    thr_lit[0] = 2.0            # unused (j = 0)
+    thr_off[0] = 2.0
+    for j in range(1, MAX_PRINTS):
+        thr_lit[j] = a
+        thr_off[j] = b
+        a *= par[P_SWEEP_CONT]
+        b *= par[P_OFF_CONT]
     r_np = ci[CI_NP]
     total = 0
     for i in range(nc):
-        cont = c_off if r_off[i] else c_lit
         u = r_unp[i]
-        n = 1
-        thr = cont
-        while u < thr and n < MAX_PRINTS:
-            n += 1
-            thr *= cont
+        n_lit = 1
+        n_off = 1
+        for j in range(1, MAX_PRINTS):
+            n_lit += np.int64(u < thr_lit[j])
+            n_off += np.int64(u < thr_off[j])
+        n = n_off if r_off[i] != 0 else n_lit
         r_np[i] = n
         total += n
     return total
@@ -566,9 +582,19 @@ _U1 = np.uint64(1)
 
 
 @kernel
+def finish(tseq, qseq, nt, nq, t_ts, t_recv, t_seq, o_seq):
+    """The columns that are plain functions of the row, in dense loops after the book: receive times
+    (the feed latency ``print_draws`` left in ``t_recv`` plus the print time) and sequence numbers."""
+    for r in range(nt):
+        t_recv[r] += t_ts[r]
+        t_seq[r] = tseq + r
+    for r in range(nq):
+        o_seq[r] = qseq + r
+
+
+@kernel
 def book(open_ns, par, state_i, nc, nq, c_ts, c_ps, ci, cf, q_ts, q_ps, qi, qf, pi, pf,
-         t_ts, t_recv, t_px, t_sz, t_side, t_seq,
-         o_ts, o_recv, o_bid, o_ask, o_bsz, o_asz, o_bv, o_av, o_seq):
+         t_ts, t_px, t_sz, t_side, o_ts, o_recv, o_bid, o_ask, o_bsz, o_asz, o_bv, o_av):
     """Run the NBBO and order flow through the block's events in time order; write trades and quotes.
     Returns (n_trades, n_quotes). A cluster and a quote update at the same nanosecond: the cluster first.
 
@@ -736,14 +762,8 @@ def book(open_ns, par, state_i, nc, nq, c_ts, c_ps, ci, cf, q_ts, q_ps, qi, qf, 
             no += _U1
             last_qts = qt
         i += _U1
-    # the columns that are plain functions of the row: receive times (latency + time) and sequences
     ntr = np.int64(nt)
     nqo = np.int64(no)
-    for r in range(ntr):
-        t_recv[r] += t_ts[r]
-        t_seq[r] = tseq + r
-    for r in range(nqo):
-        o_seq[r] = qseq + r
     state_i[S_TSEQ] = tseq + ntr
     state_i[S_QSEQ] = qseq + nqo
     state_i[S_CIDX] += nc
@@ -850,6 +870,8 @@ class BlockRunner:
         fill_words(keys[2 * ST_PRINT], keys[2 * ST_PRINT + 1], si[S_PIDX], pw)
         print_draws(pw, par, nc, self.ci, self.pi, self.pf, t_recv, t_sz, t_venue, t_cond)
         print_fixup(pw, par, npr, self.pi, t_sz, t_cond)
-        return book(self.open_ns, par, si, nc, nq, self.c_ts, self.c_ps, self.ci, self.cf, self.q_ts,
-                    self.q_ps, self.qi, self.qf, self.pi, self.pf, t_ts, t_recv, t_px, t_sz, t_side, t_seq,
-                    *quote_cols)
+        tseq, qseq = int(si[S_TSEQ]), int(si[S_QSEQ])
+        nt, nq = book(self.open_ns, par, si, nc, nq, self.c_ts, self.c_ps, self.ci, self.cf, self.q_ts,
+                      self.q_ps, self.qi, self.qf, self.pi, self.pf, t_ts, t_px, t_sz, t_side, *quote_cols[:-1])
+        finish(tseq, qseq, nt, nq, t_ts, t_recv, t_seq, quote_cols[-1])
+        return nt, nq
