@@ -569,13 +569,13 @@ def _recentre(ps, bid, sprd, bsz, asz, bv, av, sp_new, bm, am, nbv, nav, flick):
     old_ask = bid + sprd
     nb = np.int64(math.floor(ps - 0.5 * sp_new + 0.5))
     pos = (ps - nb) / sp_new
-    if nb != bid or not flick:
-        bsz = _disp(bm * (0.4 + 1.2 * pos))
-        bv = nbv
-    if nb + sp_new != old_ask or flick:
-        asz = _disp(am * (1.6 - 1.2 * pos))
-        av = nav
-    return nb, sp_new, bsz, asz, bv, av
+    # both sides' new sizes, then selects: which side changes is a coin flip (a branch mispredicts)
+    nbsz = _disp(bm * (0.4 + 1.2 * pos))
+    nasz = _disp(am * (1.6 - 1.2 * pos))
+    new_b = (nb != bid) | (not flick)
+    new_a = (nb + sp_new != old_ask) | flick
+    return (nb, sp_new, nbsz if new_b else bsz, nasz if new_a else asz, nbv if new_b else bv,
+            nav if new_a else av)
 
 
 _U1 = np.uint64(1)
@@ -654,14 +654,15 @@ def book(open_ns, par, state_i, nc, nq, c_ts, c_ps, ci, cf, q_ts, q_ps, qi, qf, 
         outside = ps < bid or ps > bid + sprd
         if outside or not is_c:
             if not outside and (fl & QFL_SIZE_ONLY):
-                # one side's displayed size (and venue) changes; prices stay
+                # one side's displayed size (and venue) changes; prices stay (selects: a coin flip)
                 pos = (ps - bid) / sprd
-                if fl & QFL_ASK:
-                    asz = _disp(n_am * (1.6 - 1.2 * pos))
-                    av = n_av
-                else:
-                    bsz = _disp(n_bm * (0.4 + 1.2 * pos))
-                    bv = n_bv
+                ask = (fl & QFL_ASK) != 0
+                nasz = _disp(n_am * (1.6 - 1.2 * pos))
+                nbsz = _disp(n_bm * (0.4 + 1.2 * pos))
+                asz = nasz if ask else asz
+                av = n_av if ask else av
+                bsz = bsz if ask else nbsz
+                bv = bv if ask else n_bv
             else:
                 bid, sprd, bsz, asz, bv, av = _recentre(ps, bid, sprd, bsz, asz, bv, av, n_sp, n_bm, n_am,
                                                         n_bv, n_av, (fl & QFL_FLICK) != 0)
@@ -686,11 +687,10 @@ def book(open_ns, par, state_i, nc, nq, c_ts, c_ps, ci, cf, q_ts, q_ps, qi, qf, 
             mrem = np.int64(meta_min * math.pow(c_ul[i], inv_meta_alpha))
             if mrem > 5000:
                 mrem = 5000
-        if c_meta[i]:
-            sign = msign
-            mrem -= 1
-        else:
-            sign = 1 if c_us[i] < pbuy else -1
+        meta = c_meta[i]                 # selects, not a branch: following the meta-order is a coin flip
+        s_flow = 1 if c_us[i] < pbuy else -1
+        sign = msign if meta != 0 else s_flow
+        mrem -= meta
         tcur = ts if ts > last_tts else last_tts
         touched = False
         pe = p + np.uint64(c_np[i])
@@ -727,7 +727,7 @@ def book(open_ns, par, state_i, nc, nq, c_ts, c_ps, ci, cf, q_ts, q_ps, qi, qf, 
                         sprd += 1
                         asz = _disp(pf[p])
                         av = p_nv[p]
-                    elif size >= 100:
+                    else:                 # whole lots leave the display (an odd lot takes nothing)
                         asz -= size - size % 100
                     touched = True
                 else:
@@ -737,7 +737,7 @@ def book(open_ns, par, state_i, nc, nq, c_ts, c_ps, ci, cf, q_ts, q_ps, qi, qf, 
                         sprd += 1
                         bsz = _disp(pf[p])
                         bv = p_nv[p]
-                    elif size >= 100:
+                    else:
                         bsz -= size - size % 100
                     touched = True
                 t_ts[nt] = tcur
