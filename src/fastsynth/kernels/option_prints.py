@@ -25,10 +25,11 @@
   ``o_seq`` = ``seq0`` + row. The placement written is re-checked with ``placement.place`` on the price
   written, so it equals what analytics reads back from the tape. Returns the number of kept rows.
 
-``iv_delta`` — Black-Scholes implied vol and delta of each print: blocks of ``IV_BLOCK`` prints, fixed
-  vectorized Halley steps from the surface vol (``_iv_setup``/``_iv_step``/``_iv_delta_at``, exp and log by
-  ``blackscholes.exp_block``/``log_block``), the scalar ``implied_vol_delta1`` for the unconverged; NaN where
-  the price is outside the no-arbitrage bounds.
+``iv_delta`` — Black-Scholes implied vol and delta of each print: blocks of ``IV_BLOCK`` prints, vectorized
+  4th-order Householder steps from the surface vol (``_iv_setup``/``_iv_first``/``_iv_step``, exp and log by
+  ``blackscholes.exp_block``/``log_block``; the delta from the last step's own evaluation), a pool of the
+  unconverged stepped IV_BLOCK at a time, the scalar ``implied_vol_delta1`` for the rest; NaN where the
+  price is outside the no-arbitrage bounds.
 """
 from __future__ import annotations
 
@@ -38,7 +39,8 @@ import numpy as np
 
 from ._jit import inline_kernel, kernel
 from .placement import PLACEMENT_TOL, place
-from .blackscholes import _INV_SQRT_2PI, _SQRT1_2, exp_block, half_erfc, implied_vol_delta1, log_block
+from .blackscholes import (_INV_SQRT_2PI, _SQRT1_2, exp_block, half_erfc_mid_nd, half_erfc_nd, implied_vol_delta1,
+                           log_block)
 from .rng import ndtri, uniforms4
 
 __all__ = ["plan_noise", "advance_quotes", "fill_prints", "iv_delta", "NS_YEAR", "AA", "A", "MID", "B", "BB", "NOISE_NOTIONAL_CAP", "QTAB"]
@@ -275,11 +277,13 @@ def fill_prints(r_ts, r_c, r_place, r_walk, r_fb, r_struct,
 
 @kernel
 def _iv_setup(m, price, S, K, tau_close, ts, right, guess, close_ns, r, q, tau_, dq_, Kr_, Sq_, x_, s_, tg_, sg_,
-              rt_, ok_, t1_, t2_, ib, fb):
+              sr_, rt_, ok_, t1_, t2_, ib, fb):
     """Per print of a block: time to expiry, discounts, x = log(S e^{-q tau} / K e^{-r tau}), the
-    out-of-the-money target price, its side (``sg_`` +1 call / -1 put), sqrt(tau), the start s = guess
-    sqrt(tau) and ``ok_`` = 1 when the fixed steps apply (else dummy values: the scalar solver decides).
-    Branch-free selects; exps and the log by ``exp_block``/``log_block`` (vectorized)."""
+    out-of-the-money target price, its side (``sg_`` +1 call / -1 put), the delta's side (``sr_``, the
+    print's right), sqrt(tau), the start s = guess sqrt(tau) and ``ok_`` = 1 when the blocked steps apply
+    (else dummy values: the scalar solver decides). Branch-free selects; exps and the log by
+    ``exp_block``/``log_block`` (vectorized, with input and output arrays distinct: an in-place call fails
+    LLVM's runtime overlap check and takes the scalar loop, ~7x slower)."""
     for j in range(m):
         rem = close_ns - ts[j]
         tau = tau_close[j] + (rem if rem > 0 else 0) / NS_YEAR
@@ -310,76 +314,164 @@ def _iv_setup(m, price, S, K, tau_close, ts, right, guess, close_ns, r, q, tau_,
         Kr = Kr if ok else 1.0
         Sq_[j] = Sq
         Kr_[j] = Kr
-        x_[j] = Sq / Kr
+        t1_[j] = Sq / Kr
         s_[j] = s if ok else 1.0
         tg_[j] = otm if ok else 0.1
         sg_[j] = 1.0 if call else -1.0
+        sr_[j] = 1.0 if isc else -1.0
         rt_[j] = rt
         ok_[j] = 1.0 if ok else 0.0
-    log_block(x_, x_, m, ib, fb)
+    log_block(t1_, x_, m, ib, fb)
+
+
+@inline_kernel
+def _householder(f, v, A, B, inv):
+    """(step, 4th order used) of one Householder step of order 3 for the Black price in total vol s. ``f``
+    the price error, ``v`` its derivative (vega in s), ``A`` = d1 d2, ``B`` = d1^2 + d2^2 + d1 d2,
+    ``inv`` = 1/s; with a = f''/f' = A/s and b = f'''/f' = (A^2 - B)/s^2 the step is
+    f (v - f a/2) / (v^2 - f v a + f^2 b/6) (one division), Newton's f / v when the correction factor
+    leaves (0.5, 2) (far from the root)."""
+    ca = A * inv
+    cb = (A * A - B) * (inv * inv)
+    P = v - 0.5 * f * ca
+    D = v * v - f * v * ca + f * f * cb * (1.0 / 6.0)
+    Pv = P * v
+    use3 = (D > 0.0) & (Pv > 0.5 * D) & (Pv < 2.0 * D)
+    return (f * (P if use3 else v)) / (D if use3 else v * v), use3
 
 
 @kernel
-def _iv_step(m, s_, x_, Sq_, Kr_, sg_, tg_, ex_, cv_, ib, fb):
-    """One branch-free Halley step of ``iv_delta`` for ``m`` prints (total vol ``s_`` updated in place, at
-    most 4x either way; ``cv_`` = 1 when the step passed the scalar solver's stopping rule). A kernel of its
-    own with one array per quantity: inlined into the block loop it does not vectorize."""
+def _iv_first(m, s_, x_, Sq_, Kr_, sg_, tg_, ex_, d1_, is_, ax_, ib, fb):
+    """The first step of ``iv_delta`` for ``m`` prints, with the cheap CDF (``half_erfc_mid_nd``, ~1e-11):
+    it is never the last step, so its precision only sets how near the next (exact) step starts. Total vol
+    ``s_`` updated in place (at most 4x either way)."""
     for j in range(m):
         s = s_[j]
-        d1 = x_[j] / s + 0.5 * s
-        ex_[j] = -0.5 * d1 * d1
-    exp_block(ex_, ex_, m, ib, fb)
+        inv = 1.0 / s
+        d1 = x_[j] * inv + 0.5 * s
+        d1_[j] = d1
+        is_[j] = inv
+        ax_[j] = -0.5 * d1 * d1
+    exp_block(ax_, ex_, m, ib, fb)
     for j in range(m):
         s = s_[j]
+        inv = is_[j]
+        d1 = d1_[j]
+        d2 = d1 - s
         Sq = Sq_[j]
         Kr = Kr_[j]
         sgn = sg_[j]
         e1 = ex_[j]
-        d1 = x_[j] / s + 0.5 * s
-        d2 = d1 - s
-        t1 = half_erfc(math.fabs(d1) * _SQRT1_2, e1)
-        t2 = half_erfc(math.fabs(d2) * _SQRT1_2, e1 * Sq / Kr)
+        a1, b1 = half_erfc_mid_nd(math.fabs(d1) * _SQRT1_2, e1)
+        a2, b2 = half_erfc_mid_nd(math.fabs(d2) * _SQRT1_2, e1 * Sq / Kr)
+        rb = 1.0 / (b1 * b2)                  # one division for both CDFs
+        t1 = a1 * b2 * rb
+        t2 = a2 * b1 * rb
         n1 = (1.0 - t1) if sgn * d1 > 0.0 else t1
         n2 = (1.0 - t2) if sgn * d2 > 0.0 else t2
         f = sgn * (Sq * n1 - Kr * n2) - tg_[j]
-        v = Sq * _INV_SQRT_2PI * e1
-        # Halley: f / (v (1 - f c2 / 2v)) with c2 = d1 d2 / s, Newton's f / v when that factor leaves
-        # (0.5, 2) (one division: the factor's test multiplied through by v > 0)
-        hv = v - 0.5 * f * (d1 * d2 / s)
-        step = f / (hv if (hv > 0.5 * v) & (hv < 2.0 * v) else v)
+        A = d1 * d2
+        step, _ = _householder(f, Sq * _INV_SQRT_2PI * e1, A, d1 * d1 + d2 * d2 + A, inv)
         nxt = s - step
         inb = (nxt > 0.25 * s) & (nxt < 4.0 * s)
-        a = math.fabs(step)
-        conv = ((1.0 + d1 * d1 + d2 * d2 + math.fabs(d1 * d2)) * a * a * a <= 1e-16 * s * s * s) | \
-            (a <= 1e-15 * s)
-        hit = f == 0.0
-        nxt = nxt if inb else (4.0 * s if step < 0.0 else 0.25 * s)      # at most 4x per step
-        s_[j] = s if hit else nxt
-        cv_[j] = 1.0 if ((conv & inb) | hit) else 0.0                    # the last step's stopping rule
+        nxt = nxt if inb else (4.0 * s if step < 0.0 else 0.25 * s)
+        s_[j] = s if f == 0.0 else nxt
 
 
 @kernel
-def _iv_delta_at(m, s_, x_, dq_, rt_, right, ex_, ib, fb, iv, delta):
-    """Annualized vol and BSM delta of ``m`` prints at total vol ``s_`` (vectorized)."""
+def _iv_step(m, s_, x_, Sq_, Kr_, sg_, tg_, dq_, sr_, ex_, d1_, is_, cv_, de_, ax_, ib, fb):
+    """One exact branch-free Householder step of ``iv_delta`` for ``m`` prints (total vol ``s_`` updated in
+    place, at most 4x either way; ``cv_`` = 1 when the step passed the stopping rule) and the delta at the
+    new vol (``de_``: a third-order Taylor expansion of N(d1) from this step's own evaluation, its error
+    O(step^4) like the vol's). A kernel of its own with one array per quantity: inlined into the block loop
+    it does not vectorize."""
     for j in range(m):
         s = s_[j]
-        d1 = x_[j] / s + 0.5 * s
-        ex_[j] = -0.5 * d1 * d1
-    exp_block(ex_, ex_, m, ib, fb)
+        inv = 1.0 / s
+        d1 = x_[j] * inv + 0.5 * s
+        d1_[j] = d1
+        is_[j] = inv
+        ax_[j] = -0.5 * d1 * d1
+    exp_block(ax_, ex_, m, ib, fb)
     for j in range(m):
         s = s_[j]
-        d1 = x_[j] / s + 0.5 * s
-        t1 = half_erfc(math.fabs(d1) * _SQRT1_2, ex_[j])
-        dq = dq_[j]
-        dc = dq * ((1.0 - t1) if d1 > 0.0 else t1)
-        dp = -dq * (t1 if d1 > 0.0 else (1.0 - t1))
-        iv[j] = s / rt_[j]
-        delta[j] = dc if right[j] == 0 else dp
+        inv = is_[j]
+        d1 = d1_[j]
+        d2 = d1 - s
+        Sq = Sq_[j]
+        Kr = Kr_[j]
+        sgn = sg_[j]
+        e1 = ex_[j]
+        a1, b1 = half_erfc_nd(math.fabs(d1) * _SQRT1_2, e1)
+        a2, b2 = half_erfc_nd(math.fabs(d2) * _SQRT1_2, e1 * Sq / Kr)
+        rb = 1.0 / (b1 * b2)                  # one division for both CDFs
+        t1 = a1 * b2 * rb
+        t2 = a2 * b1 * rb
+        n1 = (1.0 - t1) if sgn * d1 > 0.0 else t1
+        n2 = (1.0 - t2) if sgn * d2 > 0.0 else t2
+        f = sgn * (Sq * n1 - Kr * n2) - tg_[j]
+        pdf = _INV_SQRT_2PI * e1
+        A = d1 * d2
+        sq12 = d1 * d1 + d2 * d2
+        B = sq12 + A
+        step, use3 = _householder(f, Sq * pdf, A, B, inv)
+        nxt = s - step
+        inb = (nxt > 0.25 * s) & (nxt < 4.0 * s)
+        # stopping rule: after a 4th-order step h the error is ~ K h^4, K s^3 = (c2^3 - 2 c2 c3 + c4) s^3
+        # (c_k = f^(k) / (k! f')) = A^3/8 - A (A^2 - B)/6 + p3/24; accept when (1 + |K s^3|) h^4 <= 1e-16 s^4,
+        # or on a relative step <= 1e-15, or an exact hit
+        p3 = -2.0 * A * sq12 + 4.0 * A + sq12 - 2.0 * A * A + 2.0 * B + A * A * A - A * B
+        kp = math.fabs(A * A * A * 0.125 - A * (A * A - B) * (1.0 / 6.0) + p3 * (1.0 / 24.0))
+        h = math.fabs(step)
+        h2 = h * h
+        s2 = s * s
+        conv = (use3 & ((1.0 + kp) * (h2 * h2) <= 1e-16 * (s2 * s2))) | (h <= 1e-15 * s)
+        hit = f == 0.0
+        nxt = nxt if inb else (4.0 * s if step < 0.0 else 0.25 * s)
+        snew = s if hit else nxt
+        s_[j] = snew
+        cv_[j] = 1.0 if ((conv & inb) | hit) else 0.0
+        # delta = sr dq g at snew = s - hh, g(s) = N(sr d1) (sr = +1 call, -1 put: the put's N(-d1) keeps its
+        # tail digits); with d1' = -d2/s, d2' = -d1/s: g' = sr n g1, g'' = sr n u, g''' = sr n g3
+        sr = sr_[j]
+        g = (1.0 - t1) if sr * d1 > 0.0 else t1
+        hh = s - snew
+        g1 = -d2 * inv
+        u = (d1 + d2 - d1 * d2 * d2) * (inv * inv)
+        g3 = A * u * inv + (-3.0 * (d1 + d2) + d2 * d2 * d2 + 2.0 * d1 * A + 2.0 * A * d2) * (inv * inv * inv)
+        gs = g + sr * pdf * (hh * (-g1 + hh * (0.5 * u - hh * (1.0 / 6.0) * g3)))
+        de_[j] = sr * dq_[j] * gs
 
 
 IV_BLOCK = 256        # prints per vectorized implied-vol block
-IV_STEPS = 3          # fixed Halley steps for the whole block
-IV_EXTRA = 4          # more steps for the compacted unconverged, before the scalar fix-up
+IV_EXTRA = 6          # exact steps a print may take in the pool of the unconverged before the scalar solver
+_POOL_ROWS = 11       # per pooled print: s x Sq Kr sg tg dq sr rt tau index (the other rows: scratch)
+
+
+@kernel
+def _pool_step(k, P, it_, iv, delta, price, S, K, r, q, right, guess, ax_, ib, fb):
+    """One exact step for the ``k`` pooled unconverged prints (columns of ``P``): those that converged leave
+    with their vol and delta written at their index, those out of steps get the scalar solver, the others
+    stay (compacted). Returns the new pool size."""
+    s_, x_, Sq_, Kr_, sg_, tg_, dq_, sr_, rt_, tau_, gi_, ex_, d1_, is_, cv_, de_ = (
+        P[0], P[1], P[2], P[3], P[4], P[5], P[6], P[7], P[8], P[9], P[10], P[11], P[12], P[13], P[14], P[15])
+    _iv_step(k, s_, x_, Sq_, Kr_, sg_, tg_, dq_, sr_, ex_, d1_, is_, cv_, de_, ax_, ib, fb)
+    k2 = 0
+    for t in range(k):
+        i = np.int64(gi_[t])
+        if cv_[t] == 1.0:
+            iv[i] = s_[t] / rt_[t]
+            delta[i] = de_[t]
+        elif it_[t] + 1 >= IV_EXTRA:
+            v, d = implied_vol_delta1(price[i], S[i], K[i], tau_[t], r, q, right[i], guess[i])
+            iv[i] = v
+            delta[i] = d
+        else:
+            for c in range(_POOL_ROWS):
+                P[c, k2] = P[c, t]
+            it_[k2] = it_[t] + 1
+            k2 += 1
+    return k2
 
 
 @kernel
@@ -389,58 +481,62 @@ def iv_delta(price, S, K, tau_close, right, close_ns, ts, r, q, guess, iv, delta
     trading years (``NS_YEAR``). NaN (null) where the price has no IV solution. ``guess`` (> 0, e.g. the
     surface's vol of the contract; 0 = none) starts the iteration near the root.
 
-    Blocks of ``IV_BLOCK`` prints: a setup pass (discounts, log-moneyness, the out-of-the-money target in
-    total-vol units), then ``IV_STEPS`` Halley steps for the whole block at once, branch-free (exps by
-    ``blackscholes.exp_block``, the CDF/price/step arithmetic: all vectorized), accepted when the last step passes the same
-    stopping rule as ``implied_vol_delta1`` (predicted third-order error <= 1e-16 s, or a relative step
-    <= 1e-15, or an exact hit) and the steps stayed within [s/4, 4s]; the rest (no guess, outside the
-    bounds, at intrinsic, slow to converge) get the scalar safeguarded solver ``implied_vol_delta1``.
-    Returns the number of prints that needed it."""
+    Blocks of ``IV_BLOCK`` prints, every pass branch-free and vectorized: a setup pass (discounts,
+    log-moneyness, the out-of-the-money target in total-vol units), one 4th-order Householder step with a
+    cheap CDF (``_iv_first``), one exact step (``_iv_step``: full-precision CDF, the stopping rule, the
+    delta by a Taylor expansion from the step's own evaluation). A print whose exact step passed the rule
+    (predicted error (1 + |K s^3|) h^4 <= 1e-16 s^4, a relative step <= 1e-15, or an exact hit) within
+    [s/4, 4s] is done; the others join a pool stepped IV_BLOCK prints at a time (dense vector work), up to
+    ``IV_EXTRA`` exact steps each; the rest (no guess, outside the bounds, at intrinsic, slow to converge)
+    get the scalar safeguarded solver ``implied_vol_delta1``. Each print's result depends on its own inputs
+    only (chunk-invariant). Returns the number of prints not set up for the blocked steps."""
     n = price.shape[0]
     nb = IV_BLOCK
     nfix = 0
-    w = np.empty((12, nb))
-    ib = np.empty(nb, np.int64)
+    w = np.empty((16, nb))
+    ax_ = np.empty(2 * nb)
+    ib = np.empty(2 * nb, np.int64)
     fb = ib.view(np.float64)
-    w2 = np.empty((8, nb))
-    cs_, cx_, cSq_, cKr_, csg_, ctg_, cex_, ccv_ = w2[0], w2[1], w2[2], w2[3], w2[4], w2[5], w2[6], w2[7]
-    cid = np.empty(nb, np.int64)
-    Sq_, Kr_, x_, s_, tg_, sg_, rt_, dq_, ex_, ok_, tau_, cv_ = w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7], \
-        w[8], w[9], w[10], w[11]
+    P = np.empty((16, 2 * nb))
+    it_ = np.empty(2 * nb, np.int64)
+    kp = 0
+    Sq_, Kr_, x_, s_, tg_, sg_, rt_, dq_, ex_, ok_, tau_, cv_, sr_, d1_, is_, de_ = (
+        w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7], w[8], w[9], w[10], w[11], w[12], w[13], w[14], w[15])
     for b0 in range(0, n, nb):
         m = min(nb, n - b0)
-        # ---- setup: discounts, log-moneyness, out-of-the-money target and start (branch-free) ----
         b1 = b0 + m
         _iv_setup(m, price[b0:b1], S[b0:b1], K[b0:b1], tau_close[b0:b1], ts[b0:b1], right[b0:b1], guess[b0:b1],
-                  close_ns, r, q, tau_, dq_, Kr_, Sq_, x_, s_, tg_, sg_, rt_, ok_, ex_, cv_, ib, fb)
-        # ---- fixed Halley steps, then the delta at the solution, whole block ----
-        for _ in range(IV_STEPS):
-            _iv_step(m, s_, x_, Sq_, Kr_, sg_, tg_, ex_, cv_, ib, fb)
-        # the few still unconverged: compacted (branch-free), IV_EXTRA more steps, scattered back
-        k = 0
+                  close_ns, r, q, tau_, dq_, Kr_, Sq_, x_, s_, tg_, sg_, sr_, rt_, ok_, ex_, cv_, ib, fb)
+        _iv_first(m, s_, x_, Sq_, Kr_, sg_, tg_, ex_, d1_, is_, ax_, ib, fb)
+        _iv_step(m, s_, x_, Sq_, Kr_, sg_, tg_, dq_, sr_, ex_, d1_, is_, cv_, de_, ax_, ib, fb)
+        ivb = iv[b0:b1]
+        db = delta[b0:b1]
         for j in range(m):
-            cs_[k] = s_[j]
-            cx_[k] = x_[j]
-            cSq_[k] = Sq_[j]
-            cKr_[k] = Kr_[j]
-            csg_[k] = sg_[j]
-            ctg_[k] = tg_[j]
-            cid[k] = j
-            k += 1 if (ok_[j] == 1.0) & (cv_[j] != 1.0) else 0
-        if k > 0:
-            for _ in range(IV_EXTRA):
-                _iv_step(k, cs_, cx_, cSq_, cKr_, csg_, ctg_, cex_, ccv_, ib, fb)
-            for t in range(k):
-                j = cid[t]
-                s_[j] = cs_[t]
-                cv_[j] = ccv_[t]
-        _iv_delta_at(m, s_, x_, dq_, rt_, right[b0:b0 + m], ex_, ib, fb, iv[b0:b0 + m], delta[b0:b0 + m])
-        # ---- scalar fix-up: not set up, or not converged within the fixed steps ----
+            ivb[j] = s_[j] / rt_[j]
+            db[j] = de_[j]
         for j in range(m):
-            if ok_[j] * cv_[j] != 1.0:
+            if ok_[j] == 0.0:                  # not set up: the scalar solver decides (NaN; 0 at intrinsic)
                 nfix += 1
                 i = b0 + j
                 v, d = implied_vol_delta1(price[i], S[i], K[i], tau_[j], r, q, right[i], guess[i])
                 iv[i] = v
                 delta[i] = d
+            elif cv_[j] != 1.0:                # unconverged: to the pool
+                P[0, kp] = s_[j]
+                P[1, kp] = x_[j]
+                P[2, kp] = Sq_[j]
+                P[3, kp] = Kr_[j]
+                P[4, kp] = sg_[j]
+                P[5, kp] = tg_[j]
+                P[6, kp] = dq_[j]
+                P[7, kp] = sr_[j]
+                P[8, kp] = rt_[j]
+                P[9, kp] = tau_[j]
+                P[10, kp] = b0 + j
+                it_[kp] = 0
+                kp += 1
+        while kp >= nb:
+            kp = _pool_step(kp, P, it_, iv, delta, price, S, K, r, q, right, guess, ax_, ib, fb)
+    while kp > 0:
+        kp = _pool_step(kp, P, it_, iv, delta, price, S, K, r, q, right, guess, ax_, ib, fb)
     return nfix
