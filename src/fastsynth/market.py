@@ -10,14 +10,16 @@ the shared market and sector paths (computed from the same keys in every partiti
 """
 from __future__ import annotations
 
+import functools
 import math
+import threading
 from dataclasses import dataclass
 
 import numpy as np
 
 from .calendar import Session
 from .manifest import Manifest, SymbolSpec
-from .rng import derive_key, normals, uniforms
+from .rng import derive_key, normals
 
 __all__ = ["MarketPlan", "DayPlan", "plan_market", "latent_path", "LatentPath", "seasonality"]
 
@@ -111,12 +113,14 @@ def plan_market(m: Manifest, sessions: list[Session]) -> MarketPlan:
     return MarketPlan(tuple(days))
 
 
+@functools.lru_cache(maxsize=4)
 def seasonality(seconds: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Intraday profiles over a session's seconds: (volatility, activity, spread), each mean ~1.
 
     Volatility: reverse-J (high after the open, a small rise into the close), normalized to mean
     square 1. Activity (trade and quote arrival rate): U-shape with a lunch lull, normalized to mean 1.
     Spread: widest at the open, narrowing through the day, narrowest into the close (mean 1).
+    The arrays are cached per session length and read-only (every partition of a run asks for them).
     """
     u = (np.arange(seconds, dtype=np.float64) + 0.5) / seconds
     vol = 1.0 + 2.6 * np.exp(-u / 0.05) + 0.35 * np.exp(-(1.0 - u) / 0.03)
@@ -126,6 +130,8 @@ def seasonality(seconds: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     act /= float(np.mean(act))
     spr = (1.0 + 3.4 * np.exp(-u / 0.035)) * (1.25 - 0.65 * u)
     spr /= float(np.mean(spr))
+    for a in (vol, act, spr):
+        a.setflags(write=False)
     return vol, act, spr
 
 
@@ -137,13 +143,33 @@ class LatentPath:
     volrel: np.ndarray      # (S,) local volatility relative to the symbol's session average
 
 
+_TLS = threading.local()
+
+
+def _scratch(key: str, n: int) -> np.ndarray:
+    """``n`` float64 of this thread's reusable buffer ``key`` (contents are the caller's until it returns)."""
+    bufs = getattr(_TLS, "bufs", None)
+    if bufs is None:
+        bufs = _TLS.bufs = {}
+    a = bufs.get(key)
+    if a is None or a.shape[0] < n:
+        a = bufs[key] = np.empty(n)
+    return a[:n]
+
+
 def _sv_path(key, season: np.ndarray, sigma_sec: float, jump_rate: float) -> tuple[np.ndarray, np.ndarray]:
     from .kernels.market import sv_returns
+
+    from .kernels import rng as krng
 
     n = season.shape[0]
     ret = np.empty(n)
     mult = np.empty(n)
-    z, u = normals(key, 0, 5 * n + 5), uniforms(key, 0, 5 * n + 5)   # blocked draws; the kernel is arithmetic
+    # blocked draws into this thread's reusable buffers (fresh ~1 MB arrays cost page faults every
+    # partition); the kernel is arithmetic
+    z, u = _scratch("z", 5 * n + 5), _scratch("u", 5 * n + 5)
+    krng.normals(key[0], key[1], 0, z)
+    krng.uniforms(key[0], key[1], 0, u)
     sv_returns(z, u, season, sigma_sec, SV_FAST[0], SV_FAST[1], SV_SLOW[0], SV_SLOW[1], jump_rate, JUMP_SD, ret, mult)
     return ret, mult
 

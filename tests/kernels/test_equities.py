@@ -92,7 +92,7 @@ def _run(splits, n_sec=240, price=120.0, starve=False):
     lam = np.full(n_sec, 3.0)
     keys = np.arange(1, 11, dtype=np.int64) * 0x1F3D5B79
     r = k.BlockRunner(pt, lam, 2.0 * lam, np.full(n_sec, 2.5), 10**18, keys, params.par)
-    r._grow_events(8, 8)
+    r._cap_c = r._cap_q = 8                  # tiny event scratch: the first blocks grow it
     if starve:
         # expected counts of zero: the gap words and event scratch run out, so the arrival kernel's
         # overflow-and-retry path (state untouched, twice the room) runs in every block
