@@ -477,10 +477,18 @@ def test_writer_options_per_column():
 
     o = _writer_options(schemas.schema("equity_quotes"))
     assert o["column_encoding"] == {"ts_event": "DELTA_BINARY_PACKED", "ts_recv": "DELTA_BINARY_PACKED",
-                                    "sequence": "DELTA_BINARY_PACKED"}
+                                    "sequence": "DELTA_BINARY_PACKED", "bid_px_00": "PLAIN", "ask_px_00": "PLAIN"}
     assert "bid_px_00" not in o["use_dictionary"] and "bid_venue" in o["use_dictionary"]
-    # option quotes interleave many contracts: their prices keep dictionary encoding
-    assert "bid_px" in _writer_options(schemas.schema("option_quotes"))["use_dictionary"]
+    # option quotes interleave many contracts: prices, contract ids and sizes dictionary-encoded, not
+    # compressed; ts_event delta-packed and compressed (contracts re-quote at one timestamp)
+    q = _writer_options(schemas.schema("option_quotes"))
+    assert {"bid_px", "instrument_id", "bid_sz"} <= set(q["use_dictionary"])
+    assert q["compression"]["bid_px"] == q["compression"]["instrument_id"] == "none"
+    assert q["compression"]["ts_event"] == "zstd" and q["compression"]["ts_recv"] == "none"
+    # near-unique option-print columns: no dictionary (it overflowed at 60-100 ns/row each)
+    t = _writer_options(schemas.schema("option_trades"))
+    assert t["column_encoding"]["iv"] == "PLAIN" and t["column_encoding"]["trade_id"] == "DELTA_BINARY_PACKED"
+    assert not {"iv", "delta", "trade_id", "nbbo_age_ns"} & set(t["use_dictionary"])
     assert o["write_statistics"] == ["ts_event"]
     assert o["compression"]["ts_recv"] == "none" and o["compression"]["bid_px_00"] == "zstd"
     assert set(o["compression"]) == set(schemas.schema("equity_quotes").names)

@@ -81,33 +81,59 @@ def read_manifest(root: str | Path) -> tuple[str, bytes]:
 
 
 _PLAIN_FLOAT_TABLES = frozenset({"equity_trades", "equity_quotes", "bars_1m"})
+_MULTI_INSTRUMENT_TABLES = frozenset({"option_quotes", "option_trades"})   # hundreds of contracts interleaved
+_UNIQUE_FLOATS = frozenset({"iv", "delta"})                                # ~one distinct value per row
+_UNIQUE_INTS = frozenset({"trade_id", "nbbo_age_ns", "underlying_age_ns"})  # ditto, integers
+_RAW_DICT = frozenset({"instrument_id", "bid_sz", "ask_sz", "size"})        # + floats of option tables
 
 
 def _writer_options(schema: pa.Schema, compression: str = "zstd") -> dict[str, Any]:
-    """Per-column encodings, codecs and statistics, each choice measured on a session of AAPL trades +
-    quotes (one core; see docs/architecture.md "Parquet writer settings"):
+    """Per-column encodings, codecs and statistics. Each choice measured (encode CPU of one core and file
+    size; `docs/architecture.md` "Parquet writer settings", benchmarks/README.md "Parquet encoding"):
 
     * timestamps and ``sequence`` (monotone integers): DELTA_BINARY_PACKED (~2x faster to write and
-      ~30% smaller than dictionary; ``sequence`` packs to nothing), stored uncompressed: zstd on the
-      bit-packed deltas saved 0-3% of the file and cost ~12% of the write time;
+      ~30% smaller than dictionary; ``sequence`` packs to nothing), uncompressed: zstd on the bit-packed
+      deltas saved 0-5% of an equity file for ~8% of its write time. Except ``ts_event`` of the option
+      tables: many contracts re-quote at one timestamp, and zstd halves that column (2.1 -> 0.9 B/row,
+      -9% of an option_quotes file) for ~4 ns/row;
     * floating-point columns of the one-instrument time series (``_PLAIN_FLOAT_TABLES``: equity prices
-      on a tick grid, moving slowly): PLAIN + ``compression`` (zstd), ~30% faster than dictionary and as
-      small (BYTE_STREAM_SPLIT was slower and twice the size); in tables that interleave many
-      instruments (option quotes: hundreds of contracts) plain prices compress poorly, and dictionary
-      was ~30% faster and 15% smaller (measured on IBM's option_quotes), so they keep dictionary;
-    * everything else (codes, sizes, symbols): dictionary + ``compression``;
+      on a tick grid, moving slowly): PLAIN + ``compression``, ~30% faster than dictionary and as small
+      (BYTE_STREAM_SPLIT was slower and twice the size);
+    * option tables (``_MULTI_INSTRUMENT_TABLES``: hundreds of contracts interleaved): prices, contract
+      ids and sizes dictionary-encoded but uncompressed: zstd took ~4-5 ns/row per column and saved 0-10%
+      of it (the RLE/bit-packed indices of interleaved contracts are already near their entropy);
+      near-unique values (``iv``, ``delta``: PLAIN; ``trade_id`` and the ages: DELTA_BINARY_PACKED),
+      uncompressed: dictionary encoding overflowed on them and cost 60-100 ns/row each (7x the plain
+      write) for a larger file;
+    * everything else (codes, symbols, equity sizes): dictionary + ``compression``;
     * statistics (min/max) only for ``ts_event``: time-range filters still skip row groups; the other
       columns' statistics cost ~15% of the write time (``symbol``'s alone ~2%, and a file holds one
       symbol, named by the file).
     """
-    delta = [f.name for f in schema
-             if pa.types.is_timestamp(f.type) or (f.name == "sequence" and pa.types.is_integer(f.type))]
     table = (schema.metadata or {}).get(b"table", b"").decode()
-    plain = [f.name for f in schema if pa.types.is_floating(f.type)] if table in _PLAIN_FLOAT_TABLES else []
+    multi = table in _MULTI_INSTRUMENT_TABLES
+    codec: dict[str, str] = {}
+    encoding: dict[str, str] = {}
+    dictionary: list[str] = []
+    for f in schema:
+        n, t = f.name, f.type
+        if pa.types.is_timestamp(t) or (n == "sequence" and pa.types.is_integer(t)):
+            encoding[n] = "DELTA_BINARY_PACKED"
+            codec[n] = compression if (multi and n == "ts_event") else "none"
+        elif multi and n in _UNIQUE_INTS and pa.types.is_integer(t):
+            encoding[n], codec[n] = "DELTA_BINARY_PACKED", "none"
+        elif multi and n in _UNIQUE_FLOATS:
+            encoding[n], codec[n] = "PLAIN", "none"
+        elif pa.types.is_floating(t) and table in _PLAIN_FLOAT_TABLES:
+            encoding[n], codec[n] = "PLAIN", compression
+        else:
+            dictionary.append(n)
+            raw = multi and (n in _RAW_DICT or pa.types.is_floating(t))
+            codec[n] = "none" if raw else compression
     return {
-        "compression": {f.name: ("none" if f.name in delta else compression) for f in schema},
-        "use_dictionary": [f.name for f in schema if f.name not in delta and f.name not in plain],
-        "column_encoding": dict.fromkeys(delta, "DELTA_BINARY_PACKED"),
+        "compression": codec,
+        "use_dictionary": dictionary,
+        "column_encoding": encoding,
         "write_statistics": [n for n in ("ts_event",) if n in schema.names],
     }
 
