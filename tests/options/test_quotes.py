@@ -154,3 +154,64 @@ def test_batches_schema_exact_and_deterministic_across_batch_sizes_and_tables(wo
     c = a["option_contracts"]
     assert c.num_rows == len(set(c.column("symbol").to_pylist()))
     assert set(c.column("expiry_kind").to_pylist()) <= set(schemas.EXPIRY_KINDS)
+
+
+def test_output_buffers_reused_only_when_released(world):
+    """The kernel writes into recycled output sets: a block the caller still holds (or a view, or an Arrow
+    array over it) is never overwritten; a dropped block's set is reused."""
+    _, p, part, chain, _, blocks, _ = world
+    q = Quoter(p, part, chain)
+    a = q.block(0, 300)
+    snap = {f: getattr(a, f).copy() for f in ("ts", "recv", "contract", "bid", "ask", "bid_sz", "ask_sz")}
+    arrow_bid = pa.Array.from_buffers(pa.float64(), len(a), [None, pa.py_buffer(a.bid)])
+    view = a.ts[5:]
+    del a
+    b = q.block(300, 600)                 # a's set is still referenced (view, Arrow array): a new set
+    assert view.base is not b.ts.base
+    assert np.array_equal(view, snap["ts"][5:])
+    assert np.array_equal(arrow_bid.to_numpy(), snap["bid"])
+    for f in ("ts", "contract", "bid", "ask"):
+        assert np.array_equal(getattr(b, f), getattr(blocks[1], f))
+    base_b = b.ts.base
+    del b
+    c = q.block(600, 900)                 # b was dropped: its set is reused
+    assert c.ts.base is base_b
+    assert np.array_equal(view, snap["ts"][5:])
+    for f in ("ts", "contract", "bid", "ask", "bid_sz", "ask_sz", "recv"):
+        assert np.array_equal(getattr(c, f), getattr(blocks[2], f))
+
+
+@pytest.mark.parametrize("scheme", [0, 1, 2])
+def test_tick_rounding_matches_integer_rule(scheme):
+    """The kernel's branch-free whole-float cents equal the integer tick rule (floor/ceil to the grid of
+    the scheme: $0.05 steps from $3 in scheme 1, $0.05/$0.10 in scheme 2; bid >= 0, ask >= one tick)."""
+    from fastsynth.kernels.option_quotes import _quote
+
+    def floor_ref(x):
+        if x <= 0.0:
+            return 0
+        c = int(np.floor(x * 100.0 + 1e-7))
+        if scheme == 1 and c >= 300:
+            c -= c % 5
+        elif scheme == 2:
+            c -= c % 10 if c >= 300 else c % 5
+        return c
+
+    def ceil_ref(x):
+        c = int(np.ceil(x * 100.0 - 1e-7))
+        if scheme == 1 and c > 300:
+            c += (5 - c % 5) % 5
+        elif scheme == 2:
+            c += (10 - c % 10) % 10 if c > 300 else (5 - c % 5) % 5
+        return max(c, 1 if scheme < 2 else 5)
+
+    rng = np.random.default_rng(3)
+    px = np.concatenate([rng.uniform(-0.05, 6.0, 3000), rng.uniform(0, 700, 2000),
+                         np.round(rng.uniform(0, 10, 1000) * 20) / 20, [0.0, 2.995, 3.0, 3.005]])
+    for x in px:
+        for cwf in (0.0, 0.7, 1.9):
+            b, a = _quote(float(x), 0.1, 0.01, 0.006, 0.5, cwf, scheme)
+            w = (0.01 + 0.006 * x * (1.0 + 0.5 * 0.1)) * cwf
+            tick = 0.01 if scheme == 0 else ((0.01 if x < 3.0 else 0.05) if scheme == 1 else (0.05 if x < 3.0 else 0.10))
+            h = 0.5 * max(tick, w)
+            assert (b, a) == (floor_ref(x - h), ceil_ref(x + h))
