@@ -145,28 +145,32 @@ _T_TYPES = (np.int64, np.int64, np.float64, np.uint32, np.int8, np.int8, np.int8
 _Q_TYPES = (np.int64, np.int64, np.float64, np.float64, np.uint32, np.uint32, np.int8, np.int8, np.uint64)
 
 
-def _pool_columns(n: int, types: tuple) -> tuple[np.ndarray, ...]:
-    # one buffer from pyarrow's pool per block, cut into 64-byte-aligned columns: memory of batches the
-    # consumer dropped is reused without page faults, and one allocation replaces nine
-    stride = -(-max(n, 1) // 8) * 8          # rows, so every column starts 64-byte aligned
-    buf = np.frombuffer(pa.allocate_buffer(stride * sum(np.dtype(t).itemsize for t in types)), np.uint8)
-    out, o = [], 0
-    for t in types:
-        w = np.dtype(t).itemsize
-        out.append(buf[o:o + n * w].view(t))
-        o += stride * w
-    return tuple(out)
-
-
+_T_SIZES = tuple(np.dtype(t).itemsize for t in _T_TYPES)
+_Q_SIZES = tuple(np.dtype(t).itemsize for t in _Q_TYPES)
 _SCHEMA_T, _SCHEMA_Q = schemas.schema("equity_trades"), schemas.schema("equity_quotes")   # built once
+_TYPES_T = tuple(f.type for f in _SCHEMA_T)     # iterating a schema builds Field objects: do it once
+_TYPES_Q = tuple(f.type for f in _SCHEMA_Q)
+
+
+def _cut(raw: np.ndarray, o: int, n: int, types: tuple, sizes: tuple) -> tuple[tuple[np.ndarray, ...], int]:
+    stride = -(-max(n, 1) // 8) * 8          # rows, so every column starts 64-byte aligned
+    out = []
+    for t, w in zip(types, sizes):
+        out.append(raw[o:o + n * w].view(t))
+        o += stride * w
+    return tuple(out), o
 
 
 class _Buffers:
-    """Output columns of one block (new per block: batches handed out keep referencing them)."""
+    """Output columns of one block (new per block: batches handed out keep referencing them): one buffer
+    from pyarrow's pool cut into 64-byte-aligned trade and quote columns (memory of batches the consumer
+    dropped is reused without page faults, and one allocation replaces seventeen)."""
 
     def __init__(self, cap_t: int, cap_q: int) -> None:
-        self.t = _pool_columns(cap_t, _T_TYPES)
-        self.q = _pool_columns(cap_q, _Q_TYPES)
+        nbytes = (-(-max(cap_t, 1) // 8) * 8 * sum(_T_SIZES) + -(-max(cap_q, 1) // 8) * 8 * sum(_Q_SIZES))
+        raw = np.frombuffer(pa.allocate_buffer(nbytes), np.uint8)
+        self.t, o = _cut(raw, 0, cap_t, _T_TYPES, _T_SIZES)
+        self.q, _ = _cut(raw, o, cap_q, _Q_TYPES, _Q_SIZES)
 
 
 _SIDES = py_array(schemas.SIDES)
@@ -174,27 +178,25 @@ _VENUES = py_array(schemas.VENUES)
 _CONDS = py_array(schemas.CONDITIONS)
 
 
-def _wrap(schema: pa.Schema, cols, dicts: tuple) -> pa.RecordBatch:
-    """Columns (numpy, null-free) -> a batch of ``schema``, zero-copy: ``from_buffers`` with the schema's
-    own types (``dicts[i]``: the dictionary of field i, or None), no inference, no index scans."""
-    n = cols[0].shape[0]
-    arrays = []
-    for f, c, d in zip(schema, cols, dicts):
-        buf = [None, pa.py_buffer(c)]
-        arrays.append(pa.Array.from_buffers(f.type, n, buf) if d is None
-                      else pa.DictionaryArray.from_buffers(f.type, n, buf, d))
+def _wrap(schema: pa.Schema, types: tuple, n: int, cols, dicts: tuple) -> pa.RecordBatch:
+    """Columns (numpy, null-free, at least ``n`` rows) -> a batch of ``schema`` (field types ``types``),
+    zero-copy: ``from_buffers`` with the schema's own types (``dicts[i]``: the dictionary of field i, or
+    None), no inference, no index scans."""
+    arrays = [pa.Array.from_buffers(t, n, [None, pa.py_buffer(c[:n])]) if d is None
+              else pa.DictionaryArray.from_buffers(t, n, [None, pa.py_buffer(c[:n])], d)
+              for t, c, d in zip(types, cols, dicts)]
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
 
 def _trades_batch(b: _Buffers, n: int, sym_codes: np.ndarray, sym_dict: pa.Array) -> pa.RecordBatch:
-    ts, recv, px, sz, side, venue, cond, seq = (c[:n] for c in b.t)
-    return _wrap(_SCHEMA_T, (ts, recv, sym_codes[:n], px, sz, side, venue, cond, seq),
+    ts, recv, px, sz, side, venue, cond, seq = b.t
+    return _wrap(_SCHEMA_T, _TYPES_T, n, (ts, recv, sym_codes, px, sz, side, venue, cond, seq),
                  (None, None, sym_dict, None, None, _SIDES, _VENUES, _CONDS, None))
 
 
 def _quotes_batch(b: _Buffers, n: int, sym_codes: np.ndarray, sym_dict: pa.Array) -> pa.RecordBatch:
-    ts, recv, bid, ask, bsz, asz, bv, av, seq = (c[:n] for c in b.q)
-    return _wrap(_SCHEMA_Q, (ts, recv, sym_codes[:n], bid, ask, bsz, asz, bv, av, seq),
+    ts, recv, bid, ask, bsz, asz, bv, av, seq = b.q
+    return _wrap(_SCHEMA_Q, _TYPES_Q, n, (ts, recv, sym_codes, bid, ask, bsz, asz, bv, av, seq),
                  (None, None, sym_dict, None, None, None, None, _VENUES, _VENUES, None))
 
 
