@@ -583,14 +583,19 @@ _U1 = np.uint64(1)
 
 
 @kernel
-def finish(tseq, qseq, nt, nq, t_ts, t_recv, t_seq, o_seq):
+def finish(tpu, tseq, qseq, nt, nq, t_ts, t_recv, t_px, t_side, t_seq, o_bid, o_ask, o_seq):
     """The columns that are plain functions of the row, in dense loops after the book: receive times
-    (the feed latency ``print_draws`` left in ``t_recv`` plus the print time) and sequence numbers."""
+    (the feed latency ``print_draws`` left in ``t_recv`` plus the print time), sequence numbers, and
+    prices in USD from the book's integer ticks (1/100 cents for off-exchange prints, side N): the
+    same IEEE division as in the serial pass, vectorized and off its critical path."""
     for r in range(nt):
         t_recv[r] += t_ts[r]
         t_seq[r] = tseq + r
+        t_px[r] = t_px[r] / (HC_PER_USD if t_side[r] == SIDE_N else tpu)
     for r in range(nq):
         o_seq[r] = qseq + r
+        o_bid[r] = o_bid[r] / tpu
+        o_ask[r] = o_ask[r] / tpu
 
 
 @kernel
@@ -670,8 +675,8 @@ def book(open_ns, par, state_i, nc, nq, c_ts, c_ps, ci, cf, q_ts, q_ps, qi, qf, 
             qt = ts if ts > last_qts else last_qts
             o_ts[no] = qt
             o_recv[no] = qt + lat
-            o_bid[no] = bid / tpu
-            o_ask[no] = (bid + sprd) / tpu
+            o_bid[no] = bid                  # ticks; finish divides (vectorized)
+            o_ask[no] = bid + sprd
             o_bsz[no] = bsz
             o_asz[no] = asz
             o_bv[no] = bv
@@ -710,7 +715,7 @@ def book(open_ns, par, state_i, nc, nq, c_ts, c_ps, ci, cf, q_ts, q_ps, qi, qf, 
                 imp_hc = ask_hc - imp if sign > 0 else bid_hc + imp
                 px_hc = mid_hc if kind == K_MID else (imp_hc if kind == K_IMPROVE else touch_hc)
                 t_ts[nt] = tcur
-                t_px[nt] = px_hc / HC_PER_USD
+                t_px[nt] = px_hc                 # 1/100 cents; finish divides (side N: off-exchange)
                 t_side[nt] = SIDE_N
                 nt += _U1
                 p += _U1
@@ -742,7 +747,7 @@ def book(open_ns, par, state_i, nc, nq, c_ts, c_ps, ci, cf, q_ts, q_ps, qi, qf, 
                         bsz -= size - size % 100
                     touched = True
                 t_ts[nt] = tcur
-                t_px[nt] = ptk / tpu
+                t_px[nt] = ptk                   # ticks; finish divides
                 t_side[nt] = side
                 nt += _U1
                 p += _U1
@@ -754,8 +759,8 @@ def book(open_ns, par, state_i, nc, nq, c_ts, c_ps, ci, cf, q_ts, q_ps, qi, qf, 
                 qt = last_qts
             o_ts[no] = qt
             o_recv[no] = qt + c_qr[i]
-            o_bid[no] = bid / tpu
-            o_ask[no] = (bid + sprd) / tpu
+            o_bid[no] = bid                  # ticks; finish divides (vectorized)
+            o_ask[no] = bid + sprd
             o_bsz[no] = bsz
             o_asz[no] = asz
             o_bv[no] = bv
@@ -884,5 +889,6 @@ class BlockRunner:
         tseq, qseq = int(si[S_TSEQ]), int(si[S_QSEQ])
         nt, nq = book(self.open_ns, par, si, nc, nq, self.c_ts, self.c_ps, self.ci, self.cf, self.q_ts,
                       self.q_ps, self.qi, self.qf, pi, pf, t_ts, t_px, t_sz, t_side, *quote_cols[:-1])
-        finish(tseq, qseq, nt, nq, t_ts, t_recv, t_seq, quote_cols[-1])
+        finish(par[P_TPU], tseq, qseq, nt, nq, t_ts, t_recv, t_px, t_side, t_seq, quote_cols[2], quote_cols[3],
+               quote_cols[-1])
         return nt, nq
