@@ -1,6 +1,7 @@
-"""The blocked implied-vol kernel ``kernels.option_prints.iv_delta`` (fixed vectorized Halley steps + scalar
-fix-up) against the scalar safeguarded solver ``implied_vol_delta1``: the same NaN pattern, the price round
-trip exact to 1e-12 relative, and the delta of the solved vol."""
+"""The blocked implied-vol kernel ``kernels.option_prints.iv_delta`` (vectorized Householder steps, a pool of
+the unconverged, scalar fix-up) against the scalar safeguarded solver ``implied_vol_delta1``: the same NaN
+pattern, the price round trip exact to 1e-12 relative, the delta of the solved vol, chunk invariance, and
+the per-contract inputs gathered by the contract index."""
 import math
 
 import numpy as np
@@ -43,7 +44,7 @@ def test_block_iv_matches_scalar_solver_and_round_trips():
     n = 5 * IV_BLOCK + 37
     price, S, K, tau_close, right, close_ns, ts, guess, tau = _prints(n, 11)
     iv, de = np.empty(n), np.empty(n)
-    iv_delta(price, S, K, tau_close, right, close_ns, ts, R, Q, guess, iv, de)
+    iv_delta(price, S, np.arange(n, dtype=np.int32), K, tau_close, right, guess, close_ns, ts, R, Q, iv, de)
     iv1, de1 = np.empty(n), np.empty(n)
     _scalar(price, S, K, tau, right, guess, iv1, de1)
     assert np.array_equal(np.isnan(iv), np.isnan(iv1))
@@ -61,13 +62,34 @@ def test_block_iv_is_chunk_invariant():
     n = 3 * IV_BLOCK + 5
     price, S, K, tau_close, right, close_ns, ts, guess, _ = _prints(n, 12)
     iv, de = np.empty(n), np.empty(n)
-    iv_delta(price, S, K, tau_close, right, close_ns, ts, R, Q, guess, iv, de)
+    c = np.arange(n, dtype=np.int32)
+    iv_delta(price, S, c, K, tau_close, right, guess, close_ns, ts, R, Q, iv, de)
     iv2, de2 = np.empty(n), np.empty(n)
     for a, b in ((0, 7), (7, 300), (300, n)):
-        iv_delta(price[a:b], S[a:b], K[a:b], tau_close[a:b], right[a:b], close_ns, ts[a:b], R, Q, guess[a:b],
-                 iv2[a:b], de2[a:b])
+        iv_delta(price[a:b], S[a:b], c[a:b], K, tau_close, right, guess, close_ns, ts[a:b], R, Q, iv2[a:b],
+                 de2[a:b])
     assert np.array_equal(iv, iv2, equal_nan=True) and np.array_equal(de, de2, equal_nan=True)
     assert not math.isnan(float(np.nanmax(iv)))
+
+
+def test_block_iv_gathers_contract_inputs_and_nan_guess_is_none():
+    """Prints of a few contracts (indexed) give the bits of the same prints with per-print inputs; a NaN
+    guess (a contract without a surface vol) behaves as no guess (0)."""
+    nc, n = 40, 2 * IV_BLOCK + 9
+    price, S, K, tau_close, right, close_ns, ts, guess, _ = _prints(nc, 13)
+    guess[::5] = np.nan
+    rng = np.random.default_rng(14)
+    c = rng.integers(0, nc, n).astype(np.int32)
+    S_p = S[c] * np.exp(rng.normal(0.0, 1e-3, n))
+    ts_p = rng.integers(0, 23_400, n).astype(np.int64) * 1_000_000_000
+    iv, de = np.empty(n), np.empty(n)
+    iv_delta(price[c], S_p, c, K, tau_close, right, guess, close_ns, ts_p, R, Q, iv, de)
+    iv2, de2 = np.empty(n), np.empty(n)
+    g0 = np.nan_to_num(guess, nan=0.0)
+    iv_delta(price[c], S_p, np.arange(n, dtype=np.int32), K[c], tau_close[c], right[c], g0[c], close_ns, ts_p, R,
+             Q, iv2, de2)
+    assert np.array_equal(iv, iv2, equal_nan=True) and np.array_equal(de, de2, equal_nan=True)
+    assert (~np.isnan(iv)).sum() > n // 3
 
 
 def test_exp_block_within_one_ulp_of_libm():

@@ -276,17 +276,23 @@ def fill_prints(r_ts, r_c, r_place, r_walk, r_fb, r_struct,
 
 
 @kernel
-def _iv_setup(m, price, S, K, tau_close, ts, right, guess, close_ns, r, q, tau_, dq_, Kr_, Sq_, x_, s_, tg_, sg_,
-              sr_, rt_, ok_, t1_, t2_, ib, fb):
-    """Per print of a block: time to expiry, discounts, x = log(S e^{-q tau} / K e^{-r tau}), the
+def _iv_setup(m, price, S, contract, K, tau_close, right, guess, ts, close_ns, r, q, tau_, dq_, Kr_, Sq_, x_, s_,
+              tg_, sg_, sr_, rt_, ok_, t1_, t2_, Kc_, gc_, rc_, ib, fb):
+    """Per print of a block (contract ``contract[j]``, its strike/tau/right/guess gathered here): time to expiry, discounts, x = log(S e^{-q tau} / K e^{-r tau}), the
     out-of-the-money target price, its side (``sg_`` +1 call / -1 put), the delta's side (``sr_``, the
     print's right), sqrt(tau), the start s = guess sqrt(tau) and ``ok_`` = 1 when the blocked steps apply
     (else dummy values: the scalar solver decides). Branch-free selects; exps and the log by
     ``exp_block``/``log_block`` (vectorized, with input and output arrays distinct: an in-place call fails
     LLVM's runtime overlap check and takes the scalar loop, ~7x slower)."""
+    for j in range(m):                       # the gathers on their own (with them the arithmetic stays scalar)
+        c = contract[j]
+        tau_[j] = tau_close[c]
+        Kc_[j] = K[c]
+        gc_[j] = guess[c]
+        rc_[j] = right[c]
     for j in range(m):
         rem = close_ns - ts[j]
-        tau = tau_close[j] + (rem if rem > 0 else 0) / NS_YEAR
+        tau = tau_[j] + (rem if rem > 0 else 0) / NS_YEAR
         tau_[j] = tau
         t1_[j] = -q * tau
         t2_[j] = -r * tau
@@ -296,13 +302,13 @@ def _iv_setup(m, price, S, K, tau_close, ts, right, guess, close_ns, r, q, tau_,
         tau = tau_[j]
         p = price[j]
         Si = S[j]
-        Ki = K[j]
-        g = guess[j]
+        Ki = Kc_[j]
+        g = gc_[j]
         Sq = Si * dq_[j]
         Kr = Ki * Kr_[j]
         fwd = Sq - Kr
         call = Kr >= Sq
-        isc = right[j] == 0
+        isc = rc_[j] == 0.0
         adj = -fwd if (isc & (not call)) else (fwd if ((not isc) & call) else 0.0)
         otm = p + adj
         upper = Sq if isc else Kr
@@ -449,7 +455,7 @@ _POOL_ROWS = 11       # per pooled print: s x Sq Kr sg tg dq sr rt tau index (th
 
 
 @kernel
-def _pool_step(k, P, it_, iv, delta, price, S, K, r, q, right, guess, ax_, ib, fb):
+def _pool_step(k, P, it_, iv, delta, price, S, contract, K, right, guess, r, q, ax_, ib, fb):
     """One exact step for the ``k`` pooled unconverged prints (columns of ``P``): those that converged leave
     with their vol and delta written at their index, those out of steps get the scalar solver, the others
     stay (compacted). Returns the new pool size."""
@@ -463,7 +469,8 @@ def _pool_step(k, P, it_, iv, delta, price, S, K, r, q, right, guess, ax_, ib, f
             iv[i] = s_[t] / rt_[t]
             delta[i] = de_[t]
         elif it_[t] + 1 >= IV_EXTRA:
-            v, d = implied_vol_delta1(price[i], S[i], K[i], tau_[t], r, q, right[i], guess[i])
+            c = contract[i]
+            v, d = implied_vol_delta1(price[i], S[i], K[c], tau_[t], r, q, right[c], guess[c])
             iv[i] = v
             delta[i] = d
         else:
@@ -475,11 +482,13 @@ def _pool_step(k, P, it_, iv, delta, price, S, K, r, q, right, guess, ax_, ib, f
 
 
 @kernel
-def iv_delta(price, S, K, tau_close, right, close_ns, ts, r, q, guess, iv, delta):
-    """Black-Scholes implied vol and delta of each print (``kernels.blackscholes``): time to expiry at the
+def iv_delta(price, S, contract, K, tau_close, right, guess, close_ns, ts, r, q, iv, delta):
+    """Black-Scholes implied vol and delta of each print (``kernels.blackscholes``) at price ``price[i]``,
+    underlying ``S[i]``, time ``ts[i]`` of contract ``contract[i]`` (int32 index into the per-contract
+    ``K`` strike, ``tau_close``, ``right`` and ``guess``; gathered in the kernel). Time to expiry at the
     print = ``tau_close`` (trading years at the session close, as ``options.chain``) + (close_ns - ts) in
     trading years (``NS_YEAR``). NaN (null) where the price has no IV solution. ``guess`` (> 0, e.g. the
-    surface's vol of the contract; 0 = none) starts the iteration near the root.
+    surface's vol of the contract; 0 or NaN = none) starts the iteration near the root.
 
     Blocks of ``IV_BLOCK`` prints, every pass branch-free and vectorized: a setup pass (discounts,
     log-moneyness, the out-of-the-money target in total-vol units), one 4th-order Householder step with a
@@ -493,7 +502,7 @@ def iv_delta(price, S, K, tau_close, right, close_ns, ts, r, q, guess, iv, delta
     n = price.shape[0]
     nb = IV_BLOCK
     nfix = 0
-    w = np.empty((16, nb))
+    w = np.empty((19, nb))
     ax_ = np.empty(2 * nb)
     ib = np.empty(2 * nb, np.int64)
     fb = ib.view(np.float64)
@@ -502,11 +511,12 @@ def iv_delta(price, S, K, tau_close, right, close_ns, ts, r, q, guess, iv, delta
     kp = 0
     Sq_, Kr_, x_, s_, tg_, sg_, rt_, dq_, ex_, ok_, tau_, cv_, sr_, d1_, is_, de_ = (
         w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7], w[8], w[9], w[10], w[11], w[12], w[13], w[14], w[15])
+    Kc_, gc_, rc_ = w[16], w[17], w[18]
     for b0 in range(0, n, nb):
         m = min(nb, n - b0)
         b1 = b0 + m
-        _iv_setup(m, price[b0:b1], S[b0:b1], K[b0:b1], tau_close[b0:b1], ts[b0:b1], right[b0:b1], guess[b0:b1],
-                  close_ns, r, q, tau_, dq_, Kr_, Sq_, x_, s_, tg_, sg_, sr_, rt_, ok_, ex_, cv_, ib, fb)
+        _iv_setup(m, price[b0:b1], S[b0:b1], contract[b0:b1], K, tau_close, right, guess, ts[b0:b1], close_ns, r,
+                  q, tau_, dq_, Kr_, Sq_, x_, s_, tg_, sg_, sr_, rt_, ok_, ex_, cv_, Kc_, gc_, rc_, ib, fb)
         _iv_first(m, s_, x_, Sq_, Kr_, sg_, tg_, ex_, d1_, is_, ax_, ib, fb)
         _iv_step(m, s_, x_, Sq_, Kr_, sg_, tg_, dq_, sr_, ex_, d1_, is_, cv_, de_, ax_, ib, fb)
         ivb = iv[b0:b1]
@@ -518,7 +528,8 @@ def iv_delta(price, S, K, tau_close, right, close_ns, ts, r, q, guess, iv, delta
             if ok_[j] == 0.0:                  # not set up: the scalar solver decides (NaN; 0 at intrinsic)
                 nfix += 1
                 i = b0 + j
-                v, d = implied_vol_delta1(price[i], S[i], K[i], tau_[j], r, q, right[i], guess[i])
+                c = contract[i]
+                v, d = implied_vol_delta1(price[i], S[i], K[c], tau_[j], r, q, right[c], guess[c])
                 iv[i] = v
                 delta[i] = d
             elif cv_[j] != 1.0:                # unconverged: to the pool
@@ -536,7 +547,7 @@ def iv_delta(price, S, K, tau_close, right, close_ns, ts, r, q, guess, iv, delta
                 it_[kp] = 0
                 kp += 1
         while kp >= nb:
-            kp = _pool_step(kp, P, it_, iv, delta, price, S, K, r, q, right, guess, ax_, ib, fb)
+            kp = _pool_step(kp, P, it_, iv, delta, price, S, contract, K, right, guess, r, q, ax_, ib, fb)
     while kp > 0:
-        kp = _pool_step(kp, P, it_, iv, delta, price, S, K, r, q, right, guess, ax_, ib, fb)
+        kp = _pool_step(kp, P, it_, iv, delta, price, S, contract, K, right, guess, r, q, ax_, ib, fb)
     return nfix

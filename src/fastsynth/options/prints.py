@@ -187,13 +187,14 @@ class PrintGenerator:
         self.scheme = int(getattr(chain, "tick_scheme", 1))
         # chain arrays
         c = chain
-        self.c_strike = np.asarray(c.strike, np.float64)
-        self.c_right = np.asarray(c.right, np.int8)
+        self.c_strike = np.ascontiguousarray(c.strike, np.float64)
+        self.c_right = np.ascontiguousarray(c.right, np.int8)
         self.c_dte = np.asarray(c.dte, np.int32)
-        self.c_tau = np.asarray(c.tau, np.float64)
+        self.c_tau = np.ascontiguousarray(c.tau, np.float64)
         self.c_exp = np.asarray(c.expiration, np.int32)
         self.c_iid = np.asarray(c.instrument_id, np.uint64)
         self.n_contracts = self.c_strike.shape[0]
+        self._no_guess = np.zeros(self.n_contracts)
         self.by_key = {(int(e), round(k * 1000), int(r)): i
                        for i, (e, k, r) in enumerate(zip(self.c_exp, self.c_strike, self.c_right))}
         self.vol = float(self.spec.annual_vol)
@@ -596,12 +597,12 @@ class PrintGenerator:
 
         n = price.shape[0]
         iv, delta = np.empty(n), np.empty(n)
-        # Newton starts at the surface's vol of the contract (block start), when the quote block has it
+        # the solver starts at the surface's vol of the contract (block start; NaN = none), when the quote
+        # block has it; the kernel gathers the per-contract inputs by ``c``
         iv0 = getattr(self._qb, "iv0", None)
-        guess = np.zeros(n) if iv0 is None else np.nan_to_num(np.asarray(iv0, np.float64)[c], nan=0.0)
-        iv_delta(price, und, np.ascontiguousarray(self.c_strike[c]), np.ascontiguousarray(self.c_tau[c]),
-                 np.ascontiguousarray(self.c_right[c]), np.int64(self.close_ns), ts, self.rate, self.div_yield,
-                 np.ascontiguousarray(guess), iv, delta)
+        guess = self._no_guess if iv0 is None else np.ascontiguousarray(iv0, np.float64)
+        iv_delta(price, und, np.ascontiguousarray(c, np.int32), self.c_strike, self.c_tau, self.c_right, guess,
+                 np.int64(self.close_ns), ts, self.rate, self.div_yield, iv, delta)
         return iv, delta
 
     def _trades_batch(self, g: dict[str, np.ndarray], o: dict[str, np.ndarray], m: int) -> pa.RecordBatch:
@@ -710,9 +711,8 @@ def bench_option_prints(rounds: int = 7, n_prints: int = 2_000_000, n_quotes: in
         if with_iv:
             idx = o[0][:m]
             iv, de = np.empty(m), np.empty(m)
-            c = r_c[idx]
-            iv_delta(o[1][:m], o[5][:m], strike[c], tau[c], right[c], np.int64(t0 + span), r_ts[idx], RATE, 0.0,
-                     vol[c], iv, de)
+            iv_delta(o[1][:m], o[5][:m], r_c[idx], strike, tau, right, vol, np.int64(t0 + span), r_ts[idx], RATE,
+                     0.0, iv, de)
         return m
 
     def setup_noise():
