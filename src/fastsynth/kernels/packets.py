@@ -301,82 +301,98 @@ def _structure(si, li, lf, j):
 
 
 @inline_kernel
-def _finalize(si, sf, li, lf, j, o, opi, opf, oxi, oxf):
-    """Slot ``j`` -> output ``o``: classifier features, row-major (``opi[o, KC.PI_*]``, ``opf[o, KC.PF_*]``: the
-    classify kernel reads rows), and table extras, column-major (``oxi[XI_*, o]``, ``oxf[XF_*, o]``)."""
-    t0 = si[j, SI_T0]
-    t1 = si[j, SI_T1]
-    n = si[j, SI_N]
-    st = si[j, SI_STRUCT]
-    right = li[j, 0, LI_RIGHT]
-    exp = li[j, 0, LI_EXP]
-    strike = lf[j, 0, LF_STRIKE]
-    vb = si[j, SI_VENUES]
-    venues = 0
-    while vb != 0:
-        venues += vb & 1
-        vb >>= 1
-    iso = si[j, SI_ISO]
-    sweep = (venues >= 2 and iso >= 1) or (venues >= 3 and t1 - t0 <= _SWEEP_SPAN_NS)
-    opi[o, KC.PI_UND] = si[j, SI_UND]
-    opi[o, KC.PI_KEY] = st if st != 0 else si[j, SI_INST]
-    opi[o, KC.PI_INST] = si[j, SI_INST]
-    opi[o, KC.PI_T0] = t0
-    opi[o, KC.PI_T1] = t1
-    opi[o, KC.PI_STRUCT] = _structure(si, li, lf, j)
-    opi[o, KC.PI_RIGHT] = right
-    opi[o, KC.PI_DTE] = exp - t0 // _DAY_NS
-    opi[o, KC.PI_N] = n
-    opi[o, KC.PI_VENUES] = venues
-    opi[o, KC.PI_ISO] = iso
-    opi[o, KC.PI_SLAN] = si[j, SI_SLAN]
-    opi[o, KC.PI_ML] = si[j, SI_ML]
-    opi[o, KC.PI_TLET] = si[j, SI_TLET]
-    opi[o, KC.PI_SWEEP] = sweep
-    opi[o, KC.PI_NEV] = si[j, SI_NEV]
-    opi[o, KC.PI_PID] = si[j, SI_PID]
-    opi[o, KC.PI_FRESH] = si[j, SI_FRESH]
-    opi[o, KC.PI_QUOTED] = si[j, SI_FRESH] + si[j, SI_STALE]
-    oxi[XI_STRUCT_ID, o] = st
-    oxi[XI_NLEGS, o] = si[j, SI_NLEGS]
-    oxi[XI_EXP, o] = exp
-    S = sf[j, SF_UND0]
-    mny = strike / S - 1.0 if S > 0 else np.nan
-    otm = mny if right == 0 else -mny
-    atm = abs(mny)
-    ask = sf[j, SF_ASK]
-    bid = sf[j, SF_BID]
-    mid = sf[j, SF_MID]
-    tot = ask + bid + mid
-    u0 = sf[j, SF_UND0]
-    u1 = sf[j, SF_UND1]
-    dw = sf[j, SF_DELTA_W]
-    opf[o, KC.PF_SIZE] = sf[j, SF_SIZE]
-    opf[o, KC.PF_PREM] = sf[j, SF_PREM]
-    opf[o, KC.PF_MAXSZ] = sf[j, SF_MAXSZ]
-    opf[o, KC.PF_ASK] = ask
-    opf[o, KC.PF_BID] = bid
-    opf[o, KC.PF_MID] = mid
-    opf[o, KC.PF_SIDE_A] = sf[j, SF_SIDE_A]
-    opf[o, KC.PF_SIDE_B] = sf[j, SF_SIDE_B]
-    opf[o, KC.PF_OTM] = otm
-    opf[o, KC.PF_ATM] = np.inf if atm != atm else atm
-    opf[o, KC.PF_DELTA] = sf[j, SF_DELTA]
-    opf[o, KC.PF_DELTA_W] = dw
-    opf[o, KC.PF_MOVE] = sf[j, SF_MOVE]
-    opf[o, KC.PF_IVCHG] = sf[j, SF_IV1] - sf[j, SF_IV0]
-    opf[o, KC.PF_TO_EVENT] = np.inf
-    opf[o, KC.PF_SINCE_EVENT] = np.inf
-    opf[o, KC.PF_UNDPX] = S
-    oxf[XF_STRIKE, o] = strike
-    oxf[XF_IV0, o] = sf[j, SF_IV0]
-    oxf[XF_ASK_R, o] = ask / tot if tot > 0 else 0.0
-    oxf[XF_BID_R, o] = bid / tot if tot > 0 else 0.0
-    oxf[XF_MID_R, o] = mid / tot if tot > 0 else 0.0
-    oxf[XF_COV, o] = si[j, SI_FRESH] / n
-    oxf[XF_MOVE, o] = (u1 / u0 - 1.0) * 1e4 if (u0 > 0 and u1 > 0) else np.nan
-    oxf[XF_DMEAN, o] = sf[j, SF_DELTA] / dw if dw > 0 else np.nan
-    oxf[XF_ATM, o] = atm
+def _popcount(x):
+    """Set bits of a non-negative int64 (SWAR, branch-free)."""
+    x = x - ((x >> 1) & 0x5555555555555555)
+    x = (x & 0x3333333333333333) + ((x >> 2) & 0x3333333333333333)
+    x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0F
+    x += x >> 8                     # byte sums by shifts: no multiply that could overflow int64
+    x += x >> 16
+    x += x >> 32
+    return x & 0x7F
+
+
+@inline_kernel
+def _finalize(si, sf, li, lf, k, o0, opi, opf, oxi, oxf):
+    """Slots ``0..k-1`` -> outputs ``o0..o0+k-1``: classifier features, row-major (``opi[o, KC.PI_*]``,
+    ``opf[o, KC.PF_*]``: the classify kernel reads rows), and table extras, column-major (``oxi[XI_*, o]``,
+    ``oxf[XF_*, o]``). One call per close with the loop inside: an inlined helper's array arguments cost an
+    atomic refcount pair each per call, so nothing array-taking is inlined per packet (``_structure`` only
+    for the rare multi-leg packets)."""
+    for j in range(k):
+        o = o0 + j
+        t0 = si[j, SI_T0]
+        t1 = si[j, SI_T1]
+        n = si[j, SI_N]
+        st = si[j, SI_STRUCT]
+        right = li[j, 0, LI_RIGHT]
+        exp = li[j, 0, LI_EXP]
+        strike = lf[j, 0, LF_STRIKE]
+        venues = _popcount(si[j, SI_VENUES])
+        iso = si[j, SI_ISO]
+        sweep = (venues >= 2 and iso >= 1) or (venues >= 3 and t1 - t0 <= _SWEEP_SPAN_NS)
+        opi[o, KC.PI_UND] = si[j, SI_UND]
+        opi[o, KC.PI_KEY] = st if st != 0 else si[j, SI_INST]
+        opi[o, KC.PI_INST] = si[j, SI_INST]
+        opi[o, KC.PI_T0] = t0
+        opi[o, KC.PI_T1] = t1
+        if st == 0:                    # single-leg key: the common case, no call
+            opi[o, KC.PI_STRUCT] = KC.S_SINGLE if si[j, SI_NLEGS] <= 1 else KC.S_COMPLEX
+        else:
+            opi[o, KC.PI_STRUCT] = _structure(si, li, lf, j)
+        opi[o, KC.PI_RIGHT] = right
+        opi[o, KC.PI_DTE] = exp - t0 // _DAY_NS
+        opi[o, KC.PI_N] = n
+        opi[o, KC.PI_VENUES] = venues
+        opi[o, KC.PI_ISO] = iso
+        opi[o, KC.PI_SLAN] = si[j, SI_SLAN]
+        opi[o, KC.PI_ML] = si[j, SI_ML]
+        opi[o, KC.PI_TLET] = si[j, SI_TLET]
+        opi[o, KC.PI_SWEEP] = sweep
+        opi[o, KC.PI_NEV] = si[j, SI_NEV]
+        opi[o, KC.PI_PID] = si[j, SI_PID]
+        opi[o, KC.PI_FRESH] = si[j, SI_FRESH]
+        opi[o, KC.PI_QUOTED] = si[j, SI_FRESH] + si[j, SI_STALE]
+        oxi[XI_STRUCT_ID, o] = st
+        oxi[XI_NLEGS, o] = si[j, SI_NLEGS]
+        oxi[XI_EXP, o] = exp
+        S = sf[j, SF_UND0]
+        mny = strike / S - 1.0 if S > 0 else np.nan
+        otm = mny if right == 0 else -mny
+        atm = abs(mny)
+        ask = sf[j, SF_ASK]
+        bid = sf[j, SF_BID]
+        mid = sf[j, SF_MID]
+        tot = ask + bid + mid
+        u0 = sf[j, SF_UND0]
+        u1 = sf[j, SF_UND1]
+        dw = sf[j, SF_DELTA_W]
+        opf[o, KC.PF_SIZE] = sf[j, SF_SIZE]
+        opf[o, KC.PF_PREM] = sf[j, SF_PREM]
+        opf[o, KC.PF_MAXSZ] = sf[j, SF_MAXSZ]
+        opf[o, KC.PF_ASK] = ask
+        opf[o, KC.PF_BID] = bid
+        opf[o, KC.PF_MID] = mid
+        opf[o, KC.PF_SIDE_A] = sf[j, SF_SIDE_A]
+        opf[o, KC.PF_SIDE_B] = sf[j, SF_SIDE_B]
+        opf[o, KC.PF_OTM] = otm
+        opf[o, KC.PF_ATM] = np.inf if atm != atm else atm
+        opf[o, KC.PF_DELTA] = sf[j, SF_DELTA]
+        opf[o, KC.PF_DELTA_W] = dw
+        opf[o, KC.PF_MOVE] = sf[j, SF_MOVE]
+        opf[o, KC.PF_IVCHG] = sf[j, SF_IV1] - sf[j, SF_IV0]
+        opf[o, KC.PF_TO_EVENT] = np.inf
+        opf[o, KC.PF_SINCE_EVENT] = np.inf
+        opf[o, KC.PF_UNDPX] = S
+        oxf[XF_STRIKE, o] = strike
+        oxf[XF_IV0, o] = sf[j, SF_IV0]
+        oxf[XF_ASK_R, o] = ask / tot if tot > 0 else 0.0
+        oxf[XF_BID_R, o] = bid / tot if tot > 0 else 0.0
+        oxf[XF_MID_R, o] = mid / tot if tot > 0 else 0.0
+        oxf[XF_COV, o] = si[j, SI_FRESH] / n
+        oxf[XF_MOVE, o] = (u1 / u0 - 1.0) * 1e4 if (u0 > 0 and u1 > 0) else np.nan
+        oxf[XF_DMEAN, o] = sf[j, SF_DELTA] / dw if dw > 0 else np.nan
+        oxf[XF_ATM, o] = atm
 
 
 @kernel
@@ -395,8 +411,8 @@ def close_prefix(final, window_ns, si, sf, li, lf, ui, g, pend_pid, pend_tid, hk
         o = og[O_NPK]
         e = ooff[o]
         pid0 = si[0, SI_PID]
+        _finalize(si, sf, li, lf, k, o, opi, opf, oxi, oxf)
         for j in range(k):
-            _finalize(si, sf, li, lf, j, o + j, opi, opf, oxi, oxf)
             cursor[j] = e
             e += si[j, SI_NEV]
             ooff[o + j + 1] = e
