@@ -49,6 +49,7 @@ SIZE_BASE = 25.0            # contracts at the touch, ATM short-dated, $1bn doll
 FIRST_QUOTE_S = 0.5         # mean delay of a contract's first quote after the open (x (1 + 2|z|))
 FIRST_QUOTE_DIRTY_S = 60.0  # + this much at cleanliness 0
 GUIDE = 4096                # contract-choice guide table size (spontaneous updates)
+_GUIDE_AT = np.arange(GUIDE) / GUIDE
 UBUF = 1024                 # uniforms buffered per kernel refill
 ZTAB = np.array([NormalDist().inv_cdf((i + 0.5) / 1024) for i in range(1024)])
 STAB = np.exp(SIZE_SD * ZTAB - 0.5 * SIZE_SD * SIZE_SD)   # log-normal size multipliers (mean 1)
@@ -255,7 +256,7 @@ class Quoter:
                  self.pub_asz.copy())
         cumw = self._cumw(s0)
         # guide table: guide[i] = first contract with cumw >= i / GUIDE (the kernel scans on from there)
-        guide = np.searchsorted(cumw, np.arange(GUIDE) / GUIDE, side="left").astype(np.uint64)
+        guide = np.searchsorted(cumw, _GUIDE_AT, side="left").astype(np.uint32)
         expect = float(self.spont[s0:s1].sum()) + 0.6 * len(self.chain) * (s1 - s0) ** 0.5 * 20
         cap = int(expect * 1.5 + 4096)
         c = self.chain
