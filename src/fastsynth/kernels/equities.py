@@ -580,6 +580,7 @@ def _recentre(ps, bid, sprd, bsz, asz, bv, av, sp_new, bm, am, nbv, nav, flick):
 
 
 _U1 = np.uint64(1)
+_TMAX = np.iinfo(np.int64).max
 
 
 @kernel
@@ -638,43 +639,34 @@ def book(open_ns, par, state_i, nc, nq, c_ts, c_ps, ci, cf, q_ts, q_ps, qi, qf, 
     i = _Z
     j = _Z
     p = _Z
-    # One pass over both event kinds in time order, with one NBBO-update site and one quote-row site
-    # (a small function compiles quickly). A quote-only update re-centres the NBBO, or changes one
-    # side's size when the NBBO still brackets the efficient price; a cluster first refreshes a quote
-    # that no longer brackets it. The opening quote (quote update 0, at the open, state all zero) is a
-    # re-centring like any other.
-    while i < unc or j < unq:
-        is_c = i < unc and (j >= unq or c_ts[i] <= q_ts[j])
-        if is_c:
-            ts = c_ts[i]
-            ps = c_ps[i]
-            fl = c_rfl[i]
-            n_sp, n_bm, n_am = c_rsp[i], c_rbm[i], c_ram[i]
-            n_bv, n_av, lat = c_rbv[i], c_rav[i], c_rlat[i]
-        else:
+    # Events in time order: the quote-only updates before each cluster in an inner loop, then the
+    # cluster (at the same nanosecond the cluster comes first). A quote-only update re-centres the
+    # NBBO, or changes one side's size when the NBBO still brackets the efficient price; a cluster
+    # first refreshes a quote that no longer brackets it. The opening quote (quote update 0, at the
+    # open, state all zero) is a re-centring like any other. Two specialised paths instead of one
+    # shared site: the serial loop keeps fewer values live (it was spilling its state to the stack).
+    while True:
+        tc = c_ts[i] if i < unc else _TMAX
+        while j < unq and q_ts[j] < tc:
             ts = q_ts[j]
             ps = q_ps[j]
             fl = q_fl[j]
-            n_sp, n_bm, n_am = q_sp[j], q_bm[j], q_am[j]
-            n_bv, n_av, lat = q_bv[j], q_av[j], q_lat[j]
-        outside = ps < bid or ps > bid + sprd
-        if outside or not is_c:
-            if not outside and (fl & QFL_SIZE_ONLY):
+            if (fl & QFL_SIZE_ONLY) and not (ps < bid or ps > bid + sprd):
                 # one side's displayed size (and venue) changes; prices stay (selects: a coin flip)
                 pos = (ps - bid) / sprd
                 ask = (fl & QFL_ASK) != 0
-                nasz = _disp(n_am * (1.6 - 1.2 * pos))
-                nbsz = _disp(n_bm * (0.4 + 1.2 * pos))
+                nasz = _disp(q_am[j] * (1.6 - 1.2 * pos))
+                nbsz = _disp(q_bm[j] * (0.4 + 1.2 * pos))
                 asz = nasz if ask else asz
-                av = n_av if ask else av
+                av = q_av[j] if ask else av
                 bsz = bsz if ask else nbsz
-                bv = bv if ask else n_bv
+                bv = bv if ask else q_bv[j]
             else:
-                bid, sprd, bsz, asz, bv, av = _recentre(ps, bid, sprd, bsz, asz, bv, av, n_sp, n_bm, n_am,
-                                                        n_bv, n_av, (fl & QFL_FLICK) != 0)
+                bid, sprd, bsz, asz, bv, av = _recentre(ps, bid, sprd, bsz, asz, bv, av, q_sp[j], q_bm[j],
+                                                        q_am[j], q_bv[j], q_av[j], (fl & QFL_FLICK) != 0)
             qt = ts if ts > last_qts else last_qts
             o_ts[no] = qt
-            o_recv[no] = qt + lat
+            o_recv[no] = qt + q_lat[j]
             o_bid[no] = bid                  # ticks; finish divides (vectorized)
             o_ask[no] = bid + sprd
             o_bsz[no] = bsz
@@ -683,9 +675,25 @@ def book(open_ns, par, state_i, nc, nq, c_ts, c_ps, ci, cf, q_ts, q_ps, qi, qf, 
             o_av[no] = av
             no += _U1
             last_qts = qt
-        if not is_c:
             j += _U1
-            continue
+        if i >= unc:
+            break
+        ts = tc
+        ps = c_ps[i]
+        if ps < bid or ps > bid + sprd:
+            bid, sprd, bsz, asz, bv, av = _recentre(ps, bid, sprd, bsz, asz, bv, av, c_rsp[i], c_rbm[i],
+                                                    c_ram[i], c_rbv[i], c_rav[i], (c_rfl[i] & QFL_FLICK) != 0)
+            qt = ts if ts > last_qts else last_qts
+            o_ts[no] = qt
+            o_recv[no] = qt + c_rlat[i]
+            o_bid[no] = bid
+            o_ask[no] = bid + sprd
+            o_bsz[no] = bsz
+            o_asz[no] = asz
+            o_bv[no] = bv
+            o_av[no] = av
+            no += _U1
+            last_qts = qt
         # side: the current meta-order, or flow leaning toward where the efficient price sits
         pbuy = 0.5 + lean_k * ((ps - bid) / sprd - 0.5)
         if mrem <= 0:
