@@ -43,10 +43,15 @@ H_SWEEP, H_SPIKE, H_ZERO_DTE = range(3)
 EI_KEY, EI_UND, EI_INST, EI_T0, EI_T1, EI_STRUCT, EI_RIGHT, EI_DTE, EI_VENUES, EI_NEV, EI_PID0, EI_EMIT_T, \
     EI_EMIT_P, EI_FRONT = range(14)
 NEI = 14
-EF_SIZE, EF_PREM, EF_MAXSZ, EF_ASK, EF_BID, EF_MID, EF_SIDE_A, EF_SIDE_B, EF_OTM, EF_ATM, EF_DELTA, EF_DELTA_W, \
-    EF_MOVE, EF_TO_EVENT, EF_SINCE_EVENT, EF_IVCHG, EF_N, EF_NPK, EF_ISO, EF_SLAN, EF_ML, EF_TLET, EF_SWEEPS, \
-    EF_FRESH, EF_QUOTED, EF_NBIGASK, EF_BA_SIZE, EF_BA_N, EF_BA_MAX, EF_UNDPX = range(30)
+# float columns: the decayed sums first (one contiguous run: the decay is a vectorized loop), then the
+# other flow columns an emission consumes, then the latest-packet context
+EF_SIZE, EF_PREM, EF_ASK, EF_BID, EF_MID, EF_SIDE_A, EF_SIDE_B, EF_DELTA, EF_DELTA_W, EF_IVCHG, EF_N, EF_NPK, \
+    EF_ISO, EF_SLAN, EF_ML, EF_TLET, EF_SWEEPS, EF_FRESH, EF_QUOTED, \
+    EF_MAXSZ, EF_NBIGASK, EF_BA_SIZE, EF_BA_N, EF_BA_MAX, \
+    EF_OTM, EF_ATM, EF_MOVE, EF_TO_EVENT, EF_SINCE_EVENT, EF_UNDPX = range(30)
 NEF = 30
+NDECAY = 19                  # EF_SIZE..EF_QUOTED decay with exp(-dt / tau)
+NCONSUMED = 24               # EF_SIZE..EF_BA_MAX are zeroed when an emission consumes the episode's flow
 # event output int columns
 OI_UND, OI_KEY, OI_INST, OI_TS, OI_OUTCOME, OI_PROFILE, OI_PROFILE2, OI_DIR, OI_RULE, OI_STRUCT, OI_RIGHT, \
     OI_DTE, OI_N, OI_NPK, OI_PID0, OI_PID1, OI_NEV = range(17)
@@ -114,106 +119,104 @@ def _event_expiry(t, dte, to_event_s):
 
 
 @inline_kernel
-def score_episode(ei, ef, s, scores, rules):
-    """Fill ``scores[6]``/``rules[6]`` (confidence 0..1 and rule per profile) for episode row ``s``."""
-    for j in range(NPROF):
-        scores[j] = 0.0
-        rules[j] = RULE_NONE
-    n = ef[s, EF_N]
+def _score(st, right, dte, front, t1, n, size, prem, f_ask, f_bid, f_mid, f_sa, f_sb, quoted, f_iso, f_slan, f_tlet,
+           delta, delta_w, atm, nba, ba_size, ba_n, ba_max, maxsz, sweeps, und_px, to_event, mv):
+    """Confidence 0..1 and rule per profile of an episode (or a packet alone) from its columns (the ``EI_*`` /
+    ``EF_*`` values, sums decayed): ``(inst, retail, event, vol, arb, hedge, rule_inst, ..., rule_hedge)``.
+    Scalars in, scalars out: an inlined helper taking arrays would cost an atomic refcount pair per array
+    per call."""
+    s_in = 0.0
+    s_rw = 0.0
+    s_ev = 0.0
+    s_vs = 0.0
+    s_ar = 0.0
+    s_hr = 0.0
+    r_in = RULE_NONE
+    r_rw = RULE_NONE
+    r_ev = RULE_NONE
+    r_vs = RULE_NONE
+    r_ar = RULE_NONE
+    r_hr = RULE_NONE
     if n <= 0.5:
-        return
-    st = ei[s, EI_STRUCT]
-    right = ei[s, EI_RIGHT]
-    dte = ei[s, EI_DTE]
-    size = ef[s, EF_SIZE]
-    prem = ef[s, EF_PREM]
+        return s_in, s_rw, s_ev, s_vs, s_ar, s_hr, r_in, r_rw, r_ev, r_vs, r_ar, r_hr
     avgsz = size / n
-    ask, bid, mid = _ratios(ef[s, EF_ASK], ef[s, EF_BID], ef[s, EF_MID], ef[s, EF_SIDE_A], ef[s, EF_SIDE_B])
-    cov = ef[s, EF_QUOTED] / n
-    iso = ef[s, EF_ISO] / n
-    slan = ef[s, EF_SLAN] / n
-    tlet = ef[s, EF_TLET] / n
-    npk = ef[s, EF_NPK]
+    ask, bid, mid = _ratios(f_ask, f_bid, f_mid, f_sa, f_sb)
+    cov = quoted / n
+    iso = f_iso / n
+    slan = f_slan / n
+    tlet = f_tlet / n
     ppc = prem / (size * 100.0) if size > 0 else 0.0
-    dw = ef[s, EF_DELTA_W]
-    dl = ef[s, EF_DELTA] / dw if dw > 0 else -1.0
-    atm = ef[s, EF_ATM]
-    nba = ef[s, EF_NBIGASK]       # ask-side packets of 40+ lots per print since the episode began (not decayed)
-    ba_avg = ef[s, EF_BA_SIZE] / ef[s, EF_BA_N] if ef[s, EF_BA_N] > 0 else 0.0   # their lots per print
-    ba_max = ef[s, EF_BA_MAX]
-    maxsz = ef[s, EF_MAXSZ]
-    sweeps = ef[s, EF_SWEEPS]
-    und_px = ef[s, EF_UNDPX]
+    dl = delta / delta_w if delta_w > 0 else -1.0
+    ba_avg = ba_size / ba_n if ba_n > 0 else 0.0   # ask-side packets of 40+ lots: their lots per print
     # the name's front expiry (names without weeklies: the front monthly) stands in for "short-dated"
-    front = ei[s, EI_FRONT] != 0 and dte <= FRONT_MAX_DTE
+    front_ok = front != 0 and dte <= FRONT_MAX_DTE
     # placement-based rules need quotes: scale them down when coverage is poor
     qf = 1.0 if cov >= 0.5 else 0.5
     # ---- arbitrage: structures that lock in parity / financing, printed inside the spread
     if st == S_BOX:
-        scores[P_ARB] = 0.95
-        rules[P_ARB] = RULE_ARB_BOX
+        s_ar = 0.95
+        r_ar = RULE_ARB_BOX
     elif st == S_CONVERSION:
-        scores[P_ARB] = 0.93
-        rules[P_ARB] = RULE_ARB_CONV
+        s_ar = 0.93
+        r_ar = RULE_ARB_CONV
     elif st == S_VERTICAL and mid >= 0.5:
-        scores[P_ARB] = 0.9 * qf
-        rules[P_ARB] = RULE_ARB_VERT
+        s_ar = 0.9 * qf
+        r_ar = RULE_ARB_VERT
     # ---- straddles / strangles: bought = event vol probe, sold = vol seller
     if st == S_STRADDLE or st == S_STRANGLE:
         if bid >= 0.6:
-            scores[P_VOL] = 0.92 * qf
-            rules[P_VOL] = RULE_VS_STRADDLE
+            s_vs = 0.92 * qf
+            r_vs = RULE_VS_STRADDLE
         elif ask >= 0.6:
-            scores[P_EVENT] = 0.9 * qf
-            rules[P_EVENT] = RULE_EV_STRADDLE
+            s_ev = 0.9 * qf
+            r_ev = RULE_EV_STRADDLE
     # ---- stock-tied call sold: covered-call overwrite
     if (st == S_STOCK or (st == S_SINGLE and tlet >= 0.5)) and right == 0 and bid >= 0.5:
-        scores[P_VOL] = 0.92 * qf
-        rules[P_VOL] = RULE_VS_OVERWRITE
+        s_vs = 0.92 * qf
+        r_vs = RULE_VS_OVERWRITE
     if st == S_SINGLE and tlet < 0.5:
         # ---- sold premium, single leg
         if bid >= 0.6 and dte >= 7 and avgsz >= 20.0:
             if right == 1:
-                scores[P_VOL] = 0.88 * qf
-                rules[P_VOL] = RULE_VS_PUTWRITE
+                s_vs = 0.88 * qf
+                r_vs = RULE_VS_PUTWRITE
             else:
-                scores[P_VOL] = 0.7 * qf
-                rules[P_VOL] = RULE_VS_CALLSELL
+                s_vs = 0.7 * qf
+                r_vs = RULE_VS_CALLSELL
         # ---- institutional directional
         if ask >= 0.6:
-            if ef[s, EF_SWEEPS] >= 0.5 and iso >= 0.5 and dte >= 4:
-                scores[P_INST] = 0.9 * qf
-                rules[P_INST] = RULE_IN_SWEEP
+            if sweeps >= 0.5 and iso >= 0.5 and dte >= 4:
+                s_in = 0.9 * qf
+                r_in = RULE_IN_SWEEP
             elif dte >= 100 and size >= 100.0:
-                scores[P_INST] = 0.9 * qf
-                rules[P_INST] = RULE_IN_FAR
+                s_in = 0.9 * qf
+                r_in = RULE_IN_FAR
             elif dte >= 14 and nba >= 4.0 and ba_avg >= 40.0 and slan < 0.5:
-                scores[P_INST] = 0.85 * qf
-                rules[P_INST] = RULE_IN_ACCUM
+                s_in = 0.85 * qf
+                r_in = RULE_IN_ACCUM
             # ---- retail: many small lots on cheap short-dated contracts
             # (or a dense run of mid lots: RW_DENSE_PRINTS+ prints within the decay window, <= 80 lots average)
-            if (dte <= 7 or front) and ((n >= RW_MIN_PRINTS and avgsz <= 40.0 and maxsz <= 160.0) or
-                             (n >= RW_DENSE_PRINTS and avgsz <= 80.0 and maxsz <= 400.0)) \
+            if (dte <= 7 or front_ok) and ((n >= RW_MIN_PRINTS and avgsz <= 40.0 and maxsz <= 160.0) or
+                                           (n >= RW_DENSE_PRINTS and avgsz <= 80.0 and maxsz <= 400.0)) \
                     and ask >= 0.8 and prem >= 3000.0 and (ppc <= RW_MAX_PPC or ppc <= RW_MAX_PPC_REL * und_px) \
                     and iso < 0.5 and slan < 0.5:
-                scores[P_RETAIL] = (0.9 if dte == 0 else 0.85) * qf
-                rules[P_RETAIL] = RULE_RW_SPIKE
+                s_rw = (0.9 if dte == 0 else 0.85) * qf
+                r_rw = RULE_RW_SPIKE
             # ---- event-driven directional: short-dated accumulation on the expiry that carries the next
             # scheduled event, or following an underlying move its way (a gap / a release); otherwise it is
             # ordinary short-dated accumulation and stays below the threshold (abstention)
             if 1 <= dte <= 13 and nba >= 3.0 and 40.0 <= ba_avg <= 250.0 and ba_max <= 300.0 \
-                    and slan < 0.5 and iso < 0.5 and sweeps < 0.5 and scores[P_RETAIL] == 0.0 and n <= EV_MAX_PRINTS:
+                    and slan < 0.5 and iso < 0.5 and sweeps < 0.5 and s_rw == 0.0 and n <= EV_MAX_PRINTS:
                 c = 0.5
-                if _event_expiry(ei[s, EI_T1], dte, ef[s, EF_TO_EVENT]):
+                if _event_expiry(t1, dte, to_event):
                     c = 0.82
-                mv = ef[s, EF_MOVE]
                 sgn = 1.0 if right == 0 else -1.0
                 if dte >= 1 and mv == mv and mv * sgn >= EV_MIN_MOVE_BPS:
                     c = 0.9 if c > 0.6 else 0.8
-                scores[P_EVENT] = c * qf
-                rules[P_EVENT] = RULE_EV_DIRECTIONAL
+                s_ev = c * qf
+                r_ev = RULE_EV_DIRECTIONAL
         # ---- hedge-reactive: dealer-size short-dated near-the-money prints
-        if (dte <= 5 or front) and avgsz >= 280.0 and (dl >= 0.2 or (dl < 0 and atm <= 0.03)):
+        if (dte <= 5 or front_ok) and avgsz >= 280.0 and (dl >= 0.2 or (dl < 0 and atm <= 0.03)):
             c = 0.0
             r = RULE_NONE
             if ask >= 0.6:
@@ -226,28 +229,16 @@ def score_episode(ei, ef, s, scores, rules):
                 c += 0.06
             elif avgsz < HR_MIN_LOTS_NO_AUCTION:
                 c = 0.0                     # 280-400 lots outside an auction: an ordinary large order, not a dealer
-            if c > scores[P_HEDGE]:
-                scores[P_HEDGE] = c * qf
-                rules[P_HEDGE] = r
+            if c > 0.0:
+                s_hr = c * qf
+                r_hr = r
+    return s_in, s_rw, s_ev, s_vs, s_ar, s_hr, r_in, r_rw, r_ev, r_vs, r_ar, r_hr
 
 
 @inline_kernel
 def _class(right, dte):
     b = 0 if dte <= 0 else (1 if dte <= 7 else (2 if dte <= 45 else 3))
     return right * 4 + b
-
-
-@kernel
-def _best(scores):
-    b = 0
-    for j in range(1, NPROF):
-        if scores[j] > scores[b]:
-            b = j
-    b2 = 0 if b != 0 else 1
-    for j in range(NPROF):
-        if j != b and scores[j] > scores[b2]:
-            b2 = j
-    return b, b2
 
 
 @inline_kernel
@@ -541,6 +532,11 @@ def classify(pi, pf, ev_off, ev_val, start, window, zmin, episode_gap_ns, tau_ns
         elif t0 - ei[s, EI_T1] > SAME_RUN_GAP_NS:
             # the key paused: a new run, judged on its own (the repeat cooldown only merges one continuous run)
             ei[s, EI_EMIT_T] = -(np.int64(1) << np.int64(62))
+        # the packet's own columns (as a one-packet episode: ``_packet_row``)
+        p_n = np.float64(n)
+        p_size = pf[i, PF_SIZE]
+        p_maxsz = pf[i, PF_MAXSZ]
+        big = tg == 4                        # ask-side with 40+ lots per print
         if fresh_ep:
             emit_t = ei[s, EI_EMIT_T]
             emit_p = ei[s, EI_EMIT_P]
@@ -560,11 +556,9 @@ def classify(pi, pf, ev_off, ev_val, start, window, zmin, episode_gap_ns, tau_ns
             ei[s, EI_PID0] = pi[i, PI_PID]
         else:
             w = np.exp(-(t0 - ei[s, EI_T1]) / tau_ns)
-            for j in (EF_SIZE, EF_PREM, EF_ASK, EF_BID, EF_MID, EF_SIDE_A, EF_SIDE_B, EF_DELTA, EF_DELTA_W, EF_IVCHG,
-                      EF_N, EF_NPK, EF_ISO, EF_SLAN, EF_ML, EF_TLET, EF_SWEEPS, EF_FRESH, EF_QUOTED):
+            for j in range(NDECAY):          # contiguous columns: vectorized
                 ef[s, j] *= w
-        # the packet alone, in the scratch row
-        _packet_row(pi, pf, i, tg, tei, tef)
+            ef[s, EF_MAXSZ] *= w
         ef[s, EF_OTM] = pf[i, PF_OTM]
         ef[s, EF_ATM] = pf[i, PF_ATM]
         ef[s, EF_UNDPX] = pf[i, PF_UNDPX]
@@ -576,18 +570,34 @@ def classify(pi, pf, ev_off, ev_val, start, window, zmin, episode_gap_ns, tau_ns
         ei[s, EI_T1] = pi[i, PI_T1]
         if pi[i, PI_VENUES] > ei[s, EI_VENUES]:
             ei[s, EI_VENUES] = pi[i, PI_VENUES]
-        for j in (EF_SIZE, EF_PREM, EF_ASK, EF_BID, EF_MID, EF_SIDE_A, EF_SIDE_B, EF_DELTA, EF_DELTA_W, EF_IVCHG,
-                  EF_N, EF_NPK, EF_ISO, EF_SLAN, EF_ML, EF_TLET, EF_SWEEPS, EF_FRESH, EF_QUOTED):
-            ef[s, j] += tef[0, j]
-        if not fresh_ep:
-            ef[s, EF_MAXSZ] *= w
-        if tef[0, EF_MAXSZ] > ef[s, EF_MAXSZ]:
-            ef[s, EF_MAXSZ] = tef[0, EF_MAXSZ]
-        ef[s, EF_NBIGASK] += tef[0, EF_NBIGASK]          # not decayed: counts the episode's ask-side lots
-        ef[s, EF_BA_SIZE] += tef[0, EF_BA_SIZE]
-        ef[s, EF_BA_N] += tef[0, EF_BA_N]
-        if tef[0, EF_BA_MAX] > ef[s, EF_BA_MAX]:
-            ef[s, EF_BA_MAX] = tef[0, EF_BA_MAX]
+        x = pf[i, PF_IVCHG]
+        ef[s, EF_SIZE] += p_size
+        ef[s, EF_PREM] += pf[i, PF_PREM]
+        ef[s, EF_ASK] += pf[i, PF_ASK]
+        ef[s, EF_BID] += pf[i, PF_BID]
+        ef[s, EF_MID] += pf[i, PF_MID]
+        ef[s, EF_SIDE_A] += pf[i, PF_SIDE_A]
+        ef[s, EF_SIDE_B] += pf[i, PF_SIDE_B]
+        ef[s, EF_DELTA] += pf[i, PF_DELTA]
+        ef[s, EF_DELTA_W] += pf[i, PF_DELTA_W]
+        ef[s, EF_IVCHG] += x if x == x else 0.0
+        ef[s, EF_N] += p_n
+        ef[s, EF_NPK] += 1.0
+        ef[s, EF_ISO] += np.float64(pi[i, PI_ISO])
+        ef[s, EF_SLAN] += np.float64(pi[i, PI_SLAN])
+        ef[s, EF_ML] += np.float64(pi[i, PI_ML])
+        ef[s, EF_TLET] += np.float64(pi[i, PI_TLET])
+        ef[s, EF_SWEEPS] += np.float64(pi[i, PI_SWEEP])
+        ef[s, EF_FRESH] += np.float64(pi[i, PI_FRESH])
+        ef[s, EF_QUOTED] += np.float64(pi[i, PI_QUOTED])
+        if p_maxsz > ef[s, EF_MAXSZ]:
+            ef[s, EF_MAXSZ] = p_maxsz
+        if big:                              # not decayed: counts the episode's ask-side lots
+            ef[s, EF_NBIGASK] += 1.0
+            ef[s, EF_BA_SIZE] += p_size
+            ef[s, EF_BA_N] += p_n
+            if p_maxsz > ef[s, EF_BA_MAX]:
+                ef[s, EF_BA_MAX] = p_maxsz
         ne = ei[s, EI_NEV]
         npe = pi[i, PI_NEV]
         e0 = ev_off[i]
@@ -602,21 +612,21 @@ def classify(pi, pf, ev_off, ev_val, start, window, zmin, episode_gap_ns, tau_ns
                     wp = 0
             ne += npe
         ei[s, EI_NEV] = ne
-        for j in range(NEI):
-            tei[0, j] = ei[s, j]
-        tei[0, EI_PID0] = pi[i, PI_PID]
-        tei[0, EI_VENUES] = pi[i, PI_VENUES]
-        tei[0, EI_NEV] = min(npe, maxev)        # the packet's own evidence, copied to tev/tet only if written
-        # the episode, then (unless fresh) the packet alone: one call site, so the inlined scoring is compiled once
-        for which in range(1 if fresh_ep else 2):
-            xi = ei if which == 0 else tei
-            xf = ef if which == 0 else tef
-            row = s if which == 0 else 0
-            xs = scores if which == 0 else pscores
-            xr = rules if which == 0 else prules
-            score_episode(xi, xf, row, xs, xr)
+        # score the episode, then (unless fresh) the packet alone, whose row shares the episode's
+        # structure/right/DTE/front/end time (the scratch row of ``_packet_row`` is a copy of the episode's ints)
+        st = ei[s, EI_STRUCT]
+        e_right = ei[s, EI_RIGHT]
+        e_dte = ei[s, EI_DTE]
+        e_t1 = ei[s, EI_T1]
+        sc = _score(st, e_right, e_dte, is_front, e_t1, ef[s, EF_N], ef[s, EF_SIZE], ef[s, EF_PREM], ef[s, EF_ASK],
+                    ef[s, EF_BID], ef[s, EF_MID], ef[s, EF_SIDE_A], ef[s, EF_SIDE_B], ef[s, EF_QUOTED], ef[s, EF_ISO],
+                    ef[s, EF_SLAN], ef[s, EF_TLET], ef[s, EF_DELTA], ef[s, EF_DELTA_W], ef[s, EF_ATM],
+                    ef[s, EF_NBIGASK], ef[s, EF_BA_SIZE], ef[s, EF_BA_N], ef[s, EF_BA_MAX], ef[s, EF_MAXSZ],
+                    ef[s, EF_SWEEPS], ef[s, EF_UNDPX], ef[s, EF_TO_EVENT], ef[s, EF_MOVE])
+        scores[0], scores[1], scores[2], scores[3], scores[4], scores[5] = sc[0], sc[1], sc[2], sc[3], sc[4], sc[5]
+        rules[0], rules[1], rules[2], rules[3], rules[4], rules[5] = sc[6], sc[7], sc[8], sc[9], sc[10], sc[11]
         if fresh_ep:
-            # a fresh episode holds just this packet: every field score_episode reads equals the packet row's
+            # a fresh episode holds just this packet: every field the scoring reads equals the packet row's
             # (sums are 0 + x, maxima max(0, x) of non-negative sizes, the EI_* fields copied), so the
             # packet-alone scores are the episode's
             for j in range(NPROF):
@@ -624,30 +634,58 @@ def classify(pi, pf, ev_off, ev_val, start, window, zmin, episode_gap_ns, tau_ns
                 prules[j] = rules[j]
                 alone[j] = True
         else:
+            sc = _score(st, e_right, e_dte, is_front, e_t1, p_n, p_size, pf[i, PF_PREM], pf[i, PF_ASK],
+                        pf[i, PF_BID], pf[i, PF_MID], pf[i, PF_SIDE_A], pf[i, PF_SIDE_B],
+                        np.float64(pi[i, PI_QUOTED]), np.float64(pi[i, PI_ISO]), np.float64(pi[i, PI_SLAN]),
+                        np.float64(pi[i, PI_TLET]), pf[i, PF_DELTA], pf[i, PF_DELTA_W], pf[i, PF_ATM],
+                        1.0 if big else 0.0, p_size if big else 0.0, p_n if big else 0.0, p_maxsz if big else 0.0,
+                        p_maxsz, np.float64(pi[i, PI_SWEEP]), pf[i, PF_UNDPX], pf[i, PF_TO_EVENT], pf[i, PF_MOVE])
+            pscores[0], pscores[1], pscores[2], pscores[3], pscores[4], pscores[5] = \
+                sc[0], sc[1], sc[2], sc[3], sc[4], sc[5]
+            prules[0], prules[1], prules[2], prules[3], prules[4], prules[5] = \
+                sc[6], sc[7], sc[8], sc[9], sc[10], sc[11]
             for j in range(NPROF):
                 alone[j] = pscores[j] >= scores[j]
                 if scores[j] > pscores[j]:
                     pscores[j] = scores[j]
                     prules[j] = rules[j]
-        b, b2 = _best(pscores)
+        # best and runner-up profile (first index wins ties)
+        b = 0
+        for j in range(1, NPROF):
+            if pscores[j] > pscores[b]:
+                b = j
+        b2 = 0 if b != 0 else 1
+        for j in range(NPROF):
+            if j != b and pscores[j] > pscores[b2]:
+                b2 = j
         if pscores[b] >= min_conf and pscores[b] - pscores[b2] >= margin:
             if alone[b] or not (ei[s, EI_EMIT_P] == b and t0 - ei[s, EI_EMIT_T] <= cooldown_ns):
                 if alone[b]:
+                    _packet_row(pi, pf, i, tg, tei, tef)
+                    for j in range(NEI):
+                        tei[0, j] = ei[s, j]
+                    tei[0, EI_PID0] = pi[i, PI_PID]
+                    tei[0, EI_VENUES] = pi[i, PI_VENUES]
+                    tei[0, EI_NEV] = min(npe, maxev)        # the packet's own evidence
                     for j in range(min(npe, maxev)):
                         tev[0, j] = ev_val[e0 + j]
                         tet[0, j] = etag
                     r = _write_event(tei, tef, tev, tet, 0, 0, b, b2, pscores, prules, pi[i, PI_T1], oi, of, oev, g)
                 else:
                     r = _write_event(ei, ef, ev_e, ev_t, s, 0, b, b2, pscores, prules, pi[i, PI_T1], oi, of, oev, g)
-                    for j in (EF_SIZE, EF_PREM, EF_MAXSZ, EF_ASK, EF_BID, EF_MID, EF_SIDE_A, EF_SIDE_B, EF_DELTA,
-                              EF_DELTA_W, EF_IVCHG, EF_N, EF_NPK, EF_ISO, EF_SLAN, EF_ML, EF_TLET, EF_SWEEPS,
-                              EF_FRESH, EF_QUOTED, EF_NBIGASK, EF_BA_SIZE, EF_BA_N, EF_BA_MAX):
+                    for j in range(NCONSUMED):
                         ef[s, j] = 0.0           # the flow is consumed: a later burst must qualify on its own
                     ei[s, EI_NEV] = 0
                 oi[r, OI_PID1] = pi[i, PI_PID]
                 ei[s, EI_EMIT_T] = t0
                 ei[s, EI_EMIT_P] = b
         elif prem >= abstain_prem and t0 - ei[s, EI_EMIT_T] > cooldown_ns:
+            _packet_row(pi, pf, i, tg, tei, tef)
+            for j in range(NEI):
+                tei[0, j] = ei[s, j]
+            tei[0, EI_PID0] = pi[i, PI_PID]
+            tei[0, EI_VENUES] = pi[i, PI_VENUES]
+            tei[0, EI_NEV] = min(npe, maxev)
             for j in range(min(npe, maxev)):
                 tev[0, j] = ev_val[e0 + j]
                 tet[0, j] = etag
