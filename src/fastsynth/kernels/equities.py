@@ -311,6 +311,7 @@ def arrivals(pt, lam_c, lam_q, spr, sec0, sec1, open_ns, par, gw, gb0, hw, hb0, 
         sp_k = spr[k]
         pos_c = ec * inv_lc if lc > 0.0 else 2.0
         uc = math.exp(-beta * pos_c) if pos_c < 1.0 else 0.0
+        hc = h_jump / uc            # the jump a baseline arrival at uc would add (inf if none: unused)
         while pos_c < 1.0 or ux > e_m:
             c = cidx + nc
             lw = 2 * c - gbase
@@ -321,12 +322,14 @@ def arrivals(pt, lam_c, lam_q, spr, sec0, sec1, open_ns, par, gw, gb0, hw, hb0, 
             if uc >= ux:            # the baseline candidate comes first (ties: baseline)
                 frac = pos_c
                 u = uc
+                sx = sx + hc        # h / u formed when the candidate was drawn: off the serial chain
                 pos_c = pos_c + ea * inv_lc
                 uc = math.exp(-beta * pos_c) if pos_c < 1.0 else 0.0
+                hc = h_jump / uc
             else:
                 u = ux
                 frac = -math.log(ux) * inv_beta
-            sx = sx + h_jump / u
+                sx = sx + h_jump / u
             ux = u - beta * eb / sx
             c_ts[nc] = t0 + np.int64(frac * 1e9)
             c_ps[nc] = pt[k] + (pt[k + 1] - pt[k]) * frac
