@@ -637,7 +637,6 @@ def book(open_ns, par, state_i, nc, nq, c_ts, c_ps, ci, cf, q_ts, q_ps, qi, qf, 
     p_gap, p_kind, p_nv = pi[PI_GAP], pi[PI_KIND], pi[PI_NV]
     unc = np.uint64(nc)
     unq = np.uint64(nq)
-    nt = _Z
     no = _Z
     i = _Z
     j = _Z
@@ -725,10 +724,9 @@ def book(open_ns, par, state_i, nc, nq, c_ts, c_ps, ci, cf, q_ts, q_ps, qi, qf, 
                 imp = 1 + np.int64(pf[p] * spr_hc)
                 imp_hc = ask_hc - imp if sign > 0 else bid_hc + imp
                 px_hc = mid_hc if kind == K_MID else (imp_hc if kind == K_IMPROVE else touch_hc)
-                t_ts[nt] = tcur
-                t_px[nt] = px_hc                 # 1/100 cents; finish divides (side N: off-exchange)
-                t_side[nt] = SIDE_N
-                nt += _U1
+                t_ts[p] = tcur
+                t_px[p] = px_hc                 # 1/100 cents; finish divides (side N: off-exchange)
+                t_side[p] = SIDE_N
                 p += _U1
         else:
             side = SIDE_A if sign > 0 else SIDE_B
@@ -757,10 +755,9 @@ def book(open_ns, par, state_i, nc, nq, c_ts, c_ps, ci, cf, q_ts, q_ps, qi, qf, 
                     else:
                         bsz -= size - size % 100
                     touched = True
-                t_ts[nt] = tcur
-                t_px[nt] = ptk                   # ticks; finish divides
-                t_side[nt] = side
-                nt += _U1
+                t_ts[p] = tcur
+                t_px[p] = ptk                   # ticks; finish divides
+                t_side[p] = side
                 p += _U1
         last_tts = tcur
         if touched:
@@ -779,7 +776,7 @@ def book(open_ns, par, state_i, nc, nq, c_ts, c_ps, ci, cf, q_ts, q_ps, qi, qf, 
             no += _U1
             last_qts = qt
         i += _U1
-    ntr = np.int64(nt)
+    ntr = np.int64(p)            # one trade row per print
     nqo = np.int64(no)
     state_i[S_TSEQ] = tseq + ntr
     state_i[S_QSEQ] = qseq + nqo
