@@ -11,7 +11,8 @@ Cases:
 * ``compute_probe``: Philox + AS241 normals (``fastsynth.bench.compute_probe``), the ceiling the ratios use.
 
 ``run(rounds, n_eval, symbol)`` returns ``fastsynth.bench``-style rows (``_row``: rows/s median, min, max,
-ratio to the same-run probe).
+ratio to the same-run probe); each case's note adds its rate per CPU-second of the process and that ratio
+(robust when other processes share the machine).
 """
 from __future__ import annotations
 
@@ -81,12 +82,18 @@ def run(rounds: int = 7, n_eval: int = N_EVAL, symbol: str = SYMBOL) -> list[dic
 
     cases = [_Case("bs_chain", chain_), _Case("bs_greeks", greeks),
              _Case("option_quotes", quotes, lambda: Quoter(p, part, chain)), _Case("compute_probe", probe)]
+    cpu: dict[str, list[float]] = {}
     with _pinned():
-        rates = _interleave(cases, rounds)
+        rates = _interleave(cases, rounds, cpu)
     pr = rates["compute_probe"]
     out = [_row("options", "compute_probe", pr, ceiling="compute_probe")]
+    # rows per CPU-second of the process (robust to other load on a shared machine), beside the wall rates
+    cpu_pr = statistics.median(cpu["compute_probe"])
+    cpu_note = {k: f"; CPU-time {statistics.median(v) / 1e6:.2f} M/s, ratio {statistics.median(v) / cpu_pr:.3f}"
+                for k, v in cpu.items()}
     notes = {"bs_chain": f"{n_eval:,} contracts, 16 expiries", "bs_greeks": f"{n_eval:,} options, per-option tau",
              "option_quotes": f"{symbol} realistic session"}
+    notes = {k: v + cpu_note[k] for k, v in notes.items()}
     for name, unit in (("bs_chain", "contract-evaluations/s"), ("bs_greeks", "contract-evaluations/s"),
                        ("option_quotes", "quote rows/s")):
         med = statistics.median(rates[name])
@@ -98,4 +105,4 @@ def run(rounds: int = 7, n_eval: int = N_EVAL, symbol: str = SYMBOL) -> list[dic
 if __name__ == "__main__":  # pragma: no cover
     for r in run(int(sys.argv[1]) if len(sys.argv) > 1 else 7):
         print(f"{r['case']:>14}: {r['median'] / 1e6:7.2f} M/s (min {r['min'] / 1e6:.2f}, max {r['max'] / 1e6:.2f})"
-              f"  ratio to probe {r['ratio'] if r['ratio'] is not None else 1.0:.3f}  {r['target']}")
+              f"  ratio to probe {r['ratio'] if r['ratio'] is not None else 1.0:.3f}  {r['target']}  {r['note']}")
