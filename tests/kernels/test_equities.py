@@ -49,9 +49,9 @@ def test_cluster_quote_and_print_draws_match_reference(price):
     tabs = (eq.LN_SPREAD, eq.LN_DEPTH, eq.EXP_TAB, eq.QUOTE_TABLE)
     cw, qw = _words(2 * nc), _words(nq, start=77)
     ci, cf = np.full((k.N_CI, nc), -7, np.int64), np.full((k.N_CF, nc), np.nan)
-    npr = k.cluster_draws(cw, par, nc, c_sp, ci, cf)
+    npr, n_lit = k.cluster_draws(cw, par, nc, c_sp, ci, cf)
     rci, rcf, rnpr = ref.cluster_draws(cw, par, c_sp, *tabs)
-    assert npr == rnpr
+    assert npr == rnpr and n_lit == (rci[:, k.CI_OFF] == 0).sum()
     np.testing.assert_array_equal(ci.T, rci)
     np.testing.assert_array_equal(cf.T, rcf)
     qi, qf = np.full((k.N_QI, nq), -7, np.int64), np.full((k.N_QF, nq), np.nan)

@@ -16,8 +16,9 @@ own, so a cold start compiles several small functions instead of one large one):
 5. ``book`` (serial): merges clusters and quote updates in time order and runs the NBBO / order-flow
    state through them, writing the output columns; returns ``(n_trades, n_quotes)``.
 
-The caller allocates exactly ``n_prints`` trade rows and ``n_quotes + 2 n_clusters`` quote rows (at most
-one refresh before and one update after each cluster), so the book pass cannot overflow.
+The caller allocates exactly ``n_prints`` trade rows and ``n_quotes + n_clusters + n_lit_clusters`` quote
+rows (at most one refresh before each cluster and one update after each lit one), so the book pass cannot
+overflow.
 ``state_i``/``state_f`` carry the partition's state between blocks (counters of every random stream,
 the NBBO, the order-flow and Hawkes state) and are updated in place.
 
@@ -375,7 +376,7 @@ def arrivals(pt, lam_c, lam_q, spr, sec0, sec1, open_ns, par, gw, gb0, hw, hb0, 
 @kernel
 def cluster_draws(cw, par, nc, c_sp, ci, cf):
     """Every draw of clusters ``cidx0 .. cidx0 + nc - 1`` into records ci/cf; returns the number of
-    prints. Block 2c: w0 bits 22-31 off-exchange choice, 11-21 meta-order sign, 0-10 follows-meta;
+    prints and the number of lit clusters. Block 2c: w0 bits 22-31 off-exchange choice, 11-21 meta-order sign, 0-10 follows-meta;
     w1 bits 10-31 print count (geometric), 0-9 post-trade quote delay; w2 bits 16-31 side, 0-15
     post-trade quote latency; w3 meta-order length. Block 2c+1: the refresh quote (``_quote_fields``)."""
     lat = par[P_LAT_LIT_NS]
@@ -426,6 +427,7 @@ def cluster_draws(cw, par, nc, c_sp, ci, cf):
         b *= par[P_OFF_CONT]
     r_np = ci[CI_NP]
     total = 0
+    offs = 0
     for i in range(nc):
         u = r_unp[i]
         n_lit = 1
@@ -436,7 +438,8 @@ def cluster_draws(cw, par, nc, c_sp, ci, cf):
         n = n_off if r_off[i] != 0 else n_lit
         r_np[i] = n
         total += n
-    return total
+        offs += r_off[i]
+    return total, nc - offs
 
 
 @kernel
@@ -879,10 +882,12 @@ class BlockRunner:
         cw, qw = _scratch("cw", 8 * nc, np.uint32), _scratch("qw", 4 * nq, np.uint32)
         fill_words(keys[2 * ST_CLUSTER], keys[2 * ST_CLUSTER + 1], 2 * si[S_CIDX], cw)
         fill_words(keys[2 * ST_QUOTE], keys[2 * ST_QUOTE + 1], si[S_QIDX], qw)
-        npr = cluster_draws(cw, par, nc, self.c_sp, self.ci, self.cf)
+        npr, n_lit = cluster_draws(cw, par, nc, self.c_sp, self.ci, self.cf)
         quote_draws(qw, par, nq, self.q_sp, self.qi, self.qf)
         self._n = (nc, nq, npr)
-        return npr, nq + 2 * nc
+        # quote rows: one per quote-only update, at most one refresh per cluster and one post-trade
+        # update per lit cluster (off-exchange prints leave the NBBO alone)
+        return npr, nq + nc + n_lit
 
     def fill(self, t_ts, t_recv, t_px, t_sz, t_side, t_venue, t_cond, t_seq, *quote_cols) -> tuple[int, int]:
         nc, nq, npr = self._n
