@@ -161,7 +161,7 @@ def _scan(s, S, elo, atm_var, tau, first_s, wopt, log_k, strike, sgn, noise, sam
     max_age = par[P_MAX_AGE]
     scheme = int(par[P_SCHEME])
     lnS = math.log(S)
-    m = 0
+    m = _U0
     for e in range(elo.shape[0] - 1):
         lo = np.uint64(elo[e])
         hi = np.uint64(elo[e + 1])
@@ -179,7 +179,7 @@ def _scan(s, S, elo, atm_var, tau, first_s, wopt, log_k, strike, sgn, noise, sam
         dq = math.exp(-q * ta)
         dr = math.exp(-r * ta)
         cw = cwf1 if same_day[e] else cwf0
-        for j in range(m0, m):
+        for j in range(m0, m):          # unsigned: no wraparound code on the ten accesses
             c = idx[j]
             work[9, j] = log_k[c]
             work[10, j] = strike[c]
@@ -190,7 +190,7 @@ def _scan(s, S, elo, atm_var, tau, first_s, wopt, log_k, strike, sgn, noise, sam
             work[15, j] = dq
             work[16, j] = dr
             work[17, j] = cw * noise[c]
-    return m
+    return np.int64(m)
 
 
 @kernel
