@@ -43,7 +43,7 @@ from .blackscholes import (_INV_SQRT_2PI, _SQRT1_2, exp_block, half_erfc_mid_nd,
                            log_block)
 from .rng import ndtri, uniforms4
 
-__all__ = ["plan_noise", "advance_quotes", "fill_prints", "iv_delta", "NS_YEAR", "AA", "A", "MID", "B", "BB", "NOISE_NOTIONAL_CAP", "QTAB"]
+__all__ = ["plan_noise", "advance_quotes", "select_penalty", "fill_prints", "iv_delta", "NS_YEAR", "AA", "A", "MID", "B", "BB", "NOISE_NOTIONAL_CAP", "QTAB"]
 
 AA, A, MID, B, BB = 0, 1, 2, 3, 4
 COND_AUTO, COND_SLAN = 0, 2
@@ -187,6 +187,57 @@ def advance_quotes(q_ts, q_c, q_bid, q_ask, pos, t, st, bid, ask):
         ask[c] = q_ask[pos]
         pos += 1
     return pos
+
+
+@kernel
+def select_penalty(lnm, c_tau, rem_y, tau_floor, vol, right, lo, hi, event_exp, d0, d1, c_exp, c_dte, c_right,
+                   ts0, bid0, ask0, need_bid, max_price, pen, dd, ok, cand):
+    """Burst contract selection (``options.prints.PrintGenerator._select``), the same arithmetic as its
+    numpy form, element by element: per contract the reference d1 ``z = (lnm + sq^2 / 2) / sq`` (``lnm`` =
+    log(spot / K) from numpy, sq = vol sqrt(max(tau + rem_y, tau_floor))), ``dz`` = distance of the
+    right-signed z outside [lo, hi], ``dd`` = distance outside the DTE band [d0, d1] (or, ``event_exp`` >= 0,
+    from the event expiry), ``ok`` = right matches and quoted (a bid >= 0.05 when ``need_bid``), ``pen`` =
+    4 dd + dz + the premium over ``max_price`` (inf where not ok). Writes the indices with pen <= best + 0.05
+    into ``cand``; returns (best, their number)."""
+    n = lnm.shape[0]
+    best = np.inf
+    nan = False
+    for i in range(n):
+        tau = c_tau[i] + rem_y
+        tau = tau if (tau >= tau_floor) | (tau != tau) else tau_floor       # np.maximum
+        sq = vol * math.sqrt(tau)
+        z = (lnm[i] + 0.5 * sq * sq) / sq
+        zz = z if right == 0 else -z
+        a = lo - zz
+        b = zz - hi
+        dz = (a if (a >= 0.0) | (a != a) else 0.0) + (b if (b >= 0.0) | (b != b) else 0.0)
+        if event_exp >= 0:
+            e = c_exp[i]
+            ddi = 0.0 if e == event_exp else 1.0 + abs(e - event_exp) / 7.0
+        else:
+            t = c_dte[i]
+            ddi = (max(d0 - t, 0) + max(t - d1, 0)) / (d1 + 1.0)
+        dd[i] = ddi
+        ak = ask0[i]
+        oki = (c_right[i] == right) & (ts0[i] >= 0) & (ak > 0)
+        if need_bid:
+            oki &= bid0[i] >= 0.05
+        ok[i] = oki
+        p = 4.0 * ddi + dz + ((1.0 + ak - max_price) if ak > max_price else 0.0)
+        p = p if oki else np.inf
+        pen[i] = p
+        if p < best:
+            best = p
+        nan |= p != p
+    if nan:                     # as numpy's min: NaN wins (the caller then finds no contract)
+        return np.nan, 0
+    k = 0
+    lim = best + 0.05
+    for i in range(n):
+        if pen[i] <= lim:
+            cand[k] = i
+            k += 1
+    return best, k
 
 
 @kernel

@@ -27,6 +27,7 @@ placement: A/AA -> A, B/BB -> B, MID -> N.
 """
 from __future__ import annotations
 
+import bisect
 import math
 from statistics import NormalDist
 from typing import Any
@@ -37,7 +38,8 @@ import pyarrow as pa
 from .. import schemas
 from .._arrow import dict_array, num_array, py_array, ts_array
 from ..rng import derive_key, uniforms
-from ..kernels.option_prints import NOISE_NOTIONAL_CAP, NS_YEAR
+from ..kernels.option_prints import (NOISE_NOTIONAL_CAP, NS_YEAR, advance_quotes, fill_prints, iv_delta, plan_noise,
+                                     select_penalty)
 from .families import COND_CODE, FAMILY_TEMPLATES, PLACE_CODE, Family
 
 __all__ = ["PrintGenerator", "prints_per_day", "VENUE_SHARES", "trade_id_base", "STALE_NS"]
@@ -61,6 +63,7 @@ F_SINGLE_MID, F_SCALP, F_STALE = (schemas.FAMILIES.index(f) for f in
                                   ("single_print_mid", "two_sided_scalp", "stale_quote_noise"))
 F_RAMP, F_GAP = (schemas.FAMILIES.index(f) for f in ("pre_event_directional_ramp", "post_gap_followthrough"))
 P_NOISE = schemas.PROFILES.index("neutral_noise")
+_TAU_FLOOR = 1.0 / (365.0 * 24.0 * 4.0)   # reference d1 of a contract: tau at least 15 minutes
 _ND = NormalDist()
 
 
@@ -89,6 +92,21 @@ def _venue_table() -> np.ndarray:
 VENUE_TABLE = _venue_table()
 _VENUE_P = np.array(list(VENUE_SHARES.values())) / sum(VENUE_SHARES.values())
 _VENUE_CODES = np.array([schemas.OPTION_VENUES.index(v) for v in VENUE_SHARES], np.int8)
+_VENUE_CODE_LIST = _VENUE_CODES.tolist()
+_VENUE_CDFS: dict[int, list[float]] = {}
+
+
+def _venue_cdf(gone: int) -> list[float]:
+    """Cumulative shares of the venues left when those in the bit mask ``gone`` are drawn, as a list (for
+    ``bisect``); computed once per mask by the same numpy operations as a fresh draw would use."""
+    cdf = _VENUE_CDFS.get(gone)
+    if cdf is None:
+        p = _VENUE_P.copy()
+        p[[j for j in range(p.shape[0]) if gone >> j & 1]] = 0.0
+        cdf = np.cumsum(p / p.sum()).tolist()
+        if len(_VENUE_CDFS) < 1 << 16:
+            _VENUE_CDFS[gone] = cdf
+    return cdf
 _RIGHTS = py_array(schemas.RIGHTS)      # py_array: pa.array of a list imports pandas (cold start)
 _SIDES = py_array(schemas.SIDES)
 _OVENUES = py_array(schemas.OPTION_VENUES)
@@ -189,12 +207,18 @@ class PrintGenerator:
         c = chain
         self.c_strike = np.ascontiguousarray(c.strike, np.float64)
         self.c_right = np.ascontiguousarray(c.right, np.int8)
-        self.c_dte = np.asarray(c.dte, np.int32)
+        self.c_dte = np.ascontiguousarray(c.dte, np.int32)
         self.c_tau = np.ascontiguousarray(c.tau, np.float64)
-        self.c_exp = np.asarray(c.expiration, np.int32)
+        self.c_exp = np.ascontiguousarray(c.expiration, np.int32)
         self.c_iid = np.asarray(c.instrument_id, np.uint64)
         self.n_contracts = self.c_strike.shape[0]
         self._no_guess = np.zeros(self.n_contracts)
+        nc = self.n_contracts
+        self._sel_scratch = (np.empty(nc), np.empty(nc), np.empty(nc, np.bool_), np.empty(nc, np.int64))
+        self._bands: dict[str, tuple[float, float]] = {}
+        self._exps = [int(e) for e in np.unique(self.c_exp)]
+        self._strikes: dict[tuple[int, int], np.ndarray] = {}
+        self._ask_c0 = 0.0
         self.by_key = {(int(e), round(k * 1000), int(r)): i
                        for i, (e, k, r) in enumerate(zip(self.c_exp, self.c_strike, self.c_right))}
         self.vol = float(self.spec.annual_vol)
@@ -213,7 +237,7 @@ class PrintGenerator:
 
     def _z(self, spot: float, t_ns: int) -> np.ndarray:
         """d1 of each contract under the reference volatility (calls: N(z) = delta; puts: N(-z) = |delta|)."""
-        tau = np.maximum(self._tau_at(t_ns), 1.0 / (365.0 * 24.0 * 4.0))
+        tau = np.maximum(self._tau_at(t_ns), _TAU_FLOOR)
         sq = self.vol * np.sqrt(tau)
         return (np.log(spot / self.c_strike) + 0.5 * sq * sq) / sq
 
@@ -228,9 +252,8 @@ class PrintGenerator:
     def _snapshot(self, qb: Any, t: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per-contract (ts, bid, ask) of the last quote with ts <= ``t`` (block start state + block tape).
         The state is carried forward between calls on the same block (one pass over its tape while ``t``
-        does not decrease; restarted from the block start when it does); copies are returned."""
-        from ..kernels.option_prints import advance_quotes
-
+        does not decrease; restarted from the block start when it does). The arrays returned ARE that state:
+        read them before the next call."""
         snap = self._snap
         if snap is None or snap[0] is not qb or t < snap[2]:
             snap = [qb, 0, t, np.array(qb.start_ts, np.int64), np.array(qb.start_bid, np.float64),
@@ -240,7 +263,7 @@ class PrintGenerator:
             self._snap = snap
         snap[1] = advance_quotes(*snap[6], snap[1], np.int64(t), snap[3], snap[4], snap[5])
         snap[2] = t
-        return snap[3].copy(), snap[4].copy(), snap[5].copy()
+        return snap[3], snap[4], snap[5]
 
     def _event_expiry(self, t: int) -> int | None:
         """Days-since-epoch of the first listed expiry that spans the symbol's next scheduled event after ``t``
@@ -251,9 +274,10 @@ class PrintGenerator:
         if j >= self.upcoming.shape[0]:
             return None
         ev = int(self.upcoming[j])
-        exps = np.unique(self.c_exp)
-        ok = [int(e) for e in exps if expiry_spans(int(e), ev)]
-        return ok[0] if ok else None
+        for e in self._exps:
+            if expiry_spans(e, ev):
+                return e
+        return None
 
     def _record_und(self, und_ts: np.ndarray, und_mid: np.ndarray, s0: int, s1: int) -> None:
         """Last underlying mid at the end of each second of the block (carried forward)."""
@@ -287,26 +311,19 @@ class PrintGenerator:
         expiry), |delta| band and premium cap of the template, among contracts quoted at ``t``;
         the least-violating contracts when none fits, a round strike nearest the money when asked. The quotes
         seen are those at ``t`` (the print's own NBBO is looked up again, exactly, by the kernel)."""
-        z = self._z(spot, t)
-        zz = z if right == 0 else -z
-        lo, hi = _ND.inv_cdf(fam.delta[0]), _ND.inv_cdf(min(fam.delta[1], 0.999))
-        dz = np.maximum(lo - zz, 0.0) + np.maximum(zz - hi, 0.0)
-        if event_exp is not None and fam.event:
-            dd = np.where(self.c_exp == event_exp, 0.0, 1.0 + np.abs(self.c_exp - event_exp) / 7.0)
-        else:
-            d0, d1 = fam.dte
-            dd = (np.maximum(d0 - self.c_dte, 0) + np.maximum(self.c_dte - d1, 0)) / (d1 + 1.0)
+        # penalties by a kernel (the same arithmetic as the numpy form: 4 dd + dz + premium over the cap; the
+        # log of the moneyness stays numpy's, so the bits are those of the numpy version)
+        lo, hi = self._delta_band(fam)
+        d0, d1 = fam.dte
+        ev = int(event_exp) if (event_exp is not None and fam.event) else -1
         ts0, bid0, ask0 = self._snapshot(qb, t)
-        self._ask_seen = ask0
-        ok = (self.c_right == right) & (ts0 >= 0) & (ask0 > 0)
-        if need_bid:
-            ok &= bid0 >= 0.05
-        pen = 4.0 * dd + dz + np.where(ask0 > fam.max_price, 1.0 + ask0 - fam.max_price, 0.0)
-        pen = np.where(ok, pen, np.inf)
-        best = float(pen.min()) if pen.shape[0] else np.inf
+        pen, dd, ok, cand = self._sel_scratch
+        best, k = select_penalty(np.log(spot / self.c_strike), self.c_tau, max(0, self.close_ns - t) / NS_YEAR,
+                                 _TAU_FLOOR, self.vol, right, lo, hi, ev, d0, d1, self.c_exp, self.c_dte, self.c_right,
+                                 ts0, bid0, ask0, need_bid, float(fam.max_price), pen, dd, ok, cand)
         if not np.isfinite(best):
             return -1
-        cand = np.flatnonzero(pen <= best + 0.05)
+        cand = cand[:k]
         if fam.round_strike:       # the big round strike nearest the money (a put wall: at or below spot)
             step = max(5.0, 10.0 ** (math.floor(math.log10(spot)) - 1))
             rnd = ok & (np.abs(self.c_strike / step - np.round(self.c_strike / step)) < 1e-9)
@@ -317,13 +334,25 @@ class PrintGenerator:
                 cand = np.flatnonzero(rnd)
                 dist = np.abs(self.c_strike[cand] - spot)
                 cand = cand[dist <= dist.min() + 1e-9]
-        return int(cand[min(int(u * cand.shape[0]), cand.shape[0] - 1)])
+        c0 = int(cand[min(int(u * cand.shape[0]), cand.shape[0] - 1)])
+        self._ask_c0 = float(ask0[c0])        # the ask seen at selection (ramp increments, noise-size cap)
+        return c0
+
+    def _delta_band(self, fam: Family) -> tuple[float, float]:
+        """The template's |delta| band as reference-d1 bounds (cached per family)."""
+        b = self._bands.get(fam.name)
+        if b is None:
+            b = self._bands[fam.name] = (_ND.inv_cdf(fam.delta[0]), _ND.inv_cdf(min(fam.delta[1], 0.999)))
+        return b
 
     def _sibling(self, i: int, right: int | None = None, strike_steps: int = 0) -> int:
         """Contract with the same expiry as ``i``, the given right, ``strike_steps`` listed strikes away."""
         r = int(self.c_right[i]) if right is None else right
-        same = np.flatnonzero((self.c_exp == self.c_exp[i]) & (self.c_right == r))
-        ks = np.unique(self.c_strike[same])
+        key = (int(self.c_exp[i]), r)
+        ks = self._strikes.get(key)
+        if ks is None:
+            same = np.flatnonzero((self.c_exp == self.c_exp[i]) & (self.c_right == r))
+            ks = self._strikes[key] = np.unique(self.c_strike[same])
         j = int(np.searchsorted(ks, self.c_strike[i])) + strike_steps
         if not 0 <= j < ks.shape[0]:
             return -1
@@ -334,11 +363,7 @@ class PrintGenerator:
     def _burst(self, req: _Requests, qb: Any, und_ts: np.ndarray, und_mid: np.ndarray, t0: int, fam_i: int,
                bid: int, intensity: float, direction: int) -> None:
         fam = FAMILY_TEMPLATES[fam_i]
-        u = uniforms(derive_key(self.seed, "option_prints", self.part.symbol, self.date, "burst", bid), 0, 1024)
-        k = iter(range(1024))
-
-        def nxt() -> float:
-            return float(u[next(k)])
+        nxt = _draws(derive_key(self.seed, "option_prints", self.part.symbol, self.date, "burst", bid)).__next__
 
         spot = self._spot(und_ts, und_mid, t0)
         if fam_i == F_GAP:
@@ -379,7 +404,7 @@ class PrintGenerator:
             d1 = float(self._z(spot, t0)[c0])
             vega_pt = spot * math.exp(-self.div_yield * tau) * math.exp(-0.5 * d1 * d1) / math.sqrt(2 * math.pi) \
                 * math.sqrt(tau) / 100.0
-            a0 = float(self._ask_seen[c0])
+            a0 = self._ask_c0
             step = (0.01 if a0 < 3.0 else 0.05) if self.scheme == 1 else (0.01 if self.scheme == 0 else
                                                                           (0.05 if a0 < 3.0 else 0.10))
             pts = RAMP_IV_POINTS[0] + nxt() * (RAMP_IV_POINTS[1] - RAMP_IV_POINTS[0])
@@ -390,11 +415,11 @@ class PrintGenerator:
         lo_s, sd_s, mn_s, mx_s = fam.size
 
         if fam.profile == "neutral_noise":   # labeled noise obeys the background notional cap
-            mx_s = max(1.0, min(mx_s, math.floor(NOISE_NOTIONAL_CAP / (100.0 * self._ask_seen[c0]))))
+            mx_s = max(1.0, min(mx_s, math.floor(NOISE_NOTIONAL_CAP / (100.0 * self._ask_c0))))
 
         def size() -> int:
             z = _ND.inv_cdf(nxt())
-            return int(np.clip(round(lo_s * intensity * math.exp(sd_s * z)), mn_s, mx_s))
+            return int(min(max(round(lo_s * intensity * math.exp(sd_s * z)), mn_s), mx_s))
 
         def lat() -> int:
             return int(400_000 * math.exp(0.6 * _ND.inv_cdf(nxt())))
@@ -432,12 +457,11 @@ class PrintGenerator:
                                             cond, nxt))
         if not legs:
             return
-        a = np.array(legs, dtype=np.int64).reshape(-1, 9)
-        n = a.shape[0]
-        req.add(ts=a[:, 0], c=a[:, 1], place=a[:, 2], walk=a[:, 3], fb=a[:, 4],
-                struct=a[:, 5].astype(np.uint64), size=a[:, 6], venue=a[:, 7], cond=a[:, 8],
-                lat=np.array([lat() for _ in range(n)]), family=fam_i, burst=np.uint64(bid),
-                key=self._keys(n))
+        # rows of the block's bursts, made columns once per block (``_burst_part``); keys are given there in
+        # the same creation order
+        rows = self._rows
+        for leg in legs:
+            rows.append(leg + (lat(), fam_i, bid))
 
     def _structure(self, fam: Family, st: str, c0: int, right: int, t: int, pl0: int, sz: int, ven: int,
                    cond: int, nxt: Any) -> list[tuple[int, ...]]:
@@ -487,28 +511,34 @@ class PrintGenerator:
         self.n_struct += 1
         return self.id_base | self.n_struct
 
+    def _burst_part(self, rows: list[tuple[int, ...]]) -> dict[str, np.ndarray]:
+        """The request columns of the block's burst rows (ts c place walk fb struct size venue cond lat family
+        burst: the columns of ``_Requests`` but the key), in creation order; keys next in the session."""
+        part = {k: np.array(col, dt) for (k, dt), col in zip(_Requests.COLS, zip(*rows))}
+        part["key"] = self._keys(len(rows))
+        return part
+
     def _keys(self, n: int) -> np.ndarray:
         k = np.arange(self.key, self.key + n, dtype=np.int64)
         self.key += n
         return k
 
     @staticmethod
-    def _venues(n: int, nxt: Any) -> np.ndarray:
-        """``n`` distinct venues drawn by market share (sequentially without replacement)."""
-        p = _VENUE_P.copy()
+    def _venues(n: int, nxt: Any) -> list[int]:
+        """``n`` distinct venues (codes) drawn by market share (sequentially without replacement): the first
+        venue whose cumulative share of the remaining ones exceeds the draw."""
         out = []
-        for _ in range(min(n, p.shape[0])):
-            j = int(np.searchsorted(np.cumsum(p / p.sum()), nxt(), side="right"))
-            j = min(j, p.shape[0] - 1)
-            out.append(_VENUE_CODES[j])
-            p[j] = 0.0
-        return np.array(out, np.int8)
+        gone = 0
+        last = len(_VENUE_CODE_LIST) - 1
+        for _ in range(min(n, last + 1)):
+            j = min(bisect.bisect_right(_venue_cdf(gone), nxt()), last)
+            out.append(_VENUE_CODE_LIST[j])
+            gone |= 1 << j
+        return out
 
     # ---- noise ---------------------------------------------------------------------------------------
 
     def _noise(self, req: _Requests, qb: Any, und_ts: np.ndarray, und_mid: np.ndarray, s0: int, s1: int) -> None:
-        from ..kernels.option_prints import plan_noise
-
         t0 = self.open_ns + s0 * NS
         spot = self._spot(und_ts, und_mid, t0)
         z = self._z(spot, t0) - 0.5 * self.vol * np.sqrt(np.maximum(self._tau_at(t0), 1e-6))  # ~ log-moneyness
@@ -541,25 +571,28 @@ class PrintGenerator:
     def block(self, quote_block: Any, und: Any, s0: int, s1: int) -> tuple[pa.RecordBatch | None,
                                                                           pa.RecordBatch | None]:
         """Prints of seconds ``[s0, s1)``: ``(option_trades batch | None, scenario_labels batch | None)``."""
-        from ..kernels.option_prints import fill_prints
-
         qb = quote_block
         self._qb = qb
         und_ts = np.ascontiguousarray(_get(und, "und_ts", "ts"), np.int64)
         und_mid = np.ascontiguousarray(_get(und, "und_mid", "mid"), np.float64)
         self._record_und(und_ts, und_mid, s0, s1)
+        self._rows = []
         req = _Requests()
         if self.pending is not None:
             req.parts.append(self.pending)
             self.pending = None
-        self._noise(req, qb, und_ts, und_mid, s0, s1)
         b0, b1 = self.open_ns + s0 * NS, self.open_ns + s1 * NS
+        # the bursts first (their rows get keys after the noise's, as if made after it): the quote-state
+        # snapshots then go forward through the block's tape once, ending at the block end for the noise
         if self.bursts is not None and len(self.bursts):
             sel = np.flatnonzero((self.bursts.ts_ns >= b0) & (self.bursts.ts_ns < b1))
             for i in sel:
                 self._burst(req, qb, und_ts, und_mid, int(self.bursts.ts_ns[i]), int(self.bursts.family[i]),
                             int(self.bursts.burst_id[i]), float(self.bursts.intensity[i]),
                             int(self.bursts.direction[i]))
+        self._noise(req, qb, und_ts, und_mid, s0, s1)
+        if self._rows:
+            req.parts.append(self._burst_part(self._rows))
         r = req.concat()
         last = s1 >= self.seconds
         end = self.close_ns if last else b1
@@ -593,8 +626,6 @@ class PrintGenerator:
 
     def _iv_delta(self, price: np.ndarray, und: np.ndarray, c: np.ndarray, ts: np.ndarray):
         """IV and delta of each print by the Black-Scholes kernels (NaN -> null where no IV solution)."""
-        from ..kernels.option_prints import iv_delta
-
         n = price.shape[0]
         iv, delta = np.empty(n), np.empty(n)
         # the solver starts at the surface's vol of the contract (block start; NaN = none), when the quote
@@ -636,6 +667,13 @@ class PrintGenerator:
                 dict_array(fam, _FAMS), dict_array(prof, _PROFS), dict_array(o["place"], _PLACES),
                 num_array(g["burst"])]
         return pa.RecordBatch.from_arrays(cols, schema=schemas.schema("scenario_labels"))
+
+
+def _draws(key: tuple[int, int], n: int = 1024, chunk: int = 64):
+    """The first ``n`` uniforms of stream ``key``, drawn ``chunk`` at a time as they are consumed (a burst
+    uses a few dozen; counter-based, so the values do not depend on the chunking)."""
+    for a in range(0, n, chunk):
+        yield from uniforms(key, a, min(chunk, n - a)).tolist()
 
 
 def _nullable(x: np.ndarray) -> pa.Array:
