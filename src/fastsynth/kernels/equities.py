@@ -3,18 +3,23 @@
 Contract
 --------
 One (symbol, session) partition is generated in blocks of seconds ``[sec0, sec1)``. Each block runs
-five small kernels, in this order (``BlockRunner`` below drives them; each compiles and caches on its
-own, so a cold start compiles several small functions instead of one large one):
+small kernels, in this order (``BlockRunner`` below drives them; each compiles and caches on its own, so
+a cold start compiles several small functions instead of one large one), with ``rng.fill_words`` for
+the raw Philox words of each stream before the kernel that transforms them:
 
 1. ``arrivals``  (serial, cheap): the times of the block's trade clusters (parent orders; a Hawkes
-   process) and quote-only NBBO updates (Poisson), with the efficient price at each. Returns
-   ``(n_clusters, n_quotes)`` or ``(-1, -1)`` when a scratch array would overflow (nothing is changed
-   then; the caller retries with larger scratch).
-2. ``cluster_draws``, 3. ``quote_draws``, 4. ``print_draws`` (dense, vectorizable): every random
-   attribute of every cluster, quote update and print of the block, drawn and transformed in flat loops
-   (Philox inlined, table lookups, no branches); ``cluster_draws`` returns the number of prints.
+   process) and quote-only NBBO updates (Poisson), with the efficient price and spread target at each.
+   Returns ``(n_clusters, n_quotes)`` or ``(-1, -1)`` when a scratch array would overflow (nothing is
+   changed then; the caller retries with larger scratch).
+2. ``cluster_draws``, 3. ``quote_draws`` (dense, vectorized): every random attribute of every cluster
+   and quote update, into records ``[field, event]``; ``cluster_draws`` returns the number of prints and
+   of lit clusters.
+4. ``print_draws`` (dense, vectorized) + ``print_fixup`` (the rare Pareto-tail sizes): every print's
+   draws, straight into the trade columns that need no book state (size, venue, conditions, latency).
 5. ``book`` (serial): merges clusters and quote updates in time order and runs the NBBO / order-flow
-   state through them, writing the output columns; returns ``(n_trades, n_quotes)``.
+   state through them, writing times, integer prices and sides of the trades and the quote rows (bid
+   and ask in ticks); returns ``(n_trades, n_quotes)``.
+6. ``finish`` (dense): receive times, sequence numbers, prices in USD.
 
 The caller allocates exactly ``n_prints`` trade rows and ``n_quotes + n_clusters + n_lit_clusters`` quote
 rows (at most one refresh before each cluster and one update after each lit one), so the book pass cannot
@@ -29,9 +34,8 @@ Inputs (per second ``k`` of the session, arrays of length ``S``; the path has ``
   spr        float64  target spread in ticks (before noise)
   keys       int64    (10,) five Philox keys (k0, k1 pairs), indexed by the ST_* stream ids
   par        float64  model parameters, indices ``P_*`` below
-  lit_tab, off_tab, qv_tab  int8 (QTAB,) venue codes by quantile (categorical draws by lookup)
-  ln_depth, ln_spread, exp_tab  float64 quantile tables (QTAB,/QTAB+1,) of the log-normal multipliers
-             and of the unit exponential; lot_cut_lit/lot_cut_off: Pareto lot thresholds
+The tables (venue codes by quantile, log-normal and exponential quantiles, lot thresholds) are this
+module's constants, frozen into the compiled kernels (see "model tables" below for why).
 Units: ``open_ns`` int ns UTC; prices written in USD (lit on the tick grid ``1/tpu``, off-exchange on a
 1/100-cent grid); sizes in shares.
 
