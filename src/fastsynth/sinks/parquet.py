@@ -41,7 +41,7 @@ from ..errors import ConfigError, OutputError
 from ._atomic import (as_output_error, atomic_write_bytes, check_tables, commit, discard, ensure_dir,
                       is_temp_name, temp_owner_alive, temp_path)
 
-__all__ = ["ParquetDatasetSink", "read_manifest", "part_tables", "MANIFEST_NAME", "SUCCESS_NAME", "ROW_GROUP_ROWS",
+__all__ = ["ParquetDatasetSink", "PartitionWriter", "read_manifest", "part_tables", "MANIFEST_NAME", "SUCCESS_NAME", "ROW_GROUP_ROWS",
            "SESSION_PART"]
 
 MANIFEST_NAME = "_fastsynth_manifest.json"
@@ -357,6 +357,21 @@ class ParquetDatasetSink:
         with self._lock:
             return dict(self._rows)
 
+    def open_partition(self, date: str, part: str, tables: Sequence[str] | None = None) -> PartitionWriter:
+        """A :class:`PartitionWriter` for the files of partition (date, part): every table of the part
+        (:meth:`tables_of`), or the subset ``tables`` of them (a part's tables may be written by several
+        writers, e.g. its equities and its options on different threads; the part is done when all are)."""
+        self._require_begun()
+        _check_date(date)
+        _check_part(part)
+        own = self.tables_of(part)
+        if tables is not None:
+            bad = [t for t in tables if t not in own]
+            if bad:
+                raise ConfigError("tables", bad[0], ", ".join(own) or "(none for this part)")
+            own = tuple(t for t in own if t in tables)
+        return PartitionWriter(self, date, part, own)
+
     def write_partition(self, date: str, part: str, items: Iterable[tuple[str, pa.RecordBatch]], *,
                         encoder: Executor | None = None) -> dict[str, int]:
         """Stream ``items`` into one Parquet file per table of the part (:meth:`tables_of`), then publish
@@ -375,83 +390,134 @@ class ParquetDatasetSink:
         this partition is created) and the exception re-raised (an OSError such as a full disk as a
         one-line OutputError).
         """
-        self._require_begun()
-        _check_date(date)
-        _check_part(part)
-        tables = self.tables_of(part)
-        finals = {t: self.path(t, date, part) for t in tables}
-        temps = {t: temp_path(p) for t, p in finals.items()}
-        writers: dict[str, pq.ParquetWriter] = {}
+        w = self.open_partition(date, part)
         pending: dict[str, Future[None]] = {}
-        buffers: dict[str, list[pa.RecordBatch]] = {t: [] for t in tables}
-        buffered = dict.fromkeys(tables, 0)
-        rows = dict.fromkeys(tables, 0)
-        rg = self.row_group_rows
 
-        def emit(table: str, chunk: pa.Table) -> None:
-            w = writers.get(table)
-            if w is None:
-                w = writers[table] = pq.ParquetWriter(temps[table], self._file_schemas[table],
-                                                      **self._options[table])
-            if encoder is None:
-                w.write_table(chunk, row_group_size=rg)
-                return
-            prev = pending.pop(table, None)
-            if prev is not None:
-                prev.result()           # keeps this file's row groups in order; re-raises its error
-            pending[table] = encoder.submit(w.write_table, chunk, row_group_size=rg)
+        def emit(chunks: list[tuple[str, pa.Table]]) -> None:
+            for table, chunk in chunks:
+                if encoder is None:
+                    w.encode(table, chunk)
+                    continue
+                prev = pending.pop(table, None)
+                if prev is not None:
+                    prev.result()           # keeps this file's row groups in order; re-raises its error
+                pending[table] = encoder.submit(w.encode, table, chunk)
 
         try:
-            for p in finals.values():
-                p.parent.mkdir(parents=True, exist_ok=True)  # exist_ok: other threads race on date dirs
             for table, batch in items:
-                if table not in buffers:
-                    continue
-                if not batch.schema.equals(self._schemas[table], check_metadata=False):
-                    raise ValueError(f"{table} batch for date={date} part={part} does not match "
-                                     f"fastsynth.schema({table!r}): got {batch.schema.names}")
-                if batch.num_rows == 0:
-                    continue
-                buffers[table].append(batch)
-                buffered[table] += batch.num_rows
-                rows[table] += batch.num_rows
-                # Each write call ends a row group: hand over whole row groups only.
-                if buffered[table] >= rg:
-                    tbl = pa.Table.from_batches(buffers[table], schema=self._schemas[table])
-                    n = (tbl.num_rows // rg) * rg
-                    emit(table, tbl.slice(0, n))
-                    rest = tbl.slice(n)
-                    buffers[table] = rest.to_batches() if rest.num_rows else []
-                    buffered[table] = rest.num_rows
-            for t in tables:
-                if buffers[t]:
-                    emit(t, pa.Table.from_batches(buffers.pop(t), schema=self._schemas[t]))
+                emit(w.add(table, batch))
+            emit(w.flush())
             for t in list(pending):
                 pending.pop(t).result()
-            for t in tables:
-                w = writers.pop(t, None) or pq.ParquetWriter(temps[t], self._file_schemas[t],
-                                                             **self._options[t])
-                w.close()
-            commit([(temps[t], finals[t]) for t in tables], fsync=self.fsync)
+            return w.commit()
         except BaseException as e:
             for f in pending.values():   # never close a file under a running encode
                 with contextlib.suppress(BaseException):
                     f.result()
-            for w in writers.values():
-                with contextlib.suppress(Exception):
-                    w.close()
-            discard(temps.values())
-            if isinstance(e, OSError) and not isinstance(e, OutputError):  # disk full, permissions...
-                raise as_output_error(f"partition date={date} part={part} under {self.root}", e) from e
-            raise
-        with self._lock:
-            for t, n in rows.items():
-                self._rows[t] += n
-        return rows
+            w.abort()
+            err = w.error(e)
+            if err is e:
+                raise
+            raise err from e
 
     def _require_begun(self) -> None:
         if self._manifest_hash is None:
             raise RuntimeError("ParquetDatasetSink.begin() must be called first")
+
+
+class PartitionWriter:
+    """The files of one partition's tables (all of a part's tables, or a subset), written in steps that
+    may run on different threads: :meth:`add` buffers batches and hands back whole row groups,
+    :meth:`encode` writes one row group (a file's row groups in order, one at a time; different files
+    in parallel), :meth:`flush` hands back the last short row groups, :meth:`commit` publishes the files
+    by rename, :meth:`abort` removes them. Rows are cut into row groups of exactly ``row_group_rows``
+    (the last one shorter), so the bytes depend neither on batching nor on which thread encodes."""
+
+    def __init__(self, sink: ParquetDatasetSink, date: str, part: str, tables: tuple[str, ...]) -> None:
+        self.sink, self.date, self.part, self.tables = sink, date, part, tables
+        self.finals = {t: sink.path(t, date, part) for t in tables}
+        self.temps = {t: temp_path(p) for t, p in self.finals.items()}
+        self.rows = dict.fromkeys(tables, 0)
+        self._writers: dict[str, pq.ParquetWriter] = {}
+        self._buffers: dict[str, list[pa.RecordBatch]] = {t: [] for t in tables}
+        self._buffered = dict.fromkeys(tables, 0)
+        self._dirs_made = False
+
+    def add(self, table: str, batch: pa.RecordBatch) -> list[tuple[str, pa.Table]]:
+        """Buffer ``batch`` (ignored if ``table`` is not one of this writer's); returns the row groups
+        it completed, ``[(table, chunk)]`` (one chunk = whole row groups), to pass to :meth:`encode`."""
+        if table not in self._buffers:
+            return []
+        schema = self.sink._schemas[table]
+        if not batch.schema.equals(schema, check_metadata=False):
+            raise ValueError(f"{table} batch for date={self.date} part={self.part} does not match "
+                             f"fastsynth.schema({table!r}): got {batch.schema.names}")
+        n = batch.num_rows
+        if n == 0:
+            return []
+        self._buffers[table].append(batch)
+        self._buffered[table] += n
+        self.rows[table] += n
+        rg = self.sink.row_group_rows
+        if self._buffered[table] < rg:
+            return []
+        # Each write call ends a row group: hand over whole row groups only.
+        tbl = pa.Table.from_batches(self._buffers[table], schema=schema)
+        k = (tbl.num_rows // rg) * rg
+        rest = tbl.slice(k)
+        self._buffers[table] = rest.to_batches() if rest.num_rows else []
+        self._buffered[table] = rest.num_rows
+        return [(table, tbl.slice(0, k))]
+
+    def flush(self) -> list[tuple[str, pa.Table]]:
+        """The buffered rest of every table (its last, short row group), to pass to :meth:`encode`."""
+        out = []
+        for t in self.tables:
+            if self._buffers[t]:
+                out.append((t, pa.Table.from_batches(self._buffers[t], schema=self.sink._schemas[t])))
+                self._buffers[t], self._buffered[t] = [], 0
+        return out
+
+    def _writer(self, table: str) -> pq.ParquetWriter:
+        w = self._writers.get(table)
+        if w is None:
+            if not self._dirs_made:
+                for p in self.finals.values():
+                    p.parent.mkdir(parents=True, exist_ok=True)  # exist_ok: other threads race on date dirs
+                self._dirs_made = True
+            w = self._writers[table] = pq.ParquetWriter(self.temps[table], self.sink._file_schemas[table],
+                                                        **self.sink._options[table])
+        return w
+
+    def encode(self, table: str, chunk: pa.Table) -> None:
+        """Write ``chunk`` (from :meth:`add`/:meth:`flush`) as row groups of ``table``'s file; releases
+        the GIL while encoding. Not concurrently for one table; in the order the chunks were handed out."""
+        self._writer(table).write_table(chunk, row_group_size=self.sink.row_group_rows)
+
+    def commit(self) -> dict[str, int]:
+        """Close the files (tables without rows get an empty file) and publish them by rename; returns
+        rows per table. Call after every chunk was encoded."""
+        for t in self.tables:
+            self._writer(t).close()
+        commit([(self.temps[t], self.finals[t]) for t in self.tables], fsync=self.sink.fsync)
+        with self.sink._lock:
+            for t, n in self.rows.items():
+                self.sink._rows[t] += n
+        return dict(self.rows)
+
+    def abort(self) -> None:
+        """Close and delete the temp files (never raises). Not while an :meth:`encode` is running."""
+        for w in self._writers.values():
+            with contextlib.suppress(Exception):
+                w.close()
+        self._writers.clear()
+        discard(self.temps.values())
+
+    def error(self, e: BaseException) -> BaseException:
+        """``e`` as it should surface: an OSError (disk full, permissions) as a one-line OutputError."""
+        if isinstance(e, OSError) and not isinstance(e, OutputError):
+            return as_output_error(f"partition date={self.date} part={self.part} under {self.sink.root}", e)
+        return e
 
 
 def _enc_hook(obj: Any) -> Any:
