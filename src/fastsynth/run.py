@@ -53,7 +53,6 @@ def run_to_parquet(m: Manifest, out: str | Path, *, overwrite: bool = False, wor
         raise ConfigError("workers", workers, "an integer >= 1")
     t0 = time.perf_counter()
     p = plan(m)
-    _prefetch.planned()
     sink = ParquetDatasetSink(out, m.tables, overwrite=overwrite)
     sink.begin(m.canonical_json(), m.content_hash())
     parts = [part for part in p.partitions if sink.tables_of(part.symbol)]
