@@ -284,7 +284,9 @@ def evaluate(seed, date, symbols, preset, params_path) -> None:
 
 @main.command(cls=_Cmd)
 def warmup() -> None:
-    """Compile the generation kernels into Numba's on-disk cache (once after install, or before fanning out)."""
+    """Compile the generation kernels into Numba's on-disk cache (once after install, or before fanning out).
+
+    With an empty cache the options kernels compile in a second process meanwhile (both cores)."""
     from .engine import generate as _gen
 
     t0 = time.perf_counter()

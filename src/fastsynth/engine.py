@@ -99,8 +99,10 @@ def iter_partition(p: Plan, part: Partition,
                                  mod, jumps)
     opt = tuple(t for t in tabs if t in schemas.OPTION_TABLES)
     if opt:
+        from . import _prefetch
         from .options import run_partition as run_options
 
+        _prefetch.wait()        # a cold cache: the options kernels are being compiled by a helper process
         yield from run_options(p, part, code, opt)
 
 
@@ -158,7 +160,11 @@ def stream(m: Manifest, batch_rows: int = DEFAULT_BATCH_ROWS,
     """
     _check_batch_rows(batch_rows)
     tabs = _tables(m, tables)
+    from . import _prefetch
+
+    _prefetch.start(m, tabs)    # empty Numba cache: options kernels compile in a second process meanwhile
     p = plan(m)
+    _prefetch.planned()
     chunkers = {t: _Rechunker(batch_rows) for t in tabs}
     for part in p.partitions:
         for table, batch in iter_partition(p, part, tabs):

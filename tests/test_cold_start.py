@@ -1,0 +1,98 @@
+"""Cold start: what a fresh process imports and when the cold-cache helper process starts (no timings)."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+import fastsynth
+from fastsynth import _prefetch
+
+
+def test_generate_does_not_import_pandas():
+    """pa.array probes its input with pandas (importing it: ~0.3-0.5 s of a fresh process); the generate
+    path builds Arrow arrays with Array.from_buffers instead (fastsynth._arrow)."""
+    code = ("import sys, fastsynth\n"
+            "fastsynth.generate(fastsynth.Manifest(seed=7, symbols=['IBM']))\n"
+            "print('pandas' in sys.modules)")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={"FASTSYNTH_PREFETCH": "0", **_env()})
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.split()[-1] == "False"
+
+
+def _env() -> dict[str, str]:
+    import os
+
+    return {k: v for k, v in os.environ.items() if k != "FASTSYNTH_PREFETCH"}
+
+
+class _FakePopen:
+    started: list[list[str]] = []
+
+    def __init__(self, args, **kw):
+        _FakePopen.started.append(args)
+
+        class _In:
+            closed = False
+
+            def write(self, b):
+                _FakePopen.spec = b
+
+            def flush(self):
+                pass
+
+            def close(self):
+                self.closed = True
+
+        self.stdin = _In()
+
+    def wait(self):
+        return 0
+
+
+@pytest.fixture
+def fake(monkeypatch):
+    _FakePopen.started = []
+    monkeypatch.setattr(_prefetch.subprocess, "Popen", _FakePopen)
+    monkeypatch.setattr(_prefetch, "_proc", None)
+    monkeypatch.delenv("FASTSYNTH_PREFETCH", raising=False)
+    return monkeypatch
+
+
+def test_helper_starts_only_when_options_kernels_are_cold(fake):
+    m = fastsynth.Manifest(seed=7, symbols=["IBM", "SPY"], days=3)
+    fake.setattr(_prefetch, "_options_cache_cold", lambda: False)
+    _prefetch.start(m, tuple(m.tables))
+    assert _FakePopen.started == []
+    fake.setattr(_prefetch, "_options_cache_cold", lambda: True)
+    _prefetch.start(m, tuple(m.tables))
+    assert len(_FakePopen.started) == 1
+    import msgspec
+
+    from fastsynth.manifest import manifest_from_data
+
+    helper = manifest_from_data(msgspec.json.decode(_FakePopen.spec))
+    assert helper.symbols == ["IBM"] and helper.days == 1 and helper.seed == 7
+    assert set(helper.tables) <= {"option_quotes", "option_trades", "scenario_labels"}
+    _prefetch.wait()
+    assert _prefetch._proc is None
+
+
+@pytest.mark.parametrize("tables", [["equity_trades", "equity_quotes"], ["option_quotes", "option_trades"],
+                                    ["option_contracts", "equity_trades"]])
+def test_helper_not_started_without_parallel_work(fake, tables):
+    """Only when this process has equity work to do meanwhile and the options kernels are needed."""
+    fake.setattr(_prefetch, "_options_cache_cold", lambda: True)
+    m = fastsynth.Manifest(seed=7, symbols=["IBM"], tables=tables)
+    _prefetch.start(m, tuple(m.tables))
+    assert _FakePopen.started == []
+
+
+def test_helper_disabled_by_env(fake):
+    fake.setattr(_prefetch, "_options_cache_cold", lambda: True)
+    fake.setenv("FASTSYNTH_PREFETCH", "0")
+    m = fastsynth.Manifest(seed=7, symbols=["IBM"])
+    _prefetch.start(m, tuple(m.tables))
+    assert _FakePopen.started == []
