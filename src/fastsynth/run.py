@@ -57,7 +57,6 @@ def run_to_parquet(m: Manifest, out: str | Path, *, overwrite: bool = False, wor
     _prefetch.start(m, tuple(m.tables))     # empty Numba cache: options kernels compile in a second process
     p = plan(m)
     _prefetch.planned()
-    _prefetch.planned()
     sink = ParquetDatasetSink(out, m.tables, overwrite=overwrite)
     sink.begin(m.canonical_json(), m.content_hash())
     parts = [part for part in p.partitions if sink.tables_of(part.symbol)]
