@@ -126,6 +126,7 @@ class FlowClassifier:
         self.bl_sum = np.zeros((0, KC.NCLASS, 4))
         self.ui = np.zeros((0, KC.NUI), np.int64)
         self._alloc_episodes(1024)
+        self._ev_cap = 256
 
     def _alloc_episodes(self, cap: int) -> None:
         used = int(self.g[KC.G_EUSED])
@@ -164,25 +165,21 @@ class FlowClassifier:
         """Classify packets (rows of ``pi``/``pf``; evidence ``ev_val[ev_off[i]:ev_off[i + 1]]``); returns z arrays,
         hits and event rows."""
         P = pi.shape[0]
-        if P:
-            self._grow_und(int(pi[:, KC.PI_UND].max()) + 1)
-        out_pz = np.full(P, np.nan)
-        out_sz = np.full(P, np.nan)
-        out_ns = np.zeros(P, np.int64)
-        hit_pkt = np.zeros(3 * P + 1, np.int64)
-        hit_kind = np.zeros(3 * P + 1, np.int8)
-        hit_conf = np.zeros(3 * P + 1)
-        hit_dir = np.zeros(3 * P + 1, np.int8)
+        # the kernel writes every packet's z / sample count and each hit it reports: no fill needed
+        out_pz = np.empty(P)
+        out_sz = np.empty(P)
+        out_ns = np.empty(P, np.int64)
+        hit_pkt = np.empty(3 * P + 1, np.int64)
+        hit_kind = np.empty(3 * P + 1, np.int8)
+        hit_conf = np.empty(3 * P + 1)
+        hit_dir = np.empty(3 * P + 1, np.int8)
         ois, ofs, oevs = [], [], []
         self.g[KC.G_NHITS] = 0
         i = 0
         while True:
-            cap = P - i + int(self.g[KC.G_EUSED]) + self.ei.shape[0] + 16
-            # event rows: the kernel writes every column of each row it emits (and oev up to OI_NEV); empty,
-            # not zeros, so a large buffer costs no memset per call
-            oi = np.empty((cap, KC.NOI), np.int64)
-            of = np.empty((cap, KC.NOF))
-            oev = np.empty((cap, self.maxev), np.int64)
+            # event rows (rare: a few per thousand packets) go to a reused buffer, copied out per call; the kernel
+            # writes every column of each row it emits (and oev up to OI_NEV)
+            oi, of, oev = self._ev_buffers()
             self.g[KC.G_NEVENTS] = 0
             i = KC.classify(pi, pf, ev_off, ev_val, i, self.window, self.zmin, self.gap_ns, self.tau_ns,
                             self.cooldown_ns, self.sweep_ns,
@@ -191,13 +188,25 @@ class FlowClassifier:
                             self.bl_sum, self.ehk, self.ehs, self.ei, self.ef, self.ev_e, self.ev_t, self.ui, self.g,
                             out_pz, out_sz, out_ns, hit_pkt, hit_kind, hit_conf, hit_dir, oi, of, oev)
             k = int(self.g[KC.G_NEVENTS])
-            ois.append(oi[:k])
-            ofs.append(of[:k])
-            oevs.append(oev[:k])
+            ois.append(oi[:k].copy())
+            ofs.append(of[:k].copy())
+            oevs.append(oev[:k].copy())
             if i >= P:
                 break
-            self._alloc_episodes(2 * self.ei.shape[0])
+            if int(pi[i, KC.PI_UND]) >= self.U:
+                self._grow_und(int(pi[i, KC.PI_UND]) + 1)
+            elif k + 2 >= oi.shape[0]:
+                self._ev_cap *= 2
+            else:
+                self._alloc_episodes(2 * self.ei.shape[0])
         nh = int(self.g[KC.G_NHITS])
         return {"pz": out_pz, "sz": out_sz, "ns": out_ns, "hit_pkt": hit_pkt[:nh], "hit_kind": hit_kind[:nh],
                 "hit_conf": hit_conf[:nh], "hit_dir": hit_dir[:nh], "oi": np.concatenate(ois),
                 "of": np.concatenate(ofs), "oev": np.concatenate(oevs)}
+
+    def _ev_buffers(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if getattr(self, "_oi", None) is None or self._oi.shape[0] < self._ev_cap:
+            self._oi = np.empty((self._ev_cap, KC.NOI), np.int64)
+            self._of = np.empty((self._ev_cap, KC.NOF))
+            self._oev = np.empty((self._ev_cap, self.maxev), np.int64)
+        return self._oi, self._of, self._oev

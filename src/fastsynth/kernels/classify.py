@@ -139,20 +139,12 @@ def _score(st, right, dte, front, t1, n, size, prem, f_ask, f_bid, f_mid, f_sa, 
     r_hr = RULE_NONE
     if n <= 0.5:
         return s_in, s_rw, s_ev, s_vs, s_ar, s_hr, r_in, r_rw, r_ev, r_vs, r_ar, r_hr
-    avgsz = size / n
+    # ratios each rule reads are divided out only on the branches that read them (most packets fail the first
+    # test of every rule); confidences are set unscaled and multiplied by the coverage factor once at the end
+    # (the same single product c * qf as scaling in place)
     ask, bid, mid = _ratios(f_ask, f_bid, f_mid, f_sa, f_sb)
-    cov = quoted / n
-    iso = f_iso / n
-    slan = f_slan / n
-    tlet = f_tlet / n
-    ppc = prem / (size * 100.0) if size > 0 else 0.0
-    dl = delta / delta_w if delta_w > 0 else -1.0
-    ba_avg = ba_size / ba_n if ba_n > 0 else 0.0   # ask-side packets of 40+ lots: their lots per print
-    # the name's front expiry (names without weeklies: the front monthly) stands in for "short-dated"
-    front_ok = front != 0 and dte <= FRONT_MAX_DTE
-    # placement-based rules need quotes: scale them down when coverage is poor
-    qf = 1.0 if cov >= 0.5 else 0.5
     # ---- arbitrage: structures that lock in parity / financing, printed inside the spread
+    ar_scaled = False
     if st == S_BOX:
         s_ar = 0.95
         r_ar = RULE_ARB_BOX
@@ -160,48 +152,57 @@ def _score(st, right, dte, front, t1, n, size, prem, f_ask, f_bid, f_mid, f_sa, 
         s_ar = 0.93
         r_ar = RULE_ARB_CONV
     elif st == S_VERTICAL and mid >= 0.5:
-        s_ar = 0.9 * qf
+        s_ar = 0.9
         r_ar = RULE_ARB_VERT
+        ar_scaled = True
     # ---- straddles / strangles: bought = event vol probe, sold = vol seller
     if st == S_STRADDLE or st == S_STRANGLE:
         if bid >= 0.6:
-            s_vs = 0.92 * qf
+            s_vs = 0.92
             r_vs = RULE_VS_STRADDLE
         elif ask >= 0.6:
-            s_ev = 0.9 * qf
+            s_ev = 0.9
             r_ev = RULE_EV_STRADDLE
+    tlet = f_tlet / n
     # ---- stock-tied call sold: covered-call overwrite
     if (st == S_STOCK or (st == S_SINGLE and tlet >= 0.5)) and right == 0 and bid >= 0.5:
-        s_vs = 0.92 * qf
+        s_vs = 0.92
         r_vs = RULE_VS_OVERWRITE
     if st == S_SINGLE and tlet < 0.5:
+        avgsz = size / n
+        # the name's front expiry (names without weeklies: the front monthly) stands in for "short-dated"
+        front_ok = front != 0 and dte <= FRONT_MAX_DTE
         # ---- sold premium, single leg
         if bid >= 0.6 and dte >= 7 and avgsz >= 20.0:
             if right == 1:
-                s_vs = 0.88 * qf
+                s_vs = 0.88
                 r_vs = RULE_VS_PUTWRITE
             else:
-                s_vs = 0.7 * qf
+                s_vs = 0.7
                 r_vs = RULE_VS_CALLSELL
         # ---- institutional directional
         if ask >= 0.6:
+            iso = f_iso / n
+            slan = f_slan / n
+            ba_avg = ba_size / ba_n if ba_n > 0 else 0.0   # ask-side packets of 40+ lots: their lots per print
             if sweeps >= 0.5 and iso >= 0.5 and dte >= 4:
-                s_in = 0.9 * qf
+                s_in = 0.9
                 r_in = RULE_IN_SWEEP
             elif dte >= 100 and size >= 100.0:
-                s_in = 0.9 * qf
+                s_in = 0.9
                 r_in = RULE_IN_FAR
             elif dte >= 14 and nba >= 4.0 and ba_avg >= 40.0 and slan < 0.5:
-                s_in = 0.85 * qf
+                s_in = 0.85
                 r_in = RULE_IN_ACCUM
             # ---- retail: many small lots on cheap short-dated contracts
             # (or a dense run of mid lots: RW_DENSE_PRINTS+ prints within the decay window, <= 80 lots average)
             if (dte <= 7 or front_ok) and ((n >= RW_MIN_PRINTS and avgsz <= 40.0 and maxsz <= 160.0) or
                                            (n >= RW_DENSE_PRINTS and avgsz <= 80.0 and maxsz <= 400.0)) \
-                    and ask >= 0.8 and prem >= 3000.0 and (ppc <= RW_MAX_PPC or ppc <= RW_MAX_PPC_REL * und_px) \
-                    and iso < 0.5 and slan < 0.5:
-                s_rw = (0.9 if dte == 0 else 0.85) * qf
-                r_rw = RULE_RW_SPIKE
+                    and ask >= 0.8 and prem >= 3000.0 and iso < 0.5 and slan < 0.5:
+                ppc = prem / (size * 100.0) if size > 0 else 0.0
+                if ppc <= RW_MAX_PPC or ppc <= RW_MAX_PPC_REL * und_px:
+                    s_rw = 0.9 if dte == 0 else 0.85
+                    r_rw = RULE_RW_SPIKE
             # ---- event-driven directional: short-dated accumulation on the expiry that carries the next
             # scheduled event, or following an underlying move its way (a gap / a release); otherwise it is
             # ordinary short-dated accumulation and stays below the threshold (abstention)
@@ -213,25 +214,37 @@ def _score(st, right, dte, front, t1, n, size, prem, f_ask, f_bid, f_mid, f_sa, 
                 sgn = 1.0 if right == 0 else -1.0
                 if dte >= 1 and mv == mv and mv * sgn >= EV_MIN_MOVE_BPS:
                     c = 0.9 if c > 0.6 else 0.8
-                s_ev = c * qf
+                s_ev = c
                 r_ev = RULE_EV_DIRECTIONAL
         # ---- hedge-reactive: dealer-size short-dated near-the-money prints
-        if (dte <= 5 or front_ok) and avgsz >= 280.0 and (dl >= 0.2 or (dl < 0 and atm <= 0.03)):
-            c = 0.0
-            r = RULE_NONE
-            if ask >= 0.6:
-                c = 0.86
-                r = RULE_HR_AGGRESSIVE
-            elif mid >= 0.5:
-                c = 0.85
-                r = RULE_HR_UNWIND
-            if c > 0.0 and slan >= 0.5:
-                c += 0.06
-            elif avgsz < HR_MIN_LOTS_NO_AUCTION:
-                c = 0.0                     # 280-400 lots outside an auction: an ordinary large order, not a dealer
-            if c > 0.0:
-                s_hr = c * qf
-                r_hr = r
+        if (dte <= 5 or front_ok) and avgsz >= 280.0:
+            dl = delta / delta_w if delta_w > 0 else -1.0
+            if dl >= 0.2 or (dl < 0 and atm <= 0.03):
+                c = 0.0
+                r = RULE_NONE
+                if ask >= 0.6:
+                    c = 0.86
+                    r = RULE_HR_AGGRESSIVE
+                elif mid >= 0.5:
+                    c = 0.85
+                    r = RULE_HR_UNWIND
+                if c > 0.0 and f_slan / n >= 0.5:
+                    c += 0.06
+                elif avgsz < HR_MIN_LOTS_NO_AUCTION:
+                    c = 0.0                 # 280-400 lots outside an auction: an ordinary large order, not a dealer
+                if c > 0.0:
+                    s_hr = c
+                    r_hr = r
+    if s_in + s_rw + s_ev + s_vs + s_hr > 0.0 or ar_scaled:
+        # placement-based rules need quotes: scale them down when coverage is poor
+        qf = 1.0 if quoted / n >= 0.5 else 0.5
+        s_in *= qf
+        s_rw *= qf
+        s_ev *= qf
+        s_vs *= qf
+        s_hr *= qf
+        if ar_scaled:
+            s_ar *= qf
     return s_in, s_rw, s_ev, s_vs, s_ar, s_hr, r_in, r_rw, r_ev, r_vs, r_ar, r_hr
 
 
@@ -375,8 +388,8 @@ def classify(pi, pf, ev_off, ev_val, start, window, zmin, episode_gap_ns, tau_ns
              margin, abstain_prem, hit_par, bl_buf, bl_cnt, bl_sum, ehk, ehs, ei, ef, ev_e, ev_t, ui, g,
              out_pz, out_sz, out_ns, hit_pkt, hit_kind, hit_conf, hit_dir, oi, of, oev):
     """Process packets ``start..P-1`` (evidence of packet ``i``: ``ev_val[ev_off[i]:ev_off[i + 1]]``); returns
-    the next packet index (< P when the episode table or the event buffer is full: the caller grows them and
-    calls again).
+    the next packet index (< P when the episode table or the event buffer is full, or packet ``i``'s
+    underlying is beyond the per-underlying tables: the caller grows them / takes the events and calls again).
 
     ``hit_par`` = [sweep_min_premium, sweep_min_count, sweep_min_z, spike_min_premium, spike_min_size,
     spike_min_pz, spike_min_sz, min_cov, min_aggr, zdte_max_atm, zdte_min_premium, zdte_min_size].
@@ -404,6 +417,8 @@ def classify(pi, pf, ev_off, ev_val, start, window, zmin, episode_gap_ns, tau_ns
         if g[G_EUSED] >= ecap or 2 * (g[G_EHUSED] + 1) > ehs.shape[0] or g[G_NEVENTS] + 2 >= ocap:
             return i
         u = pi[i, PI_UND]
+        if u >= ui.shape[0]:
+            return i                 # a new underlying: the caller grows the per-underlying tables
         t0 = pi[i, PI_T0]
         if t0 > ui[u, U_WM]:
             ui[u, U_WM] = t0
@@ -649,48 +664,53 @@ def classify(pi, pf, ev_off, ev_val, start, window, zmin, episode_gap_ns, tau_ns
                 if scores[j] > pscores[j]:
                     pscores[j] = scores[j]
                     prules[j] = rules[j]
-        # best and runner-up profile (first index wins ties)
-        b = 0
+        # nothing to emit or abstain on unless a score reaches the threshold or the packet is large (most packets)
+        mx = pscores[0]
         for j in range(1, NPROF):
-            if pscores[j] > pscores[b]:
-                b = j
-        b2 = 0 if b != 0 else 1
-        for j in range(NPROF):
-            if j != b and pscores[j] > pscores[b2]:
-                b2 = j
-        if pscores[b] >= min_conf and pscores[b] - pscores[b2] >= margin:
-            if alone[b] or not (ei[s, EI_EMIT_P] == b and t0 - ei[s, EI_EMIT_T] <= cooldown_ns):
-                if alone[b]:
-                    _packet_row(pi, pf, i, tg, tei, tef)
-                    for j in range(NEI):
-                        tei[0, j] = ei[s, j]
-                    tei[0, EI_PID0] = pi[i, PI_PID]
-                    tei[0, EI_VENUES] = pi[i, PI_VENUES]
-                    tei[0, EI_NEV] = min(npe, maxev)        # the packet's own evidence
-                    for j in range(min(npe, maxev)):
-                        tev[0, j] = ev_val[e0 + j]
-                        tet[0, j] = etag
-                    r = _write_event(tei, tef, tev, tet, 0, 0, b, b2, pscores, prules, pi[i, PI_T1], oi, of, oev, g)
-                else:
-                    r = _write_event(ei, ef, ev_e, ev_t, s, 0, b, b2, pscores, prules, pi[i, PI_T1], oi, of, oev, g)
-                    for j in range(NCONSUMED):
-                        ef[s, j] = 0.0           # the flow is consumed: a later burst must qualify on its own
-                    ei[s, EI_NEV] = 0
+            mx = max(mx, pscores[j])
+        if mx >= min_conf or prem >= abstain_prem:
+            # best and runner-up profile (first index wins ties)
+            b = 0
+            for j in range(1, NPROF):
+                if pscores[j] > pscores[b]:
+                    b = j
+            b2 = 0 if b != 0 else 1
+            for j in range(NPROF):
+                if j != b and pscores[j] > pscores[b2]:
+                    b2 = j
+            if pscores[b] >= min_conf and pscores[b] - pscores[b2] >= margin:
+                if alone[b] or not (ei[s, EI_EMIT_P] == b and t0 - ei[s, EI_EMIT_T] <= cooldown_ns):
+                    if alone[b]:
+                        _packet_row(pi, pf, i, tg, tei, tef)
+                        for j in range(NEI):
+                            tei[0, j] = ei[s, j]
+                        tei[0, EI_PID0] = pi[i, PI_PID]
+                        tei[0, EI_VENUES] = pi[i, PI_VENUES]
+                        tei[0, EI_NEV] = min(npe, maxev)        # the packet's own evidence
+                        for j in range(min(npe, maxev)):
+                            tev[0, j] = ev_val[e0 + j]
+                            tet[0, j] = etag
+                        r = _write_event(tei, tef, tev, tet, 0, 0, b, b2, pscores, prules, pi[i, PI_T1], oi, of, oev, g)
+                    else:
+                        r = _write_event(ei, ef, ev_e, ev_t, s, 0, b, b2, pscores, prules, pi[i, PI_T1], oi, of, oev, g)
+                        for j in range(NCONSUMED):
+                            ef[s, j] = 0.0           # the flow is consumed: a later burst must qualify on its own
+                        ei[s, EI_NEV] = 0
+                    oi[r, OI_PID1] = pi[i, PI_PID]
+                    ei[s, EI_EMIT_T] = t0
+                    ei[s, EI_EMIT_P] = b
+            elif prem >= abstain_prem and t0 - ei[s, EI_EMIT_T] > cooldown_ns:
+                _packet_row(pi, pf, i, tg, tei, tef)
+                for j in range(NEI):
+                    tei[0, j] = ei[s, j]
+                tei[0, EI_PID0] = pi[i, PI_PID]
+                tei[0, EI_VENUES] = pi[i, PI_VENUES]
+                tei[0, EI_NEV] = min(npe, maxev)
+                for j in range(min(npe, maxev)):
+                    tev[0, j] = ev_val[e0 + j]
+                    tet[0, j] = etag
+                r = _write_event(tei, tef, tev, tet, 0, 1, b, b2, pscores, prules, pi[i, PI_T1], oi, of, oev, g)
                 oi[r, OI_PID1] = pi[i, PI_PID]
-                ei[s, EI_EMIT_T] = t0
-                ei[s, EI_EMIT_P] = b
-        elif prem >= abstain_prem and t0 - ei[s, EI_EMIT_T] > cooldown_ns:
-            _packet_row(pi, pf, i, tg, tei, tef)
-            for j in range(NEI):
-                tei[0, j] = ei[s, j]
-            tei[0, EI_PID0] = pi[i, PI_PID]
-            tei[0, EI_VENUES] = pi[i, PI_VENUES]
-            tei[0, EI_NEV] = min(npe, maxev)
-            for j in range(min(npe, maxev)):
-                tev[0, j] = ev_val[e0 + j]
-                tet[0, j] = etag
-            r = _write_event(tei, tef, tev, tet, 0, 1, b, b2, pscores, prules, pi[i, PI_T1], oi, of, oev, g)
-            oi[r, OI_PID1] = pi[i, PI_PID]
         # ---- periodic sweep of expired episodes (driven by this underlying's packet times)
         if t0 >= ui[u, U_SWEEP]:
             ui[u, U_SWEEP] = (t0 // sweep_ns + 1) * sweep_ns
