@@ -210,6 +210,7 @@ class Quoter:
         self.hz = np.zeros(nc)             # optional-refresh hazard budget (set at each evaluation)
         self.flag = np.zeros(nc, np.uint8)
         self.idx = np.zeros(nc, np.uint64)
+        self._guide_dtype = np.uint16 if nc < 65536 else np.uint32     # small guide table: stays in cache
         self.work = np.zeros((20, nc))
         # contracts of expiry e: elo[e] <= c < elo[e + 1] (the chain is grouped by expiry)
         self.elo = np.searchsorted(chain.expiry, np.arange(self.surface.atm_var.shape[0] + 1)).astype(np.int64)
@@ -256,7 +257,7 @@ class Quoter:
                  self.pub_asz.copy())
         cumw = self._cumw(s0)
         # guide table: guide[i] = first contract with cumw >= i / GUIDE (the kernel scans on from there)
-        guide = np.searchsorted(cumw, _GUIDE_AT, side="left").astype(np.uint32)
+        guide = np.searchsorted(cumw, _GUIDE_AT, side="left").astype(self._guide_dtype)
         expect = float(self.spont[s0:s1].sum()) + 0.6 * len(self.chain) * (s1 - s0) ** 0.5 * 20
         cap = int(expect * 1.5 + 4096)
         c = self.chain
