@@ -481,17 +481,23 @@ def print_draws(pw, par, nc, ci, pi, pf, t_recv, t_sz, t_venue, t_cond):
     r_flg, r_gap, r_kind, r_nv = pi[PI_FLG], pi[PI_GAP], pi[PI_KIND], pi[PI_NV]
     # which cluster each print belongs to: off-exchange, first of its cluster, part of a sweep
     r_off, r_np = ci[CI_OFF], ci[CI_NP]
+    # (branch-free: a loop over each cluster's prints mispredicts its exit; instead the first print of
+    # each cluster is marked, and a forward fill copies the cluster's flags to the others)
     n = 0
     for i in range(nc):
+        n += r_np[i]
+    flg = r_flg[:n]
+    flg[:] = 0
+    s0 = _Z
+    for i in range(nc):
         m = r_np[i]
-        f = PFL_OFF if r_off[i] else 0
-        if m > 1:
-            f += PFL_MULTI
-        seg = r_flg[n:n + m]
-        seg[0] = f + PFL_FIRST
-        for j in range(1, m):
-            seg[j] = f
-        n += m
+        flg[s0] = PFL_OFF * np.int64(r_off[i] != 0) + PFL_MULTI * np.int64(m > 1) + PFL_FIRST
+        s0 += np.uint64(m)
+    cur = 0
+    for q in range(n):
+        x = flg[q]
+        cur = x - PFL_FIRST if x != 0 else cur
+        flg[q] = cur + PFL_FIRST if x != 0 else cur
     psame = par[P_SAME_TS]
     gap_ns = par[P_GAP_NS]
     lat_lit = par[P_LAT_LIT_NS]
