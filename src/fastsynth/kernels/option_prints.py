@@ -331,8 +331,8 @@ def _iv_setup(m, price, S, contract, K, tau_close, right, guess, ts, close_ns, r
               tg_, sg_, sr_, rt_, ok_, t1_, t2_, Kc_, gc_, rc_, ib, fb):
     """Per print of a block (contract ``contract[j]``, its strike/tau/right/guess gathered here): time to expiry, discounts, x = log(S e^{-q tau} / K e^{-r tau}), the
     out-of-the-money target price, its side (``sg_`` +1 call / -1 put), the delta's side (``sr_``, the
-    print's right), sqrt(tau), the start s = guess sqrt(tau) and ``ok_`` = 1 when the blocked steps apply
-    (else dummy values: the scalar solver decides). Branch-free selects; exps and the log by
+    print's right), sqrt(tau), the start s = guess sqrt(tau) and ``ok_`` = 1 when the blocked steps apply,
+    2 when the price clearly has no solution (NaN), else 0 (dummy values: the scalar solver decides). Branch-free selects; exps and the log by
     ``exp_block``/``log_block`` (vectorized, with input and output arrays distinct: an in-place call fails
     LLVM's runtime overlap check and takes the scalar loop, ~7x slower)."""
     for j in range(m):                       # the gathers on their own (with them the arithmetic stays scalar)
@@ -347,7 +347,11 @@ def _iv_setup(m, price, S, contract, K, tau_close, right, guess, ts, close_ns, r
         tau_[j] = tau
         t1_[j] = -q * tau
         t2_[j] = -r * tau
-    exp_block(t1_, dq_, m, ib, fb)
+    if q == 0.0:
+        for j in range(m):
+            dq_[j] = 1.0                     # = exp_block(-0.0), exactly
+    else:
+        exp_block(t1_, dq_, m, ib, fb)
     exp_block(t2_, Kr_, m, ib, fb)
     for j in range(m):
         tau = tau_[j]
@@ -367,6 +371,11 @@ def _iv_setup(m, price, S, contract, K, tau_close, right, guess, ts, close_ns, r
         s = g * rt
         ok = ((tau > 0.0) & (Si > 0.0) & (Ki > 0.0) & (p >= 0.0) & (g > 0.0) & (p < upper) & (otm > 0.0)
               & (s > 0.0) & (s <= 50.0))
+        # clearly without a solution (the scalar solver's NaN whatever the last bits of its libm discounts):
+        # bad inputs, at/above the upper bound or below intrinsic by more than 1e-9 relative
+        nan = ((not (tau > 0.0)) | (not (Si > 0.0)) | (not (Ki > 0.0)) | (not (p >= 0.0))
+               | (p >= upper * (1.0 + 1e-9)) | (otm < -1e-9 * (Sq + Kr)))
+        okf = 1.0 if ok else (2.0 if nan else 0.0)
         Sq = Sq if ok else 1.0
         Kr = Kr if ok else 1.0
         Sq_[j] = Sq
@@ -377,7 +386,7 @@ def _iv_setup(m, price, S, contract, K, tau_close, right, guess, ts, close_ns, r
         sg_[j] = 1.0 if call else -1.0
         sr_[j] = 1.0 if isc else -1.0
         rt_[j] = rt
-        ok_[j] = 1.0 if ok else 0.0
+        ok_[j] = okf
     log_block(t1_, x_, m, ib, fb)
 
 
@@ -548,8 +557,9 @@ def iv_delta(price, S, contract, K, tau_close, right, guess, close_ns, ts, r, q,
     (predicted error (1 + |K s^3|) h^4 <= 1e-16 s^4, a relative step <= 1e-15, or an exact hit) within
     [s/4, 4s] is done; the others join a pool stepped IV_BLOCK prints at a time (dense vector work), up to
     ``IV_EXTRA`` exact steps each; the rest (no guess, outside the bounds, at intrinsic, slow to converge)
-    get the scalar safeguarded solver ``implied_vol_delta1``. Each print's result depends on its own inputs
-    only (chunk-invariant). Returns the number of prints not set up for the blocked steps."""
+    get the scalar safeguarded solver ``implied_vol_delta1`` (prints clearly outside the bounds: NaN
+    directly, as it would answer). Each print's result depends on its own inputs only (chunk-invariant).
+    Returns the number of prints that went to the scalar solver before the pool."""
     n = price.shape[0]
     nb = IV_BLOCK
     nfix = 0
@@ -576,7 +586,10 @@ def iv_delta(price, S, contract, K, tau_close, right, guess, close_ns, ts, r, q,
             ivb[j] = s_[j] / rt_[j]
             db[j] = de_[j]
         for j in range(m):
-            if ok_[j] == 0.0:                  # not set up: the scalar solver decides (NaN; 0 at intrinsic)
+            if ok_[j] == 2.0:                  # clearly outside the no-arbitrage bounds
+                iv[b0 + j] = np.nan
+                delta[b0 + j] = np.nan
+            elif ok_[j] == 0.0:                # not set up: the scalar solver decides (NaN; 0 at intrinsic)
                 nfix += 1
                 i = b0 + j
                 c = contract[i]
