@@ -106,7 +106,8 @@ def main(rounds: int = 9, symbol: str = "AAPL") -> None:
     for name in KERNELS:
         v = per.get(name, [0.0])
         print(f"    {name:14s} {min(v):6.2f} {statistics.median(v):6.2f}")
-    print(f"    {'sum':14s} {sum(min(v) for v in per.values()):6.2f} {sum(statistics.median(v) for v in per.values()):6.2f}")
+    lo, mid = sum(min(v) for v in per.values()), sum(statistics.median(v) for v in per.values())
+    print(f"    {'sum':14s} {lo:6.2f} {mid:6.2f}")
 
 
 if __name__ == "__main__":

@@ -16,6 +16,11 @@ import pyarrow as pa
 
 from . import schemas
 from ._arrow import dict_array, num_array, py_array, ts_array
+# Venue shares, the quantile tables of the draws and the size-tail indices are compile-time constants of
+# the kernels (kernels/equities.py defines them: Numba's cache is keyed on that file); re-exported here.
+from .kernels.equities import (ALPHA_LIT, ALPHA_OFF, DEPTH_SD, EXP_TAB, LIT_SHARES, LIT_TABLE,  # noqa: F401
+                               LN_DEPTH, LN_SPREAD, LOT_CUT_LIT, LOT_CUT_OFF, OFF_SHARES, OFF_TABLE, QTAB,
+                               QUOTE_SHARES, QUOTE_TABLE, SPREAD_NOISE)
 from .manifest import MODE_SCALE, Manifest, SymbolSpec
 from .market import DayPlan, latent_path, seasonality
 from .rng import derive_key, normals
@@ -26,12 +31,6 @@ BLOCK_SECONDS = 900          # generation block: 15 minutes (divides every sessi
                              # 12,600 s half day; bars stay whole); bytes do not depend on it (draws are
                              # indexed by event); 900 s: a third of the per-block Python/Arrow overhead of 300 s
 FULL_DAY_SECONDS = 23_400
-
-# Venue shares, the quantile tables of the draws and the size-tail indices are compile-time constants of
-# the kernels (kernels/equities.py defines them: Numba's cache is keyed on that file); re-exported here.
-from .kernels.equities import (ALPHA_LIT, ALPHA_OFF, DEPTH_SD, EXP_TAB, LIT_SHARES, LIT_TABLE, LN_DEPTH,  # noqa: E402
-                               LN_SPREAD, LOT_CUT_LIT, LOT_CUT_OFF, OFF_SHARES, OFF_TABLE, QTAB, QUOTE_SHARES,
-                               QUOTE_TABLE, SPREAD_NOISE)
 
 _STREAMS = ("cluster_gaps", "quote_gaps", "clusters", "prints", "quotes")   # order = kernels.equities.ST_*
 

@@ -380,9 +380,10 @@ def arrivals(pt, lam_c, lam_q, spr, sec0, sec1, open_ns, par, gw, gb0, hw, hb0, 
 @kernel
 def cluster_draws(cw, par, nc, c_sp, ci, cf):
     """Every draw of clusters ``cidx0 .. cidx0 + nc - 1`` into records ci/cf; returns the number of
-    prints and the number of lit clusters. Block 2c: w0 bits 22-31 off-exchange choice, 11-21 meta-order sign, 0-10 follows-meta;
-    w1 bits 10-31 print count (geometric), 0-9 post-trade quote delay; w2 bits 16-31 side, 0-15
-    post-trade quote latency; w3 meta-order length. Block 2c+1: the refresh quote (``_quote_fields``)."""
+    prints and the number of lit clusters. Block 2c: w0 bits 22-31 off-exchange choice, 11-21 meta-order
+    sign, 0-10 follows-meta; w1 bits 10-31 print count (geometric), 0-9 post-trade quote delay; w2 bits
+    16-31 side, 0-15 post-trade quote latency; w3 meta-order length. Block 2c+1: the refresh quote
+    (``_quote_fields``)."""
     lat = par[P_LAT_LIT_NS]
     lots_mean = par[P_DEPTH] / 100.0
     p_off = par[P_OFF_SHARE]
