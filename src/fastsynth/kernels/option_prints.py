@@ -569,7 +569,7 @@ def iv_delta(price, S, contract, K, tau_close, right, guess, close_ns, ts, r, q,
     fb = ib.view(np.float64)
     P = np.empty((16, 2 * nb))
     it_ = np.empty(2 * nb, np.int64)
-    kp = 0
+    kp = np.int64(0)        # not the literal 0: Numba would compile _pool_step (and its callees) for Literal[int](0) too
     Sq_, Kr_, x_, s_, tg_, sg_, rt_, dq_, ex_, ok_, tau_, cv_, sr_, d1_, is_, de_ = (
         w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7], w[8], w[9], w[10], w[11], w[12], w[13], w[14], w[15])
     Kc_, gc_, rc_ = w[16], w[17], w[18]
