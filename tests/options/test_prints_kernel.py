@@ -134,3 +134,82 @@ def test_quote_at_the_print_timestamp_applies_and_structures_are_all_or_nothing(
     st_ = (np.full(2, -1, np.int64), np.zeros(2), np.zeros(2))
     m, o = _run(r, q, st_, (np.array([0], np.int64), np.array([50.0])))
     assert m == 1 and o[0][0] == 0 and o[1][0] == 2.1 and o[4][0] == 0
+
+
+def _select_numpy(lnm, c_tau, rem_y, tau_floor, vol, right, lo, hi, event_exp, d0, d1, c_exp, c_dte, c_right,
+                  ts0, bid0, ask0, need_bid, max_price):
+    """The burst contract-selection penalty in numpy, as ``PrintGenerator._select`` computed it before the
+    kernel (the reference the kernel must reproduce bit for bit)."""
+    tau = np.maximum(c_tau + rem_y, tau_floor)
+    sq = vol * np.sqrt(tau)
+    z = (lnm + 0.5 * sq * sq) / sq
+    zz = z if right == 0 else -z
+    dz = np.maximum(lo - zz, 0.0) + np.maximum(zz - hi, 0.0)
+    if event_exp >= 0:
+        dd = np.where(c_exp == event_exp, 0.0, 1.0 + np.abs(c_exp - event_exp) / 7.0)
+    else:
+        dd = (np.maximum(d0 - c_dte, 0) + np.maximum(c_dte - d1, 0)) / (d1 + 1.0)
+    ok = (c_right == right) & (ts0 >= 0) & (ask0 > 0)
+    if need_bid:
+        ok &= bid0 >= 0.05
+    pen = 4.0 * dd + dz + np.where(ask0 > max_price, 1.0 + ask0 - max_price, 0.0)
+    pen = np.where(ok, pen, np.inf)
+    best = float(pen.min()) if pen.shape[0] else np.inf
+    return pen, dd, ok, best, np.flatnonzero(pen <= best + 0.05)
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**31), right=st.integers(0, 1), event=st.booleans(), need_bid=st.booleans(),
+       capped=st.booleans())
+def test_select_penalty_matches_numpy_bit_for_bit(seed, right, event, need_bid, capped):
+    from fastsynth.kernels.option_prints import select_penalty
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 400))
+    spot = 100.0 * np.exp(rng.normal(0, 0.2))
+    strike = np.round(spot * np.exp(rng.normal(0, 0.3, n)), 1)
+    lnm = np.log(spot / strike)
+    c_tau = rng.uniform(0.0, 2.0, n) * (rng.random(n) > 0.1)
+    c_exp = (20_500 + rng.integers(0, 400, n)).astype(np.int32)
+    c_dte = (c_exp - 20_500).astype(np.int32)
+    c_right = rng.integers(0, 2, n).astype(np.int8)
+    ts0 = np.where(rng.random(n) < 0.1, -1, rng.integers(0, 10**12, n)).astype(np.int64)
+    ask0 = np.where(rng.random(n) < 0.05, 0.0, np.round(rng.uniform(0.01, 20.0, n), 2))
+    bid0 = np.maximum(ask0 - np.round(rng.uniform(0.0, 0.5, n), 2), 0.0)
+    lo, hi = sorted(rng.normal(0, 1, 2))
+    ev = int(c_exp[rng.integers(0, n)]) if event else -1
+    d0 = int(rng.integers(0, 30))
+    d1 = d0 + int(rng.integers(0, 60))
+    max_price = float(rng.uniform(0.5, 5.0)) if capped else np.inf
+    args = (lnm, c_tau, float(rng.uniform(0, 1e-3)), 1.0 / (365.0 * 24.0 * 4.0), float(rng.uniform(0.1, 0.8)),
+            right, lo, hi, ev, d0, d1, c_exp, c_dte, c_right, ts0, bid0, ask0, need_bid, max_price)
+    pen, dd, ok, cand = np.empty(n), np.empty(n), np.empty(n, np.bool_), np.empty(n, np.int64)
+    best, k = select_penalty(*args, pen, dd, ok, cand)
+    pen_r, dd_r, ok_r, best_r, cand_r = _select_numpy(*args)
+    assert np.array_equal(pen.view(np.int64), pen_r.view(np.int64))
+    assert np.array_equal(dd.view(np.int64), dd_r.view(np.int64))
+    assert np.array_equal(ok, ok_r)
+    assert best == best_r or (np.isinf(best) and np.isinf(best_r))
+    assert np.array_equal(cand[:k], cand_r)
+
+
+def test_venue_draws_match_the_numpy_procedure():
+    """Venue draws by bisect on cached cumulative shares equal the sequential numpy draw they replaced."""
+    from fastsynth.options.prints import _VENUE_CODES, _VENUE_P, PrintGenerator
+
+    def numpy_draw(n, nxt):
+        p = _VENUE_P.copy()
+        out = []
+        for _ in range(min(n, p.shape[0])):
+            j = int(np.searchsorted(np.cumsum(p / p.sum()), nxt(), side="right"))
+            j = min(j, p.shape[0] - 1)
+            out.append(int(_VENUE_CODES[j]))
+            p[j] = 0.0
+        return out
+
+    rng = np.random.default_rng(5)
+    for _ in range(300):
+        n = int(rng.integers(1, 20))
+        u = list(rng.random(20))
+        u[0] = float(np.cumsum(_VENUE_P / _VENUE_P.sum())[int(rng.integers(0, 17))])   # exactly on a boundary
+        assert PrintGenerator._venues(n, iter(u).__next__) == numpy_draw(n, iter(u).__next__)
