@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fastsynth import schemas
-from fastsynth._arrow import dict_array, num_array, py_array
+from fastsynth._arrow import dict_array, num_array, py_array, take_strings
 
 
 def _same(x: pa.Array, y: pa.Array) -> None:
@@ -52,3 +52,17 @@ def test_py_array_lists(vals):
 def test_py_array_schema_dictionaries():
     for codes in (schemas.PHASES, schemas.REGIMES, schemas.SIDES, schemas.VENUES, schemas.OPTION_VENUES):
         _same(pa.array(list(codes)), py_array(codes))
+
+
+@given(st.lists(st.text(st.characters(blacklist_categories=("Cs",)), max_size=5), min_size=1, max_size=12),
+       st.lists(st.integers(0, 1000), max_size=20), st.integers(0, 3))
+@settings(max_examples=60, deadline=None)
+def test_take_strings_same_buffers_as_take(vals, picks, cut):
+    arr = pa.array(vals, pa.string())[min(cut, len(vals) - 1):]      # also sliced (non-zero offset)
+    idx = np.array([p % len(arr) for p in picks], np.int64)
+    for dt in (np.int32, np.int64):
+        x = arr.take(pa.array(idx.astype(dt)))
+        y = take_strings(arr, idx.astype(dt))
+        assert x.type == y.type and len(x) == len(y) and x.null_count == y.null_count
+        assert [None if b is None else b.to_pybytes() for b in x.buffers()] == \
+            [None if b is None else b.to_pybytes() for b in y.buffers()]

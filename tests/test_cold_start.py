@@ -11,11 +11,12 @@ from fastsynth import _prefetch
 
 
 def test_generate_does_not_import_pandas():
-    """pa.array probes its input with pandas (importing it: ~0.3-0.5 s of a fresh process); the generate
-    path builds Arrow arrays with Array.from_buffers instead (fastsynth._arrow)."""
+    """pa.array probes its input with pandas (importing it: ~0.3-0.5 s of a fresh process) and Array.take
+    imports pyarrow.compute (~0.1 s); the generate path builds Arrow arrays with Array.from_buffers
+    instead (fastsynth._arrow)."""
     code = ("import sys, fastsynth\n"
             "fastsynth.generate(fastsynth.Manifest(seed=7, symbols=['IBM']))\n"
-            "print('pandas' in sys.modules)")
+            "print('pandas' in sys.modules or 'pyarrow.compute' in sys.modules)")
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          env={"FASTSYNTH_PREFETCH": "0", **_env()})
     assert res.returncode == 0, res.stderr

@@ -50,6 +50,23 @@ def py_array(values, type: pa.DataType | None = None) -> pa.Array:
     raise TypeError(f"py_array: unsupported type {type}")
 
 
+def take_strings(arr: pa.Array, idx: np.ndarray) -> pa.Array:
+    """``arr.take(idx)`` for a null-free string array, same buffers, gathered with numpy: ``Array.take``
+    imports pyarrow.compute (~0.1 s of a fresh process)."""
+    n = len(arr)
+    off = np.frombuffer(arr.buffers()[1], np.int32)[arr.offset:arr.offset + n + 1]
+    data = np.frombuffer(arr.buffers()[2], np.uint8) if arr.buffers()[2] is not None else np.empty(0, np.uint8)
+    idx = np.asarray(idx, np.int64)
+    starts = off[idx].astype(np.int64)
+    lens = off[idx + 1] - starts
+    out_off = np.zeros(len(idx) + 1, np.int32)
+    np.cumsum(lens, out=out_off[1:])
+    pos = np.repeat(starts - out_off[:-1], lens) + np.arange(int(out_off[-1]), dtype=np.int64)
+    validity = _bits(np.ones(len(idx), np.bool_))                 # take writes an all-valid bitmap
+    return pa.Array.from_buffers(pa.string(), len(idx), [validity, pa.py_buffer(out_off), pa.py_buffer(data[pos])],
+                                 null_count=-1)                   # (0 would drop the bitmap)
+
+
 def dict_array(codes: np.ndarray, dictionary: pa.Array) -> pa.Array:
     """Small-integer codes plus a fixed dictionary -> DictionaryArray (indices trusted: safe=False)."""
     return pa.DictionaryArray.from_arrays(num_array(codes), dictionary, safe=False)

@@ -36,7 +36,7 @@ import numpy as np
 import pyarrow as pa
 
 from .. import schemas
-from .._arrow import dict_array, num_array, py_array, ts_array
+from .._arrow import dict_array, num_array, py_array, take_strings, ts_array
 from ..rng import derive_key, uniforms
 from ..kernels.option_prints import (NOISE_NOTIONAL_CAP, NS_YEAR, advance_quotes, fill_prints, iv_delta, plan_noise,
                                      select_penalty)
@@ -644,7 +644,8 @@ class PrintGenerator:
         side = _SIDE_OF_PLACE[o["place"]]
         exp = np.ascontiguousarray(self.c_exp[c])
         sym = _get(self.chain, "symbol")
-        sym = sym.take(num_array(c)) if isinstance(sym, (pa.Array, pa.ChunkedArray)) else pa.array(np.asarray(sym)[c])
+        sym = (take_strings(sym, c) if isinstance(sym, pa.StringArray) and sym.null_count == 0   # no pyarrow.compute
+               else sym.take(num_array(c)) if isinstance(sym, (pa.Array, pa.ChunkedArray)) else pa.array(np.asarray(sym)[c]))
         if isinstance(sym, pa.ChunkedArray):
             sym = sym.combine_chunks()
         cols = [ts_array(ts), ts_array(ts + g["lat"]), num_array(tid),
