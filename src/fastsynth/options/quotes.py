@@ -200,8 +200,13 @@ class Quoter:
         self.pub_ask = np.zeros(nc)
         self.pub_bsz = np.zeros(nc, np.uint32)
         self.pub_asz = np.zeros(nc, np.uint32)
-        # last evaluation (rows): S, ATM variance, second, price, delta, gamma, dP/dvar, theta per second
+        # last evaluation (rows): S, ATM variance, (unused), price, delta, gamma, dP/dvar, theta per second;
+        # its second as int32 (narrow loads in the per-second classify pass)
         self.ev = np.zeros((8, nc))
+        self.ev_s = np.zeros(nc, np.int32)
+        # -1 once a contract is quoted, else the first second at which its first quote is due (s >= first_s
+        # for whole s; beyond the session: never)
+        self.due_from = np.minimum(np.ceil(self.first_s), 2**31 - 1).astype(np.int32)
         self.noise = np.ones(nc)
         self.log_k = np.log(chain.strike)
         self.sgn = np.where(chain.right == 0, 1.0, -1.0)
@@ -263,18 +268,19 @@ class Quoter:
         c = self.chain
         while True:
             st = [a.copy() for a in (self.pub_ts, self.pub_bid, self.pub_ask, self.pub_bsz, self.pub_asz,
-                                     self.ev, self.noise, self.hz, self.st_i, self.st_f, self.ubuf)]
+                                     self.ev, self.ev_s, self.due_from, self.noise, self.hz, self.st_i, self.st_f,
+                                     self.ubuf)]
             out = self._outputs(cap)
             rows = k.quote_block(s0, s1, c.strike, self.log_k, self.sgn, c.expiry, self.elo, self.sz_base,
-                                 self.first_s, self.wopt, cumw, guide, self.atm_var_t, self.tau_t, self.und_mid,
+                                 self.wopt, cumw, guide, self.atm_var_t, self.tau_t, self.und_mid,
                                  self.und_off, self.spont, self.h_opt, self.clean, self.swide, self.swide0,
                                  self.same_day, STAB, NTAB, ETAB, self.par, self.key[0], self.key[1], *st, self.flag,
                                  self.idx, self.work, *out)
             if rows >= 0:
                 break
             cap *= 2
-        (self.pub_ts, self.pub_bid, self.pub_ask, self.pub_bsz, self.pub_asz, self.ev, self.noise, self.hz,
-         self.st_i, self.st_f, self.ubuf) = st
+        (self.pub_ts, self.pub_bid, self.pub_ask, self.pub_bsz, self.pub_asz, self.ev, self.ev_s, self.due_from,
+         self.noise, self.hz, self.st_i, self.st_f, self.ubuf) = st
         self.n_rows += rows
         # underlying tape: the last change before the block, then the block's changes
         lo = int(np.searchsorted(self.und_sec_all, s0, side="left")) - 1
