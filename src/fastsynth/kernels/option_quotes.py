@@ -8,21 +8,27 @@ row count, or -1 if the output would overflow (the caller then retries from a CO
 larger buffers: on -1 the state arrays are partly advanced and must be discarded).
 
 Inputs
-  strike f64 (N,), right i8 (N,), expiry i32 (N,)      the chain (``options.chain.Chain``)
-  sz_base f64 (N,)      mean displayed size, contracts;  first_s f64 (N,): second of the first quote
-  cumw f64 (N,)         cumulative spontaneous-update weights (sum = 1), contract choice by bisection
-  atm_var, tau f64 (E, S+1)   the surface (``options.surface.Surface``): ATM total variance, trading years
+  strike, log_k, sgn f64 (N,), expiry i32 (N,)   the chain (``options.chain.Chain``; grouped by expiry),
+                        its log strikes and +1 call / -1 put;  elo i64 (E+1,): contracts of expiry e are
+                        ``elo[e] <= c < elo[e+1]``
+  sz_base f64 (N,)      mean displayed size, contracts;  wopt f64 (N,): optional-refresh weight
+  cumw f64 (N,), guide  cumulative spontaneous-update weights (sum = 1) and the guide table of the choice
+  atm_var, tau f64 (S+1, E)   the surface (``options.surface.Surface``) second-major: ATM total variance,
+                        trading years to expiry
   und_mid f64 (S,)      underlying NBBO mid at the END of second s;  und_off i64 (S,): ns offset of its
-                        change within second s, -1 = unchanged;  mid0: the mid at the open
-  spont f64 (S,)        spontaneous updates per second (all contracts; mode x regime quote_mult x season)
+                        change within second s, -1 = unchanged
+  spont, h_opt f64 (S,) spontaneous updates per second (all contracts; mode x regime quote_mult x season);
+                        hazard per second of an off-centre quote's optional refresh
   clean f64 (S,)        quote cleanliness 0..1;  swide f64 (S,): spread multiplier (regime); swide0 f64 (S,):
                         the same for same-day expiries (widening into the close); same_day i8 (E,)
+  stab, ntab, etab f64  size multipliers, spread-noise multipliers, unit-exponential quantiles (tables)
   par f64               parameters, indices ``P_*``;  key0, key1: the Philox key of the quote stream
-State (updated in place): per contract ``pub_*`` (published quote; ``pub_ts`` -1 = none yet), ``ev_*``
-(last evaluation: underlying, ATM variance, second, price, delta, gamma, d price / d variance, theta
-per trading second), ``noise`` (spread multiplier); ``st_i`` = [stream index of ``ubuf[0]``, position in
-``ubuf``], ``st_f`` = [unit-exponential residual of the spontaneous clock], ``ubuf`` f64: buffered uniforms
-of the quote stream. ``ztab`` f64: standard normal quantiles at (i + 0.5) / len (sizes, spread noise).
+State (updated in place): per contract ``pub_*`` (published quote; ``pub_ts`` -1 = none yet), ``ev``
+(last evaluation, rows: underlying, ATM variance, (unused), price, delta, gamma, d price / d variance, theta
+per trading second), ``ev_s`` i32 (its second), ``due_from`` i32 (-1 once quoted, else the second the first
+quote is due), ``noise`` (spread multiplier), ``hz`` (refresh budget); ``st_i`` = [stream index of
+``ubuf[0]``, position in ``ubuf``], ``st_f`` = [unit-exponential residual of the spontaneous clock], ``ubuf``
+f64: buffered uniforms of the quote stream. Scratch: ``flag`` u8 (N,), ``idx`` u64 (N,), ``work`` f64 (20, N).
 
 Model per second ``s`` (times in ns from the open):
 1. spontaneous updates before the underlying's change (Poisson, total rate ``spont[s]``, contract drawn
