@@ -26,7 +26,8 @@ Groups and their ceilings:
    updates of one session, option prints with their NBBO context (and with IV/delta), each against the
    same compute probe (``options/bench.py``, ``options.prints.bench_option_prints``);
 2. both cores: ``run.run_to_parquet(workers=2)`` against encoding the same (pre-generated) batches with
-   the same sink, 2 threads across partitions;
+   the same sink, 2 threads across partitions (the full default session of issue 3, ~64 M rows, is too
+   long for the rounds budget: ``python -m fastsynth.bench_session``, see ``bench_session.py``);
 3. cold start (fresh processes): import, a 1-symbol 1-day ``generate`` with a warm and an empty Numba cache;
 4. memory (fresh processes): peak RSS streaming 1 and 3 sessions without accumulating (VmHWM: a child's
    ru_maxrss inherits the parent's peak on Linux, see ``_MEMORY``).
@@ -335,7 +336,8 @@ def bench_parquet(rounds: int, quick: bool, tmp: Path) -> list[dict[str, Any]]:
              note=per_cpu("generate")),
         _row(g, "end to end: run_to_parquet(workers=2)", r["e2e"], rows=n_rows,
              ceiling="encode only", ceiling_values=r["encode"], target=f">= {E2E_TARGET / 1e6:.0f} M rows/s",
-             ok=e_med >= E2E_TARGET, note=per_cpu("e2e")),
+             ok=e_med >= E2E_TARGET,
+             note=per_cpu("e2e") + "; full default session: python -m fastsynth.bench_session"),
     ]
 
 
