@@ -456,6 +456,14 @@ def bench_options(rounds: int, quick: bool) -> list[dict[str, Any]]:
     return rows
 
 
+def bench_flow_group(rounds: int, quick: bool) -> list[dict[str, Any]]:
+    """Flow analytics per core: clustering + structures + classification, whole ``flow()``, real-time ratio
+    vs firehose generation, as-of join; each beside the same-run compute probe (``analytics/bench.py``)."""
+    from .analytics.bench import bench_flow_group as run_flow
+
+    return run_flow(rounds, quick)
+
+
 def run_bench(rounds: int = 7, quick: bool = False) -> list[dict[str, Any]]:
     """Run every benchmark group; one dict per case (see ``_row`` for the keys)."""
     if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 1:
@@ -465,6 +473,7 @@ def run_bench(rounds: int = 7, quick: bool = False) -> list[dict[str, Any]]:
         tmp = Path(d)
         results = bench_per_core(rounds, quick)
         results += bench_options(rounds, quick)
+        results += bench_flow_group(rounds, quick)
         results += bench_parquet(rounds, quick, tmp)
         results += bench_cold_start(rounds, quick, tmp)
         results += bench_memory(rounds, quick, tmp)
