@@ -1,10 +1,11 @@
-"""The issue-3 Parquet case: a full default session (every default table of the default 35-name universe,
-one session, ~64 M rows) written to zstd Parquet on both cores, beside encoding the same batches alone.
+"""The issue-3 Parquet case: a full default session (``fastsynth generate --out DIR`` on defaults: seed 0,
+the default 35-name universe, one session, every default table, ~47 M rows) written to zstd Parquet on
+both cores, beside encoding the same batches alone.
 
     python -m fastsynth.bench_session [--rounds 3] [--json]
 
 Too long for ``fastsynth bench``'s rounds budget (one end-to-end round is ~15 s on a quiet machine, and
-the pre-generated batches of the encode-only case hold ~3.5 GB), so it is its own command; the method is
+the pre-generated batches of the encode-only case hold ~2.6 GB), so it is its own command; the method is
 ``fastsynth bench``'s Parquet group (``bench.bench_parquet``): the cases run round-robin, rotating which
 goes first; rows are exact and identical in every round; "rows per CPU-s" (CPU of this process, all
 threads) is the figure that a shared machine's load disturbs least. Target (issue 3): end to end
@@ -22,13 +23,15 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from .bench import SEED, _Case, _interleave, _load, _row, format_table
+from .bench import _Case, _interleave, _load, _row, format_table
 
 SESSION_TARGET = 6e6
 
 
-def bench_session(rounds: int = 3, tmp: Path | None = None, symbols: list[str] | None = None) -> list[dict[str, Any]]:
-    """Rows for the default session (``symbols`` None) end to end and encode only, ``rounds`` rounds each."""
+def bench_session(rounds: int = 3, tmp: Path | None = None, symbols: list[str] | None = None,
+                  seed: int = 0) -> list[dict[str, Any]]:
+    """Rows for the default session (``symbols`` None; ``seed`` 0 = the CLI's default) end to end and
+    encode only, ``rounds`` rounds each."""
     from .engine import iter_partition, plan
     from .manifest import Manifest
     from .run import run_to_parquet
@@ -37,8 +40,8 @@ def bench_session(rounds: int = 3, tmp: Path | None = None, symbols: list[str] |
     own = tmp is None
     tmp = Path(tempfile.mkdtemp(prefix="fastsynth-bench-session-")) if own else tmp
     try:
-        m = Manifest(seed=SEED) if symbols is None else Manifest(seed=SEED, symbols=symbols)
-        run_to_parquet(Manifest(seed=SEED, symbols=["IBM"]), tmp / "warm", overwrite=True, workers=2)  # kernels
+        m = Manifest(seed=seed) if symbols is None else Manifest(seed=seed, symbols=symbols)
+        run_to_parquet(Manifest(seed=seed, symbols=["IBM"]), tmp / "warm", overwrite=True, workers=2)  # kernels
         p = plan(m)
         with ThreadPoolExecutor(max_workers=2) as ex:      # generated once, untimed
             batches = dict(zip(p.partitions, ex.map(lambda part: list(iter_partition(p, part)), p.partitions)))
@@ -83,7 +86,8 @@ def bench_session(rounds: int = 3, tmp: Path | None = None, symbols: list[str] |
         return f"{n_rows / statistics.median(cpu[case]) / 1e6:.2f} M rows per CPU-s"
 
     names = "default universe" if symbols is None else ",".join(symbols)
-    g = f"both cores (2 threads), {len(m.selected())} symbols ({names}) one session, default tables, zstd Parquet"
+    g = (f"both cores (2 threads), {len(m.selected())} symbols ({names}) one session, seed {seed}, default tables, "
+         "zstd Parquet")
     e_med = statistics.median(r["e2e"])
     return [
         _row(g, "encode only: ParquetDatasetSink, pre-generated batches", r["encode"], rows=n_rows,
@@ -98,12 +102,13 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(prog="python -m fastsynth.bench_session", description=__doc__.split("\n\n")[0])
     ap.add_argument("--rounds", type=int, default=3, help="interleaved rounds of each case (default 3)")
     ap.add_argument("--symbols", default=None, help="comma-separated symbols instead of the default universe")
+    ap.add_argument("--seed", type=int, default=0, help="manifest seed (default 0, as fastsynth generate)")
     ap.add_argument("--json", action="store_true", help="print the result rows as JSON")
     a = ap.parse_args(argv)
     if a.rounds < 1:
         ap.error("--rounds must be >= 1")
     load0 = _load()
-    rows = bench_session(a.rounds, symbols=a.symbols.split(",") if a.symbols else None)
+    rows = bench_session(a.rounds, symbols=a.symbols.split(",") if a.symbols else None, seed=a.seed)
     rows = [{**r, "load": [load0, _load()]} for r in rows]
     print(json.dumps(rows, indent=2) if a.json else format_table(rows))
 
