@@ -123,6 +123,9 @@ def _expected_rows(p, part: Partition) -> tuple[float, float]:
     return eq, opt
 
 
+_BACKLOG_PER_WORKER = 2   # row groups handed out but not yet encoded, per thread, before threads encode
+
+
 class _Pipeline:
     """Generation and encoding of a run on ``workers`` threads.
 
@@ -138,7 +141,7 @@ class _Pipeline:
                  published: Callable[[Partition, dict[str, int]], None]) -> None:
         self.p, self.sink, self.workers, self.published = p, sink, workers, published
         self.todo = list(tasks)
-        self.backlog = 2 * workers
+        self.backlog = _BACKLOG_PER_WORKER * workers
         self.cond = threading.Condition()
         self.ready: deque[_File] = deque()    # files with queued row groups, none being encoded
         self.queued = 0                       # row groups handed out, not yet encoded
