@@ -97,3 +97,19 @@ def test_helper_disabled_by_env(fake):
     m = fastsynth.Manifest(seed=7, symbols=["IBM"])
     _prefetch.start(m, tuple(m.tables))
     assert _FakePopen.started == []
+
+
+@pytest.mark.parametrize("setting, frozen", [(None, True), ("0", False)])
+def test_exit_hook_freezes_the_collector(setting, frozen):
+    """Once fastsynth has imported Numba, the shutdown collections skip the objects alive at exit
+    (fastsynth._fast_exit); FASTSYNTH_FAST_EXIT=0 keeps the default. atexit runs handlers last-in
+    first-out, so a handler registered before the import observes the state after fastsynth's."""
+    code = ("import atexit, gc\n"
+            "atexit.register(lambda: print('frozen', gc.get_freeze_count() > 0))\n"
+            "import fastsynth.kernels._jit\n")
+    env = {k: v for k, v in _env().items() if k != "FASTSYNTH_FAST_EXIT"}
+    if setting is not None:
+        env["FASTSYNTH_FAST_EXIT"] = setting
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.split() == ["frozen", str(frozen)]
