@@ -240,6 +240,31 @@ def select_penalty(lnm, c_tau, rem_y, tau_floor, vol, right, lo, hi, event_exp, 
     return best, k
 
 
+@inline_kernel
+def _px_code(pl, w, bid, ask, step, tol):
+    """Branch-free ``_price_for`` (same bits) and the ``place`` code of that price against a usable quote
+    (``_quote_ok``): every candidate computed, the requested one selected (a random placement per print
+    made the branchy form mispredict)."""
+    pb = bid if bid >= 0.01 - tol else -1.0
+    pm = math.floor((bid + ask) * 50.0 + 0.5) / 100.0
+    ws = w * step
+    paa = math.floor((ask + ws) * 100.0 + 0.5) / 100.0
+    pbb = math.floor((bid - ws) * 100.0 + 0.5) / 100.0
+    pbb = pbb if pbb >= 0.01 - tol else -1.0
+    px = pbb
+    px = paa if pl == AA else px
+    px = pm if pl == MID else px
+    px = pb if pl == B else px
+    px = ask if pl == A else px
+    # placement.place for a usable quote, as a select chain (its tests in reverse precedence order)
+    code = MID
+    code = B if px <= bid + tol else code
+    code = BB if px < bid - tol else code
+    code = A if px >= ask - tol else code
+    code = AA if px > ask + tol else code
+    return px, (px > 0.0) & (code == pl)
+
+
 @kernel
 def fill_prints(r_ts, r_c, r_place, r_walk, r_fb, r_struct,
                 q_ts, q_c, q_bid, q_ask, cur_ts, cur_bid, cur_ask,
@@ -253,6 +278,7 @@ def fill_prints(r_ts, r_c, r_place, r_walk, r_fb, r_struct,
     ulast_ts = u_prev_ts[0]
     ulast_mid = u_prev_mid[0]
     tol = PLACEMENT_TOL
+    # pass 1 (serial): the as-of NBBO of the print's contract and the underlying's mid
     for i in range(n):
         t = r_ts[i]
         while qi < nq and q_ts[qi] <= t:
@@ -272,28 +298,27 @@ def fill_prints(r_ts, r_c, r_place, r_walk, r_fb, r_struct,
             o_upx[i] = ulast_mid
             o_uage[i] = t - ulast_ts
         c = r_c[i]
-        qt = cur_ts[c]
-        bid = cur_bid[c]
-        ask = cur_ask[c]
-        o_bid[i] = bid
-        o_ask[i] = ask
-        o_age[i] = t - qt
-        got = -1
-        px = -1.0
-        if qt >= 0 and _quote_ok(bid, ask):
-            pl = r_place[i]
-            px = _price_for(pl, r_walk[i], bid, ask, scheme)
-            if px > 0.0 and place(px, bid, ask, tol) == pl:
-                got = pl
-            elif r_fb[i] >= 0:
-                pl = r_fb[i]
-                px = _price_for(pl, 1, bid, ask, scheme)
-                if px > 0.0 and place(px, bid, ask, tol) == pl:
-                    got = pl
-        o_place[i] = got
-        o_price[i] = px
+        o_bid[i] = cur_bid[c]
+        o_ask[i] = cur_ask[c]
+        o_age[i] = t - cur_ts[c]
     u_prev_ts[0] = ulast_ts
     u_prev_mid[0] = ulast_mid
+    # pass 2 (branch-free): the price landing on the requested placement, else on the fallback
+    s_lo = 0.01 if scheme <= 1 else 0.05       # _step: the increment below / from 3 USD
+    s_hi = 0.01 if scheme == 0 else (0.05 if scheme == 1 else 0.10)
+    for i in range(n):
+        bid = o_bid[i]
+        ask = o_ask[i]
+        ok = (r_ts[i] - o_age[i] >= 0) & (ask > 0.0) & (bid >= 0.0) & (bid <= ask)   # quoted, _quote_ok
+        step = s_lo if ask < 3.0 else s_hi
+        pl = r_place[i]
+        fb = r_fb[i]
+        px, g1 = _px_code(pl, r_walk[i], bid, ask, step, tol)
+        px2, g2 = _px_code(fb, 1, bid, ask, step, tol)
+        g2 = g2 & (fb >= 0)
+        got = pl if g1 else (fb if g2 else -1)
+        o_place[i] = got if ok else -1
+        o_price[i] = px if g1 else px2
     # a multi-leg order prints all its legs or none
     i = 0
     while i < n:
@@ -310,8 +335,14 @@ def fill_prints(r_ts, r_c, r_place, r_walk, r_fb, r_struct,
                 for k in range(i, j):
                     o_place[k] = -1
         i = j
+    # compaction; the rows before the first dropped one stay where they are
     m = 0
-    for i in range(n):
+    while m < n and o_place[m] >= 0:
+        m += 1
+    for i in range(m):
+        o_idx[i] = i
+        o_seq[i] = seq0 + i
+    for i in range(m, n):
         if o_place[i] >= 0:
             o_idx[m] = i
             o_price[m] = o_price[i]
