@@ -61,14 +61,25 @@ _OUT_DTYPES = (np.int64, np.int64, np.int32, np.float64, np.float64, np.uint32, 
 _OUT_SETS = 3               # output buffer sets a Quoter keeps for reuse
 
 
+def _max_refcount(arrays: tuple[np.ndarray, ...]) -> int:
+    m = 0
+    for a in arrays:
+        c = sys.getrefcount(a)
+        if c > m:
+            m = c
+    return m
+
+
+# The count of an array nothing else refers to, measured through the same code path: the absolute number
+# differs between Python versions (3.14 borrows stack references), so "in use" means above this baseline.
+_FREE_REFCOUNT = _max_refcount((np.empty(1),))
+
+
 def _unused(arrays: tuple[np.ndarray, ...]) -> bool:
     """True when nothing outside the owner's tuple refers to any of ``arrays`` (numpy collapses views to
     their owning array, and pyarrow buffers wrapping a view hold the view: a live slice, column or Arrow
     array over the memory keeps the count up)."""
-    for a in arrays:
-        if sys.getrefcount(a) > 3:      # the owner's tuple, the loop name, getrefcount's argument
-            return False
-    return True
+    return _max_refcount(arrays) <= _FREE_REFCOUNT
 
 
 @dataclass
