@@ -7,6 +7,7 @@ output bytes depend only on the manifest; memory is bounded by one block, not by
 """
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -70,9 +71,16 @@ def _odd_share(price: float) -> float:
     return float(np.clip(0.42 + 0.08 * math.log(price / 150.0), 0.2, 0.7))
 
 
-def _mean_size(p_odd: float, alpha: float) -> float:
+@functools.lru_cache(maxsize=64)
+def _mean_lots(alpha: float) -> float:
+    # E[floor(U^(-1/alpha))] = sum_k P(lots >= k); cached: two 20,000-term power sums per partition
+    # were ~0.35 ms of an AAPL session
     k = np.arange(1, 20001, dtype=np.float64)
-    mean_lots = float(np.sum(k ** -alpha))            # E[floor(U^(-1/alpha))] = sum_k P(lots >= k)
+    return float(np.sum(k ** -alpha))
+
+
+def _mean_size(p_odd: float, alpha: float) -> float:
+    mean_lots = _mean_lots(alpha)
     mean_odd = 1.0 + 99.0 / 3.0                        # 1 + 99 * E[U^2]
     return p_odd * mean_odd + (1 - p_odd) * (100.0 * mean_lots + MIXED * 50.0)
 
