@@ -868,14 +868,17 @@ class BlockRunner:
 
     def prepare(self, s0: int, s1: int) -> tuple[int, int]:
         si, par, keys = self.state_i, self.par, self.keys
-        # gap words for a generous bound on the block's events (expected count x 1.5 + slack; doubled
-        # and retried in the rare block that needs more: arrivals leaves the state untouched then)
+        # gap words for a bound on the block's events (doubled and retried in the rare block that
+        # needs more: arrivals leaves the state untouched then). Measured over 936 blocks (AAPL, IBM,
+        # SPY, TSLA, F, GS, 3 sessions, seeds 0 and 7): (n - expected) / sqrt(expected) at most 6.4 for
+        # clusters (Hawkes: overdispersed) and 4.2 for quote updates. The words cost ~2 ns a block each:
+        # the earlier 1.5x / 1.2x bounds drew ~0.25 ms of unused words per AAPL session.
         est_c = self._cum_c[s1] - self._cum_c[s0]
         est_q = self._cum_q[s1] - self._cum_q[s0]
         slack = 1.0
         while True:
-            need_c = int(slack * (1.5 * est_c + 8.0 * math.sqrt(est_c) + 64.0))
-            need_q = int(slack * (1.2 * est_q + 8.0 * math.sqrt(est_q) + 64.0))
+            need_c = int(slack * (1.05 * est_c + 12.0 * math.sqrt(est_c) + 64.0))
+            need_q = int(slack * (1.02 * est_q + 8.0 * math.sqrt(est_q) + 64.0))
             self._events(max(need_c, self._cap_c), max(need_q, self._cap_q))
             cidx, qidx = int(si[S_CIDX]), int(si[S_QIDX])
             gb0 = (cidx >> 1) + 1 if si[S_INIT] else 0
