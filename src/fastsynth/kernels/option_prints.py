@@ -23,7 +23,8 @@
   order (consecutive requests sharing a non-zero ``struct``) is dropped whole when one leg is dropped.
   Kept rows are compacted into the ``o_*`` outputs (n-sized) with ``o_idx`` = index of the request and
   ``o_seq`` = ``seq0`` + row. The placement written is re-checked with ``placement.place`` on the price
-  written, so it equals what analytics reads back from the tape. Returns the number of kept rows.
+  written, so it equals what analytics reads back from the tape. Returns the number of kept rows. Two
+  passes: the serial as-of lookups, then the prices and placements branch-free (``_px_code``).
 
 ``iv_delta`` — Black-Scholes implied vol and delta of each print: blocks of ``IV_BLOCK`` prints, vectorized
   4th-order Householder steps from the surface vol (``_iv_setup``/``_iv_first``/``_iv_step``, exp and log by
