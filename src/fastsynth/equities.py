@@ -291,7 +291,7 @@ def run_partition(m: Manifest, spec: SymbolSpec, day: DayPlan, sym_code: int, sy
     sess = day.session
     n_sec = sess.seconds
     params = equity_params(spec, m.mode)
-    path = latent_path(m, spec, day, mod, jumps)
+    path = latent_path(m, spec, day, mod, jumps, keep=True)     # the options pass of the partition reuses it
     lam_base, lam_c, lam_q, spr = _rates(params, path.volrel, n_sec, mod)
     date = sess.date.isoformat()
     keys = np.array([v for purpose in _STREAMS for v in derive_key(m.seed, "equities", spec.symbol, date, purpose)],

@@ -197,14 +197,34 @@ def _bridged(ret: np.ndarray, mult: np.ndarray, target: float, jumps=(), sigma: 
     return out
 
 
-def latent_path(m: Manifest, spec: SymbolSpec, day: DayPlan, mod=None, jumps=()) -> LatentPath:
+def latent_path(m: Manifest, spec: SymbolSpec, day: DayPlan, mod=None, jumps=(), keep: bool = False) -> LatentPath:
     """The 1-second efficient log-price path and local volatility of ``spec`` in ``day``.
 
     ``mod`` (the regime engine's ``SymbolModulation``): ``vol_mult`` scales every component's volatility
     and ``drift`` is added to the idiosyncratic increments, both before the bridge to the plan's session
     return (so the regime's shape survives and partitions stay independent and consistent with the
     multi-day plan). ``jumps``: event jumps ``(second, "market" | "idio", sd, z)`` (macro sd in market
-    daily sds, earnings sd in the symbol's daily sds)."""
+    daily sds, earnings sd in the symbol's daily sds).
+
+    Hand-off within a partition: the equities pass (first) calls with ``keep=True``, which computes the
+    path and leaves it in a one-slot per-thread store; the options pass of the same partition then calls
+    with the same objects and takes it from the store (a ~3 ms recomputation per partition saved).
+    The slot is matched by identity of ``m``, ``spec``, ``day`` and ``mod`` (held, so ids stay valid) and
+    equal ``jumps``, and emptied when taken; a ``keep=True`` call never reads it. The returned arrays
+    are shared with the other pass: callers must not modify them."""
+    if not keep:
+        got = getattr(_TLS, "path", None)
+        if got is not None and got[0] is m and got[1] is spec and got[2] is day and got[3] is mod \
+                and got[4] == list(jumps):
+            _TLS.path = None
+            return got[5]
+    path = _latent_path(m, spec, day, mod, jumps)
+    if keep:
+        _TLS.path = (m, spec, day, mod, list(jumps), path)
+    return path
+
+
+def _latent_path(m: Manifest, spec: SymbolSpec, day: DayPlan, mod, jumps) -> LatentPath:
     sess = day.session
     n = sess.seconds
     date = sess.date.isoformat()
