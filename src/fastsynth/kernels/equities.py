@@ -377,6 +377,12 @@ def arrivals(pt, lam_c, lam_q, spr, sec0, sec1, open_ns, par, gw, gb0, hw, hb0, 
 # Records are [field, event] (struct of arrays: a dense loop stores each field with unit stride, which
 # vectorizes; the book pass reads one element of each row per event). Tables are the module's constants.
 
+# print-count comparisons needed with the model's continuation probabilities (0.45 lit, 0.15 off): the
+# print-count uniform has 22 bits, u = (f + 0.5) / 2**22 >= 2**-23, and 0.45**20, 0.15**9 are below that
+N_CMP_LIT, N_CMP_OFF = 20, 9
+_U22_MIN = 0.5 / 4194304.0
+
+
 @kernel
 def cluster_draws(cw, par, nc, c_sp, ci, cf):
     """Every draw of clusters ``cidx0 .. cidx0 + nc - 1`` into records ci/cf; returns the number of
@@ -433,6 +439,22 @@ def cluster_draws(cw, par, nc, c_sp, ci, cf):
     r_np = ci[CI_NP]
     total = 0
     offs = 0
+    if thr_lit[N_CMP_LIT] < _U22_MIN and thr_off[N_CMP_OFF] < _U22_MIN:
+        # the usual parameters: u >= 2**-23 never falls below the higher powers (0.45**20, 0.15**9),
+        # so those comparisons are always false: 27 comparisons per cluster instead of 46, same counts
+        for i in range(nc):
+            u = r_unp[i]
+            n_lit = 1
+            n_off = 1
+            for j in range(1, N_CMP_LIT):
+                n_lit += np.int64(u < thr_lit[j])
+            for j in range(1, N_CMP_OFF):
+                n_off += np.int64(u < thr_off[j])
+            n = n_off if r_off[i] != 0 else n_lit
+            r_np[i] = n
+            total += n
+            offs += r_off[i]
+        return total, nc - offs
     for i in range(nc):
         u = r_unp[i]
         n_lit = 1
