@@ -930,7 +930,7 @@ class BlockRunner:
         self._n = (0, 0, 0)
         si, par, keys = self.state_i, self.par, self.keys
         pw = _scratch("pw", 4 * npr, np.uint32)
-        pi = _scratch("pi", N_PI * npr, np.int64).reshape(N_PI, npr)
+        pi = _scratch("pi", N_PI * npr, np.int32).reshape(N_PI, npr)
         pf = _scratch("pf", npr, np.float64)
         fill_words(keys[2 * ST_PRINT], keys[2 * ST_PRINT + 1], si[S_PIDX], pw)
         print_draws(pw, par, nc, self.ci, pi, pf, t_recv, t_sz, t_venue, t_cond)
