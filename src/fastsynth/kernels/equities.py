@@ -375,7 +375,8 @@ def arrivals(pt, lam_c, lam_q, spr, sec0, sec1, open_ns, par, gw, gb0, hw, hb0, 
 
 # ---- 2.-4. dense draws ------------------------------------------------------------------------------
 # Records are [field, event] (struct of arrays: a dense loop stores each field with unit stride, which
-# vectorizes; the book pass reads one element of each row per event). Tables are the module's constants.
+# vectorizes; the book pass reads one element of each row per event). Integer records are int32 (every
+# field < 2**31; half the traffic of int64), float records float64. Tables are the module's constants.
 
 # print-count comparisons needed with the model's continuation probabilities (0.45 lit, 0.15 off): the
 # print-count uniform has 22 bits, u = (f + 0.5) / 2**22 >= 2**-23, and 0.45**20, 0.15**9 are below that
