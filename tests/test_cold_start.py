@@ -100,16 +100,30 @@ def test_helper_disabled_by_env(fake):
 
 
 @pytest.mark.parametrize("setting, frozen", [(None, True), ("0", False)])
-def test_exit_hook_freezes_the_collector(setting, frozen):
-    """Once fastsynth has imported Numba, the shutdown collections skip the objects alive at exit
+def test_cli_exit_hook_freezes_the_collector(setting, frozen):
+    """The fastsynth command skips the shutdown collections over the objects alive at exit
     (fastsynth._fast_exit); FASTSYNTH_FAST_EXIT=0 keeps the default. atexit runs handlers last-in
-    first-out, so a handler registered before the import observes the state after fastsynth's."""
+    first-out, so a handler registered before the command runs observes the state after fastsynth's."""
     code = ("import atexit, gc\n"
             "atexit.register(lambda: print('frozen', gc.get_freeze_count() > 0))\n"
-            "import fastsynth.kernels._jit\n")
+            "from fastsynth.cli import main\n"
+            "main(['schema', 'bars_1m'])\n")
     env = {k: v for k, v in _env().items() if k != "FASTSYNTH_FAST_EXIT"}
     if setting is not None:
         env["FASTSYNTH_FAST_EXIT"] = setting
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert res.returncode == 0, res.stderr
-    assert res.stdout.split() == ["frozen", str(frozen)]
+    assert res.stdout.split()[-2:] == ["frozen", str(frozen)]
+
+
+def test_library_use_keeps_the_default_exit():
+    """Imported as a library (kernels loaded), fastsynth leaves the host's shutdown alone: other extensions
+    (nanobind-based ones such as duckdb) report leaks when their objects are not collected at exit."""
+    code = ("import atexit, gc\n"
+            "atexit.register(lambda: print('frozen', gc.get_freeze_count() > 0))\n"
+            "import fastsynth\n"
+            "fastsynth.generate(fastsynth.Manifest(seed=7, symbols=['IBM'], tables=['bars_1m']))\n")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={"FASTSYNTH_PREFETCH": "0", **_env()})
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.split()[-2:] == ["frozen", "False"]

@@ -331,3 +331,13 @@ def test_early_close_session_is_shorter():
         assert bars[(sym, early.date.isoformat())] <= early.seconds // 60 + 1
         assert bars[(sym, full.date.isoformat())] <= full.seconds // 60 + 1
         assert bars[(sym, full.date.isoformat())] > bars[(sym, early.date.isoformat())]
+
+
+def test_subpackages_reachable_from_the_top_level():
+    """README examples call fastsynth.analytics.flow(...) right after `import fastsynth`."""
+    import fastsynth
+
+    assert callable(fastsynth.analytics.flow)
+    assert hasattr(fastsynth.options, "run_partition")
+    with pytest.raises(AttributeError):
+        fastsynth.no_such_thing

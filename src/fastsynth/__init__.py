@@ -23,3 +23,13 @@ from .regime import SyntheticControlState, session_state
 __all__ = ["__version__", "Manifest", "SymbolSpec", "default_universe", "load_manifest", "generate", "stream",
            "reader", "schema", "table_names", "FastsynthError", "ConfigError", "OutputError",
            "SyntheticControlState", "session_state"]
+
+
+def __getattr__(name: str):
+    """``fastsynth.analytics`` / ``fastsynth.options`` without a separate import
+    (loaded on first use, so ``import fastsynth`` stays cheap)."""
+    if name in ("analytics", "options"):
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

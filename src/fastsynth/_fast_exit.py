@@ -1,4 +1,4 @@
-"""Quick interpreter exit after Numba has been used.
+"""Quick interpreter exit for the ``fastsynth`` command (not for processes that import fastsynth).
 
 Loading Numba kernels (even from the on-disk cache) leaves a large graph of long-lived Python objects
 (types, typing templates, registries). At interpreter shutdown CPython runs full garbage collections over
@@ -9,7 +9,9 @@ shutdown collections skip those objects; the OS reclaims the memory as for any e
 What it does not change: ``atexit`` handlers and ``weakref.finalize`` callbacks still run (they do not
 depend on the collector), and objects freed by reference counting are finalized as usual. Only objects
 kept alive by reference cycles at exit are not collected — CPython never guarantees ``__del__`` for
-those. Set ``FASTSYNTH_FAST_EXIT=0`` to keep the interpreter's default shutdown.
+those. It is installed by the CLI only: in a host process other extensions may check for leaks at exit
+(nanobind-based ones, e.g. duckdb, print "leaked instances" warnings when their objects are not
+collected). Set ``FASTSYNTH_FAST_EXIT=0`` to keep the interpreter's default shutdown.
 """
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ _installed = False
 
 
 def install() -> None:
-    """Register the exit hook once per process (called when fastsynth first imports Numba)."""
+    """Register the exit hook once per process (called by the ``fastsynth`` command)."""
     global _installed
     if _installed or os.environ.get(_ENV, "1") == "0":
         return

@@ -37,6 +37,9 @@ def main() -> None:
     Same manifest, same bytes. Start with `fastsynth generate` (one session of the built-in universe into
     ./fastsynth-data as Parquet), then `fastsynth inspect fastsynth-data`.
     """
+    from ._fast_exit import install
+
+    install()       # this process is ours: skip the shutdown collections over Numba's objects
 
 
 def _split(value: str | None, option: str) -> list[str] | None:
@@ -47,7 +50,7 @@ def _split(value: str | None, option: str) -> list[str] | None:
     items = [v.strip() for v in value.split(",")]
     if not all(items):
         raise ConfigError(option, value, "comma-separated names with no empty entries",
-                          "e.g. SPY,AAPL,NVDA")
+                          "e.g. equity_trades,bars_1m" if option == "--tables" else "e.g. SPY,AAPL,NVDA")
     return items
 
 

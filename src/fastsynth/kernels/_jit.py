@@ -12,10 +12,6 @@ from functools import partial
 
 import numba
 
-from .._fast_exit import install as _install_fast_exit
-
-_install_fast_exit()    # Numba's object graph makes interpreter shutdown slow: see fastsynth/_fast_exit.py
-
 kernel = partial(numba.njit, cache=True, nogil=True, error_model="numpy")
 inline_kernel = partial(numba.njit, cache=True, nogil=True, error_model="numpy", inline="always")
 
