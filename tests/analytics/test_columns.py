@@ -87,3 +87,18 @@ def test_reader_and_batches_accepted():
     assert (c1["ts_event"] == c2["ts_event"]).all()
     out = join_equity(pa.RecordBatchReader.from_batches(t.schema, t.to_batches(max_chunksize=3)), _quotes())
     assert out.num_rows == 4
+
+
+def test_databento_preset_swaps_the_side_letters():
+    """DBN's trade side is the aggressing order's side (A = sell aggressor); fastsynth's A is a buy at the
+    ask. The preset maps DBN letters onto fastsynth's meaning; other values pass through."""
+    import pyarrow as pa
+
+    from fastsynth.analytics._columns import apply_rename
+
+    t = pa.table({"side": pa.array(["A", "B", "N", None]), "raw_symbol": ["X"] * 4})
+    out = apply_rename(t, "databento", "prints")
+    assert out.column("side").to_pylist() == ["B", "A", "N", None]
+    assert "symbol" in out.column_names
+    d = pa.table({"side": pa.array(["A", "B"]).dictionary_encode()})
+    assert apply_rename(d, "databento", "prints").column("side").to_pylist() == ["B", "A"]

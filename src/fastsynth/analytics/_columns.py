@@ -143,6 +143,8 @@ def apply_rename(table: pa.Table, rename: Mapping[str, str] | str | None, what: 
     if isinstance(rename, str):
         if rename not in RENAMES:
             raise ConfigError("rename", rename, "a mapping {source: column} or one of " + ", ".join(RENAMES))
+        if rename == "databento":
+            table = _dbn_side(table)
         rename = RENAMES[rename]
     if not isinstance(rename, Mapping):
         raise ConfigError("rename", rename, "a mapping {source: column} or a preset name")
@@ -151,6 +153,21 @@ def apply_rename(table: pa.Table, rename: Mapping[str, str] | str | None, what: 
     if dup:
         raise AnalyticsInputError(what, dup[0], None, "the rename gives two columns this name", "unique names")
     return table.rename_columns(names)
+
+
+def _dbn_side(table: pa.Table) -> pa.Table:
+    """DBN's trade ``side`` is the side of the aggressing ORDER (``A`` = a sell order hit the bid, ``B`` = a
+    buy order lifted the ask); fastsynth's is where the trade printed (``A`` = at the ask, buyer-initiated).
+    Same letters, opposite meaning: swap A and B so the fallback direction reads right."""
+    if "side" not in table.column_names:
+        return table
+    col = table.column("side")
+    if not (pa.types.is_string(col.type) or pa.types.is_large_string(col.type)
+            or pa.types.is_dictionary(col.type)):
+        return table            # not letters (e.g. already codes): left to the column validation
+    col = pc.cast(col, pa.string())
+    out = pc.if_else(pc.equal(col, "A"), "B", pc.if_else(pc.equal(col, "B"), "A", col))
+    return table.set_column(table.column_names.index("side"), "side", out)
 
 
 class Columns:
