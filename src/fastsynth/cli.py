@@ -247,6 +247,8 @@ def analyze(data_dir, out, params_path, rename, overwrite, quiet) -> None:
     if not quiet:
         click.echo(f"fastsynth: analyzed {res.partitions} partition(s) in {time.perf_counter() - t0:.2f} s: "
                    + ", ".join(f"{t} {n:,}" for t, n in res.rows.items()) + f" rows -> {out}")
+        for why in res.skipped:
+            click.echo(f"fastsynth: skipped {why}")
 
 
 @main.command(cls=_Cmd)

@@ -64,3 +64,16 @@ def test_params_file_and_errors(tmp_path):
     assert r.exit_code == 2 and "dark.min_accum_count" in r.output
     r = CliRunner().invoke(main, ["analyze", str(tmp_path / "nope"), "--out", str(tmp_path / "o3")])
     assert r.exit_code == 2 and "DATA_DIR" in r.output
+
+
+def test_missing_quotes_are_reported_not_silently_skipped(tmp_path):
+    """Prints without their quotes still give candles, and the output says which derived tables were not
+    produced and why (a user must not mistake a missing flow table for 'no flow')."""
+    trades, _ = tape(5, n_prints=200)
+    d = tmp_path / "data" / "equity_trades" / "date=2026-03-02"
+    d.mkdir(parents=True)
+    pq.write_table(trades, d / "AAA.parquet")
+    r = CliRunner().invoke(main, ["analyze", str(tmp_path / "data"), "--out", str(tmp_path / "out")])
+    assert r.exit_code == 0, r.output
+    assert "skipped equity_joins and inferred_dark: no equity_quotes" in r.output
+    assert (tmp_path / "out" / "candles").is_dir()

@@ -50,6 +50,7 @@ class AnalyzeResult(msgspec.Struct):
     out: str
     rows: dict[str, int]
     partitions: int
+    skipped: list[str] = []      # derived tables not produced, each with the reason (inputs missing)
 
 
 def find_partitions(data_dir: str | Path) -> dict[tuple[str, str], dict[str, Path]]:
@@ -187,6 +188,12 @@ def analyze_dataset(data_dir: str | Path, out: str | Path, params: AnalyticsPara
         tables.append("option_joins")
     if not tables:
         raise ConfigError("DATA_DIR", str(root), "equity_trades (+ equity_quotes) and/or option_trades + option_quotes")
+    skipped = []
+    if "equity_trades" in kinds and "equity_quotes" not in kinds:
+        skipped.append("equity_joins and inferred_dark: no equity_quotes in the dataset")
+    if "option_trades" in kinds and "option_quotes" not in kinds:
+        skipped.append("option_joins and option flow: no option_quotes in the dataset (the flow needs the "
+                       "option NBBO at each print)")
     body = msgspec.json.encode({"analyze": str(root.resolve()), "params": params,
                                 "rename": rename if not isinstance(rename, Mapping) else dict(rename)})
     h = hashlib.blake2b(body, digest_size=16).hexdigest()
@@ -207,4 +214,4 @@ def analyze_dataset(data_dir: str | Path, out: str | Path, params: AnalyticsPara
             for t, n in sink.write_partition(date, part, items).items():
                 rows[t] = rows.get(t, 0) + n
         sink.finish({"rows": rows, "partitions": len(parts)})
-    return AnalyzeResult(str(out), rows, len(parts))
+    return AnalyzeResult(str(out), rows, len(parts), skipped)
