@@ -361,3 +361,8 @@ def test_unwritable_output_names_the_option(tmp_path):
     err = one_line_error(cli("generate", "--symbols", "IBM", "--tables", "bars_1m", "--out",
                              str(tmp_path / "afile" / "sub"), cwd=tmp_path))
     assert err.startswith("fastsynth: error: --out: got ") and "allowed: a directory" in err
+
+
+def test_warmup_compiles_generation_and_analytics(tmp_path):
+    res = ok(cli("warmup", cwd=tmp_path))
+    assert "kernels ready" in res.stdout and "analytics" in res.stdout

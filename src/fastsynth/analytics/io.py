@@ -108,15 +108,23 @@ def _read(files: dict[str, Path], table: str) -> pa.Table | None:
 def analyze_partition(files: dict[str, Path], params: AnalyticsParams,
                       rename: Mapping[str, str] | str | None = None) -> dict[str, pa.Table]:
     """The derived tables of one partition (only those its inputs allow)."""
+    return analyze_tables({t: _read(files, t) for t in INPUT_TABLES}, params, rename)
+
+
+def analyze_tables(tables: Mapping[str, pa.Table | None], params: AnalyticsParams | None = None,
+                   rename: Mapping[str, str] | str | None = None) -> dict[str, pa.Table]:
+    """The derived tables ``fastsynth analyze`` writes, from in-memory input tables (any of
+    ``INPUT_TABLES``; missing or None ones are skipped with what needs them)."""
+    params = params or AnalyticsParams()
     out: dict[str, pa.Table] = {}
-    trades, quotes = _read(files, "equity_trades"), _read(files, "equity_quotes")
+    trades, quotes = tables.get("equity_trades"), tables.get("equity_quotes")
     if trades is not None:
         out["candles"] = candles(trades, params.candles, rename=rename)
         if quotes is not None:
             j = join_equity(trades, quotes, params.join, rename=rename)
             out["equity_joins"] = j
             out["inferred_dark"] = infer_dark_joined(j, params.dark)
-    otr, oq = _read(files, "option_trades"), _read(files, "option_quotes")
+    otr, oq = tables.get("option_trades"), tables.get("option_quotes")
     if otr is not None and oq is not None:
         out["option_joins"] = join_options(otr, oq, params.join, rename=rename)
         flow_hook = _flow_hook()
