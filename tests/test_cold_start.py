@@ -106,8 +106,10 @@ def test_cli_exit_hook_freezes_the_collector(setting, frozen):
     first-out, so a handler registered before the command runs observes the state after fastsynth's."""
     code = ("import atexit, gc\n"
             "atexit.register(lambda: print('frozen', gc.get_freeze_count() > 0))\n"
-            "from fastsynth.cli import main\n"
-            "main(['schema', 'bars_1m'])\n")
+            "import sys\n"
+            "sys.argv = ['fastsynth', 'schema', 'bars_1m']\n"
+            "from fastsynth.cli import entry\n"
+            "entry()\n")
     env = {k: v for k, v in _env().items() if k != "FASTSYNTH_FAST_EXIT"}
     if setting is not None:
         env["FASTSYNTH_FAST_EXIT"] = setting

@@ -37,9 +37,6 @@ def main() -> None:
     Same manifest, same bytes. Start with `fastsynth generate` (one session of the built-in universe into
     ./fastsynth-data as Parquet), then `fastsynth inspect fastsynth-data`.
     """
-    from ._fast_exit import install
-
-    install()       # this process is ours: skip the shutdown collections over Numba's objects
 
 
 def _split(value: str | None, option: str) -> list[str] | None:
@@ -315,5 +312,15 @@ def bench(rounds: int, quick: bool) -> None:
     click.echo(format_table(run_bench(rounds=rounds, quick=quick)))
 
 
+def entry() -> None:
+    """The ``fastsynth`` console script: :func:`main` in a process of its own, which may skip the shutdown
+    collections over Numba's objects (``_fast_exit``; not done when ``main`` is invoked in a host
+    process, e.g. by click's CliRunner)."""
+    from ._fast_exit import install
+
+    install()
+    main()
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    entry()
