@@ -107,7 +107,7 @@ def generate(manifest_path, start, days, symbols, seed, mode, tables, fmt, out, 
 
     Without options: one US session (2026-03-02) of the built-in 35-name universe, realistic activity,
     the default tables, as a zstd Parquet dataset under ./fastsynth-data. An interrupted run resumes where
-    it stopped when started again with the same options; a finished one is kept unless --overwrite.
+    it stopped when started again with the same options; a finished one is left as it is (nothing to do, exit 0) unless --overwrite.
     """
     given = {f for f, v in (("start", start), ("days", days), ("symbols", symbols), ("seed", seed),
                             ("mode", mode), ("tables", tables), ("format", fmt), ("workers", workers))
@@ -159,6 +159,10 @@ def _generate(manifest_path, start, days, symbols, seed, mode, tables, fmt, out,
     else:
         res = run_to_stream(m, out, overwrite=overwrite)
     if quiet or str(out) == "-":
+        return
+    if getattr(res, "already_complete", False):
+        click.echo(f"fastsynth: {out} already holds this run, complete (manifest {m.content_hash()[:12]}); "
+                   f"nothing to do (--overwrite regenerates it)")
         return
     total = sum(res.rows.values())
     dt = time.perf_counter() - t0

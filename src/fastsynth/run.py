@@ -23,6 +23,7 @@ class RunResult:
     partitions_written: int = 0
     partitions_skipped: int = 0
     seconds: float = 0.0
+    already_complete: bool = False      # ``out`` held this run, finished: nothing was generated
 
 
 def default_workers() -> int:
@@ -43,7 +44,8 @@ def run_to_parquet(m: Manifest, out: str | Path, *, overwrite: bool = False, wor
     row groups the generators hand out (Parquet encoding releases the GIL, as do the kernels). A thread
     encodes when the backlog is large or it has nothing to generate, so neither core idles while any
     work is left and memory stays bounded. The bytes do not depend on ``workers`` or on the order.
-    Finished partitions of an interrupted run are kept. ``on_partition(part, rows)`` is called (on a
+    Finished partitions of an interrupted run are kept; when ``out`` already holds this run finished,
+    nothing is done (``already_complete``; ``overwrite=True`` regenerates). ``on_partition(part, rows)`` is called (on a
     worker thread, one call at a time) as each partition is published.
     """
     from .sinks import ParquetDatasetSink
@@ -52,12 +54,15 @@ def run_to_parquet(m: Manifest, out: str | Path, *, overwrite: bool = False, wor
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ConfigError("workers", workers, "an integer >= 1")
     t0 = time.perf_counter()
+    sink = ParquetDatasetSink(out, m.tables, overwrite=overwrite)
+    if not overwrite and sink.holds_complete_run(m.content_hash()):
+        # the same manifest already finished there: the bytes would be identical, so there is nothing to do
+        return RunResult(already_complete=True, seconds=time.perf_counter() - t0)
     from . import _prefetch
 
     _prefetch.start(m, tuple(m.tables))     # empty Numba cache: options kernels compile in a second process
     p = plan(m)
     _prefetch.planned()
-    sink = ParquetDatasetSink(out, m.tables, overwrite=overwrite)
     sink.begin(m.canonical_json(), m.content_hash())
     parts = [part for part in p.partitions if sink.tables_of(part.symbol)]
     todo = [part for part in parts if not sink.is_done(part.date, part.symbol)]

@@ -231,6 +231,11 @@ class ParquetDatasetSink:
         self._set_run(manifest_hash)
         return "fresh"
 
+    def holds_complete_run(self, manifest_hash: str) -> bool:
+        """True when ``root`` already holds the run ``manifest_hash``, finished (``_SUCCESS`` present);
+        reads only the manifest and marker files."""
+        return self.root.is_dir() and self._inspect(manifest_hash) == "complete"
+
     def _set_run(self, manifest_hash: str) -> None:
         self._manifest_hash = manifest_hash
         # Each file records the run it belongs to (provenance when files are copied elsewhere).
