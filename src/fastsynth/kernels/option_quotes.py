@@ -28,7 +28,7 @@ State (updated in place): per contract ``pub_*`` (published quote; ``pub_ts`` -1
 per trading second), ``ev_s`` i32 (its second), ``due_from`` i32 (-1 once quoted, else the second the first
 quote is due), ``noise`` (spread multiplier), ``hz`` (refresh budget); ``st_i`` = [stream index of
 ``ubuf[0]``, position in ``ubuf``], ``st_f`` = [unit-exponential residual of the spontaneous clock], ``ubuf``
-f64: buffered uniforms of the quote stream. Scratch: ``flag`` u8 (N,), ``idx`` u64 (N,), ``work`` f64 (20, N).
+f64: buffered uniforms of the quote stream. Scratch: ``flag`` u8 (N,), ``idx`` u64 (N,), ``work`` f64 (22, N).
 
 Model per second ``s`` (times in ns from the open):
 1. spontaneous updates before the underlying's change (Poisson, total rate ``spont[s]``, contract drawn
@@ -213,7 +213,7 @@ def _reprice(m, S, par, work):
     ``work``): 9 log strike, 10 strike, 11 sign (+1 call, -1 put), 12 ATM total variance, 13 tau,
     14 log forward, 15 e^{-q tau}, 16 e^{-r tau} (of the contract's expiry); outputs: 0 price, 1 total
     delta (BSM delta plus the smile's sticky-moneyness term), 2 gamma, 3 d price / d total variance,
-    4 theta per year (5-8 scratch). One exp per contract (log-moneyness from the log strike and the
+    4 theta per year (5-8, 20-21 scratch). One exp per contract (log-moneyness from the log strike and the
     forward); the arithmetic loops have no calls and index from 0 (they vectorize)."""
     r = par[P_R]
     q = par[P_Q]
@@ -224,21 +224,24 @@ def _reprice(m, S, par, work):
     px_, de_, ga_, vw_, tt_, k_, sq_, d1_, ex_ = (work[0], work[1], work[2], work[3], work[4], work[5], work[6],
                                                   work[7], work[8])
     lk, K, sg, th_, ta_, lnf_, dq_, dr_ = work[9], work[10], work[11], work[12], work[13], work[14], work[15], work[16]
+    rt_, hk_ = work[20], work[21]
     for j in range(m):
         th = th_[j]
         rt = math.sqrt(th)
         k = lk[j] - lnf_[j]
-        w = th - bs * th + b * rt * (rho * k + math.sqrt(k * k + ss2 * th))
+        hk = math.sqrt(k * k + ss2 * th)
+        w = th - bs * th + b * rt * (rho * k + hk)
         sq = math.sqrt(w)
         d1 = -k / sq + 0.5 * sq
         k_[j] = k
         sq_[j] = sq
         d1_[j] = d1
         ex_[j] = -0.5 * d1 * d1
+        rt_[j] = rt          # kept for the smile slope below (the same two square roots, not recomputed)
+        hk_[j] = hk
     for j in range(m):
         ex_[j] = math.exp(ex_[j])
     for j in range(m):
-        th = th_[j]
         dq = dq_[j]
         k = k_[j]
         sq = sq_[j]
@@ -257,7 +260,7 @@ def _reprice(m, S, par, work):
         bb = Kr * n2
         px_[j] = sgn * (a - bb)
         vw = Sq * pdf / (2.0 * sq)
-        dwdk = b * math.sqrt(th) * (rho + k / math.sqrt(k * k + ss2 * th))
+        dwdk = b * rt_[j] * (rho + k / hk_[j])
         de_[j] = sgn * dq * n1 - vw * dwdk / S
         ga_[j] = dq * pdf / (S * sq)
         vw_[j] = vw
@@ -339,6 +342,7 @@ def quote_block(s0, s1, strike, log_k, sgn, expiry, elo, sz_base, wopt, cumw, gu
                 _requote(m, wa, wb, wtf, scheme, work)
                 for j in range(m):
                     c = idx[j]
+                    # the new evaluation, stored in the same pass as the publication (one walk of idx)
                     ev[0, c] = S
                     ev[1, c] = th_[j]
                     ev_s[c] = s
@@ -347,8 +351,6 @@ def quote_block(s0, s1, strike, log_k, sgn, expiry, elo, sz_base, wopt, cumw, gu
                     ev[5, c] = ga_[j]
                     ev[6, c] = vw_[j]
                     ev[7, c] = tt_[j] * sec_years
-                for j in range(m):
-                    c = idx[j]
                     if ui > nb4:
                         ub += np.int64(ui)
                         ui = _U0

@@ -227,7 +227,7 @@ class Quoter:
         self.flag = np.zeros(nc, np.uint8)
         self.idx = np.zeros(nc, np.uint64)
         self._guide_dtype = np.uint16 if nc < 65536 else np.uint32     # small guide table: stays in cache
-        self.work = np.zeros((20, nc))
+        self.work = np.zeros((22, nc))
         # contracts of expiry e: elo[e] <= c < elo[e + 1] (the chain is grouped by expiry)
         self.elo = np.searchsorted(chain.expiry, np.arange(self.surface.atm_var.shape[0] + 1)).astype(np.int64)
         # the surface second-major for the kernel: one second's expiries are adjacent
