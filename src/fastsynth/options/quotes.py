@@ -253,10 +253,17 @@ class Quoter:
         k = np.log(c.strike / (spot * np.exp((sf.params.r - sf.params.q) * tau)))
         return k / np.sqrt(th)
 
-    def _cumw(self, s0: int) -> np.ndarray:
+    def _cumw_iv(self, s0: int) -> tuple[np.ndarray, np.ndarray]:
+        """The block's cumulative spontaneous weights and the surface IVs at its start (for the prints):
+        the moneyness computed once for both (the same numpy operations as ``_z`` and ``Surface.iv``)."""
+        c, sf = self.chain, self.surface
         spot = self.und_mid[s0 - 1] if s0 > 0 else self.mid0
-        z = self._z(s0, spot)
-        tau = self.surface.tau[self.chain.expiry, s0]
+        tau = sf.tau[c.expiry, s0]
+        th = sf.atm_var[c.expiry, s0]
+        k = np.log(c.strike / (spot * np.exp((sf.params.r - sf.params.q) * tau)))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            iv = np.sqrt(smile_w(k, th, sf.params.b, sf.params.rho, sf.params.s) / tau)
+        z = k / np.sqrt(np.maximum(th, 1e-12))
         w = np.where(tau > 0.0, np.exp(-z * z / 8.0) / (1.0 + 4.0 * tau), 0.0)
         tot = w.sum()
         if tot <= 0.0:
@@ -264,14 +271,14 @@ class Quoter:
             tot = w.sum()
         cw = np.cumsum(w / tot)
         cw[-1] = 1.0
-        return cw
+        return cw, iv
 
     def block(self, s0: int, s1: int) -> OptionQuoteBlock:
         from ..kernels import option_quotes as k
 
-        start = (self.pub_ts.copy(), self.pub_bid.copy(), self.pub_ask.copy(), self.pub_bsz.copy(),
-                 self.pub_asz.copy())
-        cumw = self._cumw(s0)
+        # the state at the block start: the kernel advances copies (below), so these arrays stay as they are
+        start = (self.pub_ts, self.pub_bid, self.pub_ask, self.pub_bsz, self.pub_asz)
+        cumw, iv = self._cumw_iv(s0)
         # guide table: guide[i] = first contract with cumw >= i / GUIDE (the kernel scans on from there)
         guide = np.searchsorted(cumw, _GUIDE_AT, side="left").astype(self._guide_dtype)
         expect = float(self.spont[s0:s1].sum()) + 0.6 * len(self.chain) * (s1 - s0) ** 0.5 * 20
@@ -297,10 +304,8 @@ class Quoter:
         lo = int(np.searchsorted(self.und_sec_all, s0, side="left")) - 1
         hi = int(np.searchsorted(self.und_sec_all, s1, side="left"))
         ts, recv, con, bid, ask, bsz, asz = (a[:rows] for a in out)
-        spot = float(self.und_mid[s0 - 1]) if s0 > 0 else self.mid0
         return OptionQuoteBlock(s0, s1, ts, recv, con, bid, ask, bsz, asz, *start,
-                                self.und_ts_all[max(lo, 0):hi], self.und_mid_all[max(lo, 0):hi],
-                                self.surface.iv(self.chain, s0, spot))
+                                self.und_ts_all[max(lo, 0):hi], self.und_mid_all[max(lo, 0):hi], iv)
 
     def _outputs(self, cap: int) -> tuple[np.ndarray, ...]:
         """A set of output columns with room for ``cap`` rows that no earlier block still uses (numpy
