@@ -165,18 +165,15 @@ def _sv_path(key, season: np.ndarray, sigma_sec: float, jump_rate: float) -> tup
     n = season.shape[0]
     ret = np.empty(n)
     mult = np.empty(n)
-    # blocked draws into this thread's reusable buffers (fresh ~1 MB arrays cost page faults every
-    # partition); the kernel is arithmetic. The uniforms are read only as jump indicators: a stream
-    # without jumps (market, sectors) skips them (~0.15 ms) and the kernel gets a jump rate of -inf
-    # (it is then handed the normals as "uniforms": none is below -inf, so no second jumps).
-    z = _scratch("z", 5 * n + 5)
-    krng.normals(key[0], key[1], 0, z)
-    if jump_rate > 0.0:
-        u = _scratch("u", 5 * n + 5)
-        krng.uniforms(key[0], key[1], 0, u)
-    else:
-        u, jump_rate = z, -math.inf
-    sv_returns(z, u, season, sigma_sec, SV_FAST[0], SV_FAST[1], SV_SLOW[0], SV_SLOW[1], jump_rate, JUMP_SD, ret, mult)
+    # blocked uniforms into this thread's reusable buffers (fresh ~1 MB arrays cost page faults every
+    # partition); the kernel inverts only the 3 of 5 draws it reads as normals (plus the rare jump
+    # sizes). A stream without jumps (market, sectors) gets a jump rate of -inf.
+    u = _scratch("u", 5 * n + 5)
+    krng.uniforms(key[0], key[1], 0, u)
+    zc = _scratch("z", 4 * n + 2)
+    if not jump_rate > 0.0:
+        jump_rate = -math.inf
+    sv_returns(u, zc, season, sigma_sec, SV_FAST[0], SV_FAST[1], SV_SLOW[0], SV_SLOW[1], jump_rate, JUMP_SD, ret, mult)
     return ret, mult
 
 

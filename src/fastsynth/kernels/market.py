@@ -19,39 +19,58 @@ from __future__ import annotations
 import math
 
 from ._jit import kernel
+from .rng import _ndtri_blocked
 
 
 @kernel
-def sv_returns(z, u, season, sigma_sec, theta_f, sd_f, theta_s, sd_s, jump_rate, jump_sd, out_ret, out_mult):
+def sv_returns(u, zc, season, sigma_sec, theta_f, sd_f, theta_s, sd_s, jump_rate, jump_sd, out_ret, out_mult):
     """Per-second log returns r_k = sigma_sec * season_k * m_k * z_k (+ jumps) with SV multiplier m_k.
 
-    z, u: (5 S + 5,) the stream's standard normals and uniforms with the same indices (drawn by the
-    caller with the blocked ``kernels.rng.normals``/``uniforms``: this kernel is pure arithmetic, so it
-    compiles in well under a second and runs at the speed of its ``exp``).
+    u: (5 S + 5,) the stream's uniforms (the caller's blocked ``kernels.rng.uniforms``); draw i's normal
+    is ``ndtri(u[i])``, as ``kernels.rng.normals`` gives it. Only 3 of every 5 draws are read as
+    normals (return, fast vol, slow vol; the jump size only when the jump uniform says so), so only
+    those are inverted: gathered into the scratch ``zc`` (>= 4 S + 2 float64; the jump sizes after the
+    others, in order) and inverted with the blocked ``_ndtri_blocked`` (bit-identical to ``ndtri`` per
+    element; no scalar ``ndtri`` here: its inlined tail would add to the cold compile).
     season: (S,) relative volatility by time of day (mean square 1). sigma_sec: average per-second sd.
     theta_f/theta_s: mean-reversion rates per second of the fast/slow log-vol; sd_f/sd_s: their
-    stationary sds. jump_rate: jumps per second; jump_sd: jump size sd in units of sigma_sec * sqrt(60)
-    (a jump is measured against a 1-minute move).
+    stationary sds. jump_rate: jumps per second (-inf: none); jump_sd: jump size sd in units of
+    sigma_sec * sqrt(60) (a jump is measured against a 1-minute move).
     """
     n = season.shape[0]
+    zc[0] = u[1]
+    zc[1] = u[2]
+    nj = 0
+    for k in range(n):
+        zc[2 + 3 * k] = u[5 + 5 * k]
+        zc[3 + 3 * k] = u[6 + 5 * k]
+        zc[4 + 3 * k] = u[7 + 5 * k]
+    for k in range(n):    # the jump sizes, in order, after the 3 S + 2 others
+        if u[8 + 5 * k] < jump_rate:
+            zc[3 * n + 2 + nj] = u[9 + 5 * k]
+            nj += 1
+    z = zc[:3 * n + 2 + nj]
+    _ndtri_blocked(z)
     af = math.exp(-theta_f)
     as_ = math.exp(-theta_s)
     ef = sd_f * math.sqrt(1.0 - af * af)
     es = sd_s * math.sqrt(1.0 - as_ * as_)
-    hf = sd_f * z[1]
-    hs = sd_s * z[2]
+    hf = sd_f * z[0]
+    hs = sd_s * z[1]
     corr = sd_f * sd_f + sd_s * sd_s    # h ~ N(0, v): E[exp(2h - 2v)] = 1, so E[m^2] = season^2
     jscale = jump_sd * sigma_sec * math.sqrt(60.0)
-    zr = z[5:]
+    zr = z[2:]
     ur = u[5:]
+    j = 3 * n + 2
     for k in range(n):
-        b = 5 * k
+        b = 3 * k
         hf = af * hf + ef * zr[b + 1]
         hs = as_ * hs + es * zr[b + 2]
         m = season[k] * math.exp(hf + hs - corr)
         r = sigma_sec * m * zr[b]
-        if ur[b + 3] < jump_rate:
-            r += jscale * m * zr[b + 4]
+        if ur[5 * k + 3] < jump_rate:
+            r += jscale * m * z[j]
+            j += 1
         out_ret[k] = r
         out_mult[k] = m
 
