@@ -127,8 +127,8 @@ def _classify(lo, hi, s, S, th, live, due_from, ev_s, wopt, pub_bid, pub_ask, ev
     with the underlying at ``S``: ``flag[c] = 1`` when it must be re-priced (first quote due; value by its
     Taylor expansion within ``thr`` ticks of the bid or ask; evaluation older than ``max_age`` s or the
     underlying moved ``TAYLOR_MOVE`` since; the optional-refresh hazard budget ``hz`` of an off-centre
-    quote used up), else 0. ``due_from`` int32: -1 once quoted, else the first second of the first quote;
-    ``ev_s`` int32: second of the last evaluation. Branch-free; ``lo``/``hi`` unsigned (no negative-index
+    quote used up), else 0; returns the flagged count. ``due_from`` int32: -1 once quoted, else the first
+    second of the first quote; ``ev_s`` int32: second of the last evaluation. Branch-free; ``lo``/``hi`` unsigned (no negative-index
     wraparound code: the loop vectorizes); narrow ints and the tick's products picked, not recomputed:
     ~35% faster than reading the int64 quote time and the float first-quote second (same decisions)."""
     ev_S, ev_th, ev_px, ev_d, ev_g, ev_vw, ev_tt = ev[0], ev[1], ev[3], ev[4], ev[5], ev[6], ev[7]
@@ -139,6 +139,7 @@ def _classify(lo, hi, s, S, th, live, due_from, ev_s, wopt, pub_bid, pub_ask, ev
     h_lo = 0.5 * lo_px
     h_hi = 0.5 * hi_px
     move = TAYLOR_MOVE * S
+    nf = np.uint64(0)
     for c in range(lo, hi):
         df = due_from[c]
         started = df < 0
@@ -158,7 +159,10 @@ def _classify(lo, hi, s, S, th, live, due_from, ev_s, wopt, pub_bid, pub_ask, ev
         keep = started & inside & fresh & (h > 0.0)
         hz[c] = h if keep else h0
         due = s >= df
-        flag[c] = 1 if (live & due & (not keep)) else 0
+        f = np.uint8(1) if (live & due & (not keep)) else np.uint8(0)
+        flag[c] = f
+        nf += f
+    return nf
 
 
 @kernel
@@ -181,14 +185,14 @@ def _scan(s, S, elo, atm_var, tau, due_from, ev_s, wopt, log_k, strike, sgn, noi
         hi = np.uint64(elo[e + 1])
         th = atm_var[s, e]
         ta = tau[s, e]
-        _classify(lo, hi, s, S, th, ta > 0.0, due_from, ev_s, wopt, pub_bid, pub_ask, ev, hz, h_opt, thr,
-                  max_age, scheme, flag)
+        nf = _classify(lo, hi, s, S, th, ta > 0.0, due_from, ev_s, wopt, pub_bid, pub_ask, ev, hz, h_opt, thr,
+                       max_age, scheme, flag)
+        if nf == 0:         # most expiry-seconds of the far dates: no compaction pass
+            continue
         m0 = m
         for c in range(lo, hi):
             idx[m] = c
             m += flag[c]
-        if m == m0:
-            continue
         lnf = lnS + (r - q) * ta
         dq = math.exp(-q * ta)
         dr = math.exp(-r * ta)
