@@ -271,9 +271,10 @@ def _rule_evidence(rule):
 
 
 @inline_kernel
-def _tag(pi, pf, i):
-    """Evidence tag of packet ``i``: dominant side (0 ask, 1 bid, 2 mid, 3 none) + 4 if 40+ lots per print."""
-    ask, bid, mid = _ratios(pf[i, PF_ASK], pf[i, PF_BID], pf[i, PF_MID], pf[i, PF_SIDE_A], pf[i, PF_SIDE_B])
+def _evidence_tag(ask, bid, mid, n, size):
+    """Evidence tag of a packet from its placement ratios, print count and size: dominant side (0 ask,
+    1 bid, 2 mid, 3 none) + 4 if 40+ lots per print. Scalars only (array arguments of an inlined helper
+    cost a reference-count pair per call)."""
     side = 3
     if ask >= 0.5:
         side = 0
@@ -281,9 +282,7 @@ def _tag(pi, pf, i):
         side = 1
     elif mid >= 0.5:
         side = 2
-    n = pi[i, PI_N]
-    big = 4 if n > 0 and pf[i, PF_SIZE] / n >= 40.0 else 0
-    return side + big
+    return side + (4 if n > 0 and size / n >= 40.0 else 0)
 
 
 @kernel
@@ -341,7 +340,7 @@ def _write_event(ei, ef, ev_e, ev_t, s, outcome, b, b2, scores, rules, ts, oi, o
 
 @inline_kernel
 def _packet_row(pi, pf, i, tg, tei, tef):
-    """The packet ``i`` (evidence tag ``tg`` = ``_tag(pi, pf, i)``) as a one-packet episode in the scratch rows
+    """The packet ``i`` (evidence tag ``tg`` = ``_evidence_tag`` of its ratios) as a one-packet episode in the scratch rows
     ``tei[0]``/``tef[0]``."""
     for j in range(tef.shape[1]):
         tef[0, j] = 0.0
@@ -477,16 +476,7 @@ def classify(pi, pf, ev_off, ev_val, start, window, zmin, episode_gap_ns, tau_ns
         cov = pi[i, PI_FRESH] / n if n > 0 else 0.0
         ask, bid, mid = _ratios(pf[i, PF_ASK], pf[i, PF_BID], pf[i, PF_MID], pf[i, PF_SIDE_A], pf[i, PF_SIDE_B])
         aggr = max(ask, bid)
-        # evidence tag (as ``_tag``, from the same ratios)
-        tg = 3
-        if ask >= 0.5:
-            tg = 0
-        elif bid >= 0.5:
-            tg = 1
-        elif mid >= 0.5:
-            tg = 2
-        if n > 0 and size / n >= 40.0:
-            tg += 4
+        tg = _evidence_tag(ask, bid, mid, n, size)
         d = 0
         if ask >= bid and ask > 0:
             d = 1 if pi[i, PI_RIGHT] == 0 else -1
