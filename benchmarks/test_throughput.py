@@ -190,3 +190,17 @@ def test_format_table():
     kernel = next(line for line in lines if line.strip().startswith("kernel"))
     assert "10.00 M/s" in kernel and "9.00 M/s - 11.00 M/s" in kernel and "0.067" in kernel and "NO" in kernel
     assert any("0.12 s" in line for line in lines) and "kernel: slow" in text
+
+
+def test_parquet_cases_count_the_same_rows(tmp_path):
+    """The shared body of the Parquet bench groups (fastsynth bench, bench_session): every case writes or
+    generates exactly the run's rows (checked by _interleave each round); no time is asserted."""
+    import fastsynth
+    from fastsynth.bench import parquet_cases, per_cpu_note
+
+    m = fastsynth.Manifest(seed=7, symbols=["IBM"], tables=["equity_trades", "bars_1m"])
+    rates, cpu, n_rows = parquet_cases(m, tmp_path, 1, generate_case=True)
+    assert n_rows == sum(t.num_rows for t in fastsynth.generate(m).values())
+    assert set(rates) == {"e2e", "encode", "generate"} and all(len(cpu[k]) == 1 for k in rates)
+    assert "M rows per CPU-s" in per_cpu_note(n_rows, cpu["e2e"])
+    assert not any(p.name.startswith("out") for p in tmp_path.iterdir())     # output dirs cleaned up

@@ -272,18 +272,21 @@ def bench_per_core(rounds: int, quick: bool) -> list[dict[str, Any]]:
 
 # ---- 2. both cores: Parquet end to end vs encode only ---------------------------------------------
 
-def bench_parquet(rounds: int, quick: bool, tmp: Path) -> list[dict[str, Any]]:
+def parquet_cases(m: Any, tmp: Path, rounds: int, *, generate_case: bool = False
+                  ) -> tuple[dict[str, list[float]], dict[str, list[float]], int]:
+    """The Parquet cases of manifest ``m`` on 2 threads, round-robin: ``e2e`` (``run_to_parquet``),
+    ``encode`` (the run's sink writing batches generated beforehand, largest partitions first as the run
+    schedules) and optionally ``generate`` (the partitions on 2 threads, batches dropped). Returns
+    (rates per case, process CPU seconds per case, rows). Used by ``bench_parquet`` and ``bench_session``."""
     from .engine import iter_partition, plan
-    from .manifest import Manifest
     from .run import run_to_parquet
     from .sinks import ParquetDatasetSink
 
-    syms = QUICK_E2E_SYMBOLS if quick else E2E_SYMBOLS
-    m = Manifest(seed=SEED, symbols=syms)      # every table, zstd: what `fastsynth generate` writes
-    run_to_parquet(m, tmp / "warm", overwrite=True, workers=2)   # untimed: compile, imports, page cache
     p = plan(m)
-    batches = {part: list(iter_partition(p, part)) for part in p.partitions}   # generated once
+    with ThreadPoolExecutor(max_workers=2) as ex:                      # generated once, untimed
+        batches = dict(zip(p.partitions, ex.map(lambda part: list(iter_partition(p, part)), p.partitions)))
     n_rows = sum(b.num_rows for items in batches.values() for _, b in items)
+    largest = sorted(p.partitions, key=lambda part: -sum(b.num_rows for _, b in batches[part]))
     dirs = iter(range(1 << 30))
     last: list[Path] = []
 
@@ -303,7 +306,6 @@ def bench_parquet(rounds: int, quick: bool, tmp: Path) -> list[dict[str, Any]]:
         return n
 
     def generate(_: Any) -> int:
-        """The generation half alone: the same partitions on 2 threads, batches dropped."""
         c0 = time.process_time()
         with ThreadPoolExecutor(max_workers=2) as ex:
             n = sum(ex.map(lambda part: sum(b.num_rows for _, b in iter_partition(p, part)), p.partitions))
@@ -316,28 +318,47 @@ def bench_parquet(rounds: int, quick: bool, tmp: Path) -> list[dict[str, Any]]:
         sink.begin(m.canonical_json(), m.content_hash())
         with ThreadPoolExecutor(max_workers=2) as ex:
             counts = list(ex.map(lambda part: sink.write_partition(part.date, part.symbol, batches[part]),
-                                 p.partitions))
+                                 largest))
         sink.finish({"manifest_hash": m.content_hash()})
         cpu["encode"].append(time.process_time() - c0)
         return sum(sum(c.values()) for c in counts)
 
-    r = _interleave([_Case("e2e", e2e, fresh_dir), _Case("encode", encode, fresh_dir),
-                     _Case("generate", generate, None)], rounds)
+    cases = [_Case("e2e", e2e, fresh_dir), _Case("encode", encode, fresh_dir)]
+    if generate_case:
+        cases.append(_Case("generate", generate, None))
+    try:
+        r = _interleave(cases, rounds)
+    finally:
+        for d in last:
+            shutil.rmtree(d, ignore_errors=True)
+    return r, cpu, n_rows
+
+
+def per_cpu_note(n_rows: int, cpu_seconds: list[float]) -> str:
+    """Rows per CPU-second of this process (all threads), the first round left out when there are more:
+    the figure a shared machine's load disturbs least."""
+    return f"{n_rows / statistics.median(cpu_seconds[1:] or cpu_seconds) / 1e6:.1f} M rows per CPU-s"
+
+
+def bench_parquet(rounds: int, quick: bool, tmp: Path) -> list[dict[str, Any]]:
+    from .manifest import Manifest
+    from .run import run_to_parquet
+
+    syms = QUICK_E2E_SYMBOLS if quick else E2E_SYMBOLS
+    m = Manifest(seed=SEED, symbols=syms)      # every table, zstd: what `fastsynth generate` writes
+    run_to_parquet(m, tmp / "warm", overwrite=True, workers=2)   # untimed: compile, imports, page cache
+    r, cpu, n_rows = parquet_cases(m, tmp, rounds, generate_case=True)
     g = f"both cores (2 threads), {len(syms)} symbols one session, all tables, zstd Parquet"
     e_med = statistics.median(r["e2e"])
-
-    def per_cpu(case: str) -> str:   # load-robust: rows per CPU-second of this process (all threads)
-        return f"{n_rows / statistics.median(cpu[case][1:] or cpu[case]) / 1e6:.1f} M rows per CPU-s"
-
     return [
         _row(g, "encode only: ParquetDatasetSink, pre-generated batches", r["encode"], rows=n_rows,
-             note="the ceiling of the Parquet path; " + per_cpu("encode")),
+             note="the ceiling of the Parquet path; " + per_cpu_note(n_rows, cpu["encode"])),
         _row(g, "generate only: iter_partition on 2 threads, batches dropped", r["generate"], rows=n_rows,
-             note=per_cpu("generate")),
+             note=per_cpu_note(n_rows, cpu["generate"])),
         _row(g, "end to end: run_to_parquet(workers=2)", r["e2e"], rows=n_rows,
              ceiling="encode only", ceiling_values=r["encode"], target=f">= {E2E_TARGET / 1e6:.0f} M rows/s",
              ok=e_med >= E2E_TARGET,
-             note=per_cpu("e2e") + "; full default session: python -m fastsynth.bench_session"),
+             note=per_cpu_note(n_rows, cpu["e2e"]) + "; full default session: python -m fastsynth.bench_session"),
     ]
 
 
