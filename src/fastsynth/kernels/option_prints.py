@@ -439,10 +439,10 @@ def _householder(f, v, A, B, inv):
 
 
 @kernel
-def _iv_first(m, s_, x_, Sq_, Kr_, sg_, tg_, ex_, d1_, is_, ax_, ib, fb):
-    """The first step of ``iv_delta`` for ``m`` prints, with the cheap CDF (``half_erfc_mid_nd``, ~1e-11):
-    it is never the last step, so its precision only sets how near the next (exact) step starts. Total vol
-    ``s_`` updated in place (at most 4x either way)."""
+def _d1_terms(m, s_, x_, d1_, is_, ax_, ex_, ib, fb):
+    """For total vols ``s_`` and log-moneyness terms ``x_`` of ``m`` prints: ``d1_``, ``is_`` = 1 / s and
+    ``ex_`` = exp(-d1^2 / 2) (``ax_`` scratch) — the start of every Householder step (``_iv_first``,
+    ``_iv_step``); a called kernel, compiled once for both."""
     for j in range(m):
         s = s_[j]
         inv = 1.0 / s
@@ -451,6 +451,14 @@ def _iv_first(m, s_, x_, Sq_, Kr_, sg_, tg_, ex_, d1_, is_, ax_, ib, fb):
         is_[j] = inv
         ax_[j] = -0.5 * d1 * d1
     exp_block(ax_, ex_, m, ib, fb)
+
+
+@kernel
+def _iv_first(m, s_, x_, Sq_, Kr_, sg_, tg_, ex_, d1_, is_, ax_, ib, fb):
+    """The first step of ``iv_delta`` for ``m`` prints, with the cheap CDF (``half_erfc_mid_nd``, ~1e-11):
+    it is never the last step, so its precision only sets how near the next (exact) step starts. Total vol
+    ``s_`` updated in place (at most 4x either way)."""
+    _d1_terms(m, s_, x_, d1_, is_, ax_, ex_, ib, fb)
     for j in range(m):
         s = s_[j]
         inv = is_[j]
@@ -483,14 +491,7 @@ def _iv_step(m, s_, x_, Sq_, Kr_, sg_, tg_, dq_, sr_, ex_, d1_, is_, cv_, de_, a
     new vol (``de_``: a third-order Taylor expansion of N(d1) from this step's own evaluation, its error
     O(step^4) like the vol's). A kernel of its own with one array per quantity: inlined into the block loop
     it does not vectorize."""
-    for j in range(m):
-        s = s_[j]
-        inv = 1.0 / s
-        d1 = x_[j] * inv + 0.5 * s
-        d1_[j] = d1
-        is_[j] = inv
-        ax_[j] = -0.5 * d1 * d1
-    exp_block(ax_, ex_, m, ib, fb)
+    _d1_terms(m, s_, x_, d1_, is_, ax_, ex_, ib, fb)
     for j in range(m):
         s = s_[j]
         inv = is_[j]
