@@ -167,6 +167,10 @@ BAD = {
     "too many days": (["--days", "100000"], ["--days: ", "100000"]),
     "ipc stdout, several tables": (["--format", "ipc", "--out", "-"], ["tables", "exactly one table"]),
     "unknown symbol, wrong case": (["--symbols", "ibmm"], ["--symbols: ", "'ibmm'", "did you mean 'IBM'?"]),
+    # lists read as plain comma lists, not Python reprs
+    "duplicate tables": (["--tables", "bars_1m,bars_1m"], ["--tables: got bars_1m, bars_1m; allowed: each table"]),
+    "ipc stdout, two tables": (["--format", "ipc", "--out", "-", "--tables", "bars_1m,equity_trades"],
+                               ["--tables: got bars_1m, equity_trades; allowed: exactly one table"]),
 }
 
 
@@ -177,9 +181,12 @@ def test_bad_option(tmp_path, case):
         args = [*args, "--out", "out"]
     if "--symbols" not in args:
         args = [*args, "--symbols", "IBM"]
-    err = one_line_error(cli("generate", *args, cwd=tmp_path))
+    res = cli("generate", *args, cwd=tmp_path)
+    err = one_line_error(res)
+    assert res.returncode == 2
     for s in needles:
         assert s in err, (s, err)
+    assert "['" not in err and "Traceback" not in err
     assert list(tmp_path.iterdir()) == [], "a failed run left output behind"
 
 
@@ -206,12 +213,18 @@ def test_inspect_missing_directory(tmp_path):
     ("badnested.json", '{"symbols": ["IBM"], "universe": [{"symbol": "IBM", "price": "high"}]}',
      ["universe[0].price", "a number", "got a string"]),
     ("lowercase.yaml", "symbols: [ibm]\n", ["symbols: got 'ibm'", "did you mean 'IBM'?"]),
+    # an empty (or comments-only) file is named as such, not "NoneType"
+    ("empty.yaml", "", ["manifest: got 'empty.yaml'", "manifest file empty.yaml is empty"]),
+    ("empty.json", "\n", ["manifest: got 'empty.json'", "manifest file empty.json is empty"]),
+    ("comments.yaml", "# nothing yet\n", ["manifest: got 'comments.yaml'", "holds no values"]),
+    ("list.json", "[1, 2]", ["list.json: got 'a list'", "a mapping of manifest fields"]),
 ])
 def test_bad_manifest_file(tmp_path, name, text, needles):
     (tmp_path / name).write_text(text)
     err = one_line_error(cli("generate", "--manifest", name, "--out", "out", cwd=tmp_path))
     for s in needles:
         assert s in err, (s, err)
+    assert "NoneType" not in err
     assert sorted(p.name for p in tmp_path.iterdir()) == [name]
 
 
@@ -365,3 +378,41 @@ def test_unwritable_output_names_the_option(tmp_path):
 def test_warmup_compiles_generation_and_analytics(tmp_path):
     res = ok(cli("warmup", cwd=tmp_path))
     assert "kernels ready" in res.stdout and "analytics" in res.stdout
+
+
+def test_table_names_any_case(tmp_path):
+    res = ok(cli("generate", "--symbols", "IBM", "--tables", "Bars_1M", "--format", "ndjson", "--out", "-",
+                 cwd=tmp_path))
+    assert res.stdout and json.loads(res.stdout.splitlines()[0])["symbol"] == "IBM"
+    assert ok(cli("schema", "Equity_Trades", cwd=tmp_path)).stdout.startswith("equity_trades: ")
+
+
+@pytest.mark.parametrize("args,needles", [
+    (["--seed", "x"], ["--seed: got 'x'"]),
+    (["--date", "2026-03-07"], ["--date: got '2026-03-07'", "2026-03-06"]),
+    (["--symbols", "ZZZ"], ["--symbols: got 'ZZZ'"]),
+    (["--preset", "nope"], ["--preset: got 'nope'", "balanced_demo"]),
+    (["--params", "p.yaml"], ["--params: got 'p.yaml'", "is empty"]),
+])
+def test_evaluate_errors_name_the_option(tmp_path, args, needles):
+    (tmp_path / "p.yaml").write_text("")
+    res = cli("evaluate", *args, cwd=tmp_path)
+    err = one_line_error(res)
+    assert res.returncode == 2
+    for s in needles:
+        assert s in err, (s, err)
+
+
+def test_analyze_errors_name_out_not_a_temp_path(tmp_path):
+    ok(cli("generate", "--symbols", "IBM", "--tables", "equity_trades", "--out", "d", "-q", cwd=tmp_path))
+    long_out = "o" * 240         # the staging name (.<out>.tmp-<pid>-<tid>) is too long for the filesystem
+    res = cli("analyze", "d", "--out", long_out, cwd=tmp_path)
+    err = one_line_error(res)
+    assert res.returncode == 2
+    assert err.startswith(f"fastsynth: error: --out: got '{long_out}'") and ".tmp-" not in err
+    (tmp_path / "p.yaml").write_text("# empty\n")
+    err = one_line_error(cli("analyze", "d", "--out", "o", "--params", "p.yaml", cwd=tmp_path))
+    assert "--params: got 'p.yaml'" in err
+    err = one_line_error(cli("analyze", "d", "--out", "o", "--rename", "nope", cwd=tmp_path))
+    assert "--rename: got 'nope'" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d", "p.yaml"]

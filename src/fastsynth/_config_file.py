@@ -23,7 +23,13 @@ def decode_config_file(path: str | Path, field: str) -> object:
         raw = p.read_bytes()
     except OSError as e:
         raise ConfigError(field, str(p), "a readable file", e.strerror or str(e)) from None
+    kind = p.suffix.lstrip('.').upper()
+    if not raw.strip():
+        raise ConfigError(field, str(p), f"a {kind} file of {field} fields", f"{field} file {p} is empty")
     try:
-        return dec(raw)
+        data = dec(raw)
     except msgspec.DecodeError as e:
-        raise ConfigError(field, str(p), f"valid {p.suffix.lstrip('.').upper()}", " ".join(str(e).split())) from None
+        raise ConfigError(field, str(p), f"valid {kind}", " ".join(str(e).split())) from None
+    if data is None:              # YAML with nothing but comments
+        raise ConfigError(field, str(p), f"a {kind} file of {field} fields", f"{field} file {p} holds no values")
+    return data

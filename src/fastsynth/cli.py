@@ -24,7 +24,7 @@ class _Cmd(click.Command):
         try:
             return super().invoke(ctx)
         except FastsynthError as e:
-            click.echo(f"fastsynth: error: {e}", err=True)
+            click.echo(f"fastsynth: error: {e.cli_message()}", err=True)
             ctx.exit(2)
 
 
@@ -145,12 +145,16 @@ def _generate(manifest_path, start, days, symbols, seed, mode, tables, fmt, out,
     if mode is not None:
         data["mode"] = mode
     if tables is not None:
-        data["tables"] = _split(tables, "--tables")
+        data["tables"] = _table_case(_split(tables, "--tables"))
     if fmt is not None:
         data["format"] = fmt
     m = manifest_from_data(data, source="options")
     if str(out) == "-" and m.format == "parquet":
         raise ConfigError("--out", "-", "a directory for Parquet (stdout takes --format ipc or ndjson)")
+    if str(out) == "-" and m.format == "ipc" and len(m.tables) != 1:
+        raise ConfigError("--tables", m.tables, "exactly one table with --format ipc --out -",
+                          "stdout carries one Arrow IPC stream: pass e.g. --tables equity_trades, "
+                          "or write several tables to a directory")
     t0 = time.perf_counter()
     if workers is not None:
         workers = _int("workers", workers)
@@ -170,6 +174,39 @@ def _generate(manifest_path, start, days, symbols, seed, mode, tables, fmt, out,
                f"to {out} in {dt:.2f} s ({total / max(dt, 1e-9) / 1e6:.1f} M rows/s); manifest {m.content_hash()[:12]}")
     if res.partitions_skipped:
         click.echo(f"fastsynth: resumed: {res.partitions_skipped} finished partitions kept")
+
+
+def _table_case(tables: list[str] | None) -> list[str] | None:
+    """Table names typed in any case (``Equity_Trades``) as fastsynth spells them (``equity_trades``)."""
+    if tables is None:
+        return None
+    return [t.lower() if t not in TABLES and t.lower() in TABLES else t for t in tables]
+
+
+def _flag_errors(flags: dict[str, str], out: str | None = None):
+    """Errors about values the user typed, named by the flag typed (``--date``, not the internal field
+    ``start``); with ``out``, OutputErrors name ``--out`` and its value (not a staging temp path)."""
+    import contextlib
+    import re
+
+    @contextlib.contextmanager
+    def cm():
+        try:
+            yield
+        except ConfigError as e:
+            if e.field not in flags:
+                raise
+            raise ConfigError(flags[e.field], e.value, e.allowed, e.hint) from None
+        except OutputError as e:
+            if out is None:
+                raise
+            msg = str(e)
+            name = re.escape(Path(out).name)
+            msg = re.sub(r"(?:[^\s'\"]*/)?\." + name + r"\.tmp-\d+-\d+", lambda _: str(out), msg)
+            if msg.startswith("out: "):
+                msg = "--out: " + msg[5:]
+            raise OutputError(msg) from None
+    return cm()
 
 
 def _match_case(symbols: list[str] | None, universe: list | None) -> list[str] | None:
@@ -242,9 +279,10 @@ def analyze(data_dir, out, params_path, rename, overwrite, quiet) -> None:
     from .analytics.io import analyze_dataset
     from .analytics.params import AnalyticsParams, load_params
 
-    params = load_params(params_path) if params_path else AnalyticsParams()
-    t0 = time.perf_counter()
-    res = analyze_dataset(data_dir, out, params, rename=rename, overwrite=overwrite)
+    with _flag_errors({"params": "--params", "rename": "--rename", "out": "--out"}, out=out):
+        params = load_params(params_path) if params_path else AnalyticsParams()
+        t0 = time.perf_counter()
+        res = analyze_dataset(data_dir, out, params, rename=rename, overwrite=overwrite)
     if not quiet:
         click.echo(f"fastsynth: analyzed {res.partitions} partition(s) in {time.perf_counter() - t0:.2f} s: "
                    + ", ".join(f"{t} {n:,}" for t, n in res.rows.items()) + f" rows -> {out}")
@@ -258,12 +296,19 @@ def schema(table: str) -> None:
     """Print a table's columns: name, Arrow type and meaning (with units)."""
     from .schemas import describe
 
+    if table not in TABLES and table.lower() in TABLES:
+        table = table.lower()
     title, fields = describe(table)
     click.echo(f"{table}: {title}")
     w = max(len(f.name) for f in fields)
     tw = max(len(str(f.type)) for f in fields)
     for f in fields:
         click.echo(f"  {f.name:<{w}}  {str(f.type):<{tw}}  {f.doc}")
+
+
+# Fields of the manifest / parameters that evaluate builds from its options -> the option.
+_EVALUATE_FLAGS = {"seed": "--seed", "start": "--date", "date": "--date", "symbols": "--symbols",
+                   "preset": "--preset", "control.preset_id": "--preset", "params": "--params"}
 
 
 @main.command(cls=_Cmd, epilog="""\b
@@ -282,9 +327,10 @@ def evaluate(seed, date, symbols, preset, params_path) -> None:
     from .analytics.evaluate import format_report, run_evaluate
     from .analytics.params import load_params
 
-    params = load_params(params_path) if params_path else None
-    rep, _ = run_evaluate(seed=_int("seed", seed), date=date, symbols=_match_case(_split(symbols, "--symbols"), None),
-                          preset=preset, params=params)
+    with _flag_errors(_EVALUATE_FLAGS):
+        params = load_params(params_path) if params_path else None
+        rep, _ = run_evaluate(seed=_int("seed", seed), date=date,
+                              symbols=_match_case(_split(symbols, "--symbols"), None), preset=preset, params=params)
     click.echo(format_report(rep))
 
 

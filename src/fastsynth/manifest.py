@@ -213,7 +213,9 @@ def load_manifest(path: str | Path) -> Manifest:
 def manifest_from_data(data: object, source: str = "manifest") -> Manifest:
     """Build a validated Manifest from decoded builtins (dict), with friendly errors."""
     if not isinstance(data, dict):
-        raise ConfigError(source, type(data).__name__, "a mapping of manifest fields")
+        kind = {list: "a list", str: "a single string", int: "a single number", float: "a single number",
+                bool: "a single true/false", type(None): "nothing"}.get(type(data), type(data).__name__)
+        raise ConfigError(source, kind, "a mapping of manifest fields (field: value, ...) at the top level")
     if isinstance(data.get("start"), _dt.date):  # YAML/TOML parse bare dates
         data = {**data, "start": data["start"].isoformat()}
     try:
