@@ -21,11 +21,17 @@ class _Cmd(click.Command):
     """Turn fastsynth errors into one clear line and exit status 2 (no traceback)."""
 
     def invoke(self, ctx: click.Context):
+        from ._signals import Interrupted, stop_on_signals
+
         try:
-            return super().invoke(ctx)
+            with stop_on_signals():          # SIGINT/SIGTERM: clean up, then exit 128+signal (not "Aborted!")
+                return super().invoke(ctx)
         except FastsynthError as e:
             click.echo(f"fastsynth: error: {e.cli_message()}", err=True)
             ctx.exit(2)
+        except Interrupted as e:
+            click.echo(getattr(e, "report", None) or f"fastsynth: interrupted by {e.name}; stopped", err=True)
+            ctx.exit(e.exit_code)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -158,10 +164,16 @@ def _generate(manifest_path, start, days, symbols, seed, mode, tables, fmt, out,
     t0 = time.perf_counter()
     if workers is not None:
         workers = _int("workers", workers)
-    if m.format == "parquet":
-        res = run_to_parquet(m, out, overwrite=overwrite, workers=workers)
-    else:
-        res = run_to_stream(m, out, overwrite=overwrite)
+    from ._signals import Interrupted
+
+    try:
+        if m.format == "parquet":
+            res = run_to_parquet(m, out, overwrite=overwrite, workers=workers)
+        else:
+            res = run_to_stream(m, out, overwrite=overwrite)
+    except Interrupted as e:
+        e.report = _interrupted_report(e, m, out)
+        raise
     if quiet or str(out) == "-":
         return
     if getattr(res, "already_complete", False):
@@ -174,6 +186,28 @@ def _generate(manifest_path, start, days, symbols, seed, mode, tables, fmt, out,
                f"to {out} in {dt:.2f} s ({total / max(dt, 1e-9) / 1e6:.1f} M rows/s); manifest {m.content_hash()[:12]}")
     if res.partitions_skipped:
         click.echo(f"fastsynth: resumed: {res.partitions_skipped} finished partitions kept")
+
+
+def _interrupted_report(e, m: Manifest, out) -> str:
+    """The one line printed when SIGINT/SIGTERM stopped a generate run (after its cleanup)."""
+    head = f"fastsynth: interrupted by {e.name}"
+    if str(out) == "-":
+        return f"{head}; the {m.format} stream on stdout is incomplete"
+    from .sinks import MANIFEST_NAME, ParquetDatasetSink, read_manifest
+
+    root = Path(out).expanduser()
+    try:
+        same_run = (root / MANIFEST_NAME).is_file() and read_manifest(root)[0] == m.content_hash()
+    except FastsynthError:
+        same_run = False
+    if not same_run:
+        return f"{head} before anything was written to {out}; run the same command again to start over"
+    if m.format != "parquet":
+        return (f"{head}: unfinished files removed, the run's manifest kept in {out}; the {m.format} files are "
+                f"written in one pass, so running the same command again writes them from the start")
+    n = len(ParquetDatasetSink(root, m.tables).completed_partitions())
+    return (f"{head}: kept {n} finished partition{'s' if n != 1 else ''} and the run state in {out}, "
+            f"unfinished files removed; run the same command again to resume")
 
 
 def _table_case(tables: list[str] | None) -> list[str] | None:

@@ -157,8 +157,9 @@ class _Pipeline:
         self.publish_lock = threading.Lock()
 
     def run(self) -> None:
-        threads = [threading.Thread(target=self._worker, name=f"fastsynth-{i}", daemon=True)
+        threads = [threading.Thread(target=self._worker_main, name=f"fastsynth-{i}", daemon=True)
                    for i in range(self.workers)]
+        self.live = len(threads)
         for t in threads:
             t.start()
         try:
@@ -167,8 +168,12 @@ class _Pipeline:
                     t.join(0.25)              # a timeout keeps Ctrl-C deliverable to this thread
         except BaseException as e:
             self._fail(e)
-            for t in threads:
-                t.join()
+            # Wait on the count, not t.join(): in CPython 3.11 a join interrupted by a signal handler's
+            # exception (Ctrl-C, the CLI's SIGTERM) can mark a still-running thread stopped, so the
+            # files would be closed under a running encode (a crash).
+            with self.cond:
+                while self.live:
+                    self.cond.wait()
         if self.error is not None:
             for o in self.open:
                 o.writer.abort()
@@ -177,6 +182,14 @@ class _Pipeline:
             if err is e:
                 raise e
             raise err from e
+
+    def _worker_main(self) -> None:
+        try:
+            self._worker()
+        finally:
+            with self.cond:
+                self.live -= 1
+                self.cond.notify_all()
 
     def _fail(self, e: BaseException, where=None) -> None:
         with self.cond:

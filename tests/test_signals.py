@@ -1,0 +1,94 @@
+"""SIGTERM / SIGINT during ``fastsynth generate --out DIR``: real signals to a real child process.
+
+The run stops its workers, removes this run's temporary files, keeps finished files and the run state,
+prints one line saying so, and exits with 128 + signal (143 SIGTERM, 130 SIGINT); the same command run
+again resumes (finished files untouched) and completes.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from fastsynth.sinks import MANIFEST_NAME, SUCCESS_NAME
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+
+# Six symbols at 4x activity on one worker: several seconds of writing, so the signal lands mid-run.
+ARGS = ("generate", "--symbols", "IBM,F,KO,T,PFE,INTC", "--mode", "active", "--seed", "3",
+        "--tables", "equity_trades,equity_quotes", "--workers", "1")
+
+
+def start(*args: str, cwd: Path) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "fastsynth.cli", *args], cwd=cwd, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def temps(root: Path) -> list[Path]:
+    return [p for p in root.rglob(".*") if ".tmp-" in p.name]
+
+
+def finals(root: Path, suffix: str) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in root.rglob(f"*{suffix}") if not p.name.startswith(".")}
+
+
+def wait_for(cond, proc: subprocess.Popen, timeout: float = 120.0) -> None:
+    """Poll ``cond()`` until true; fail if the child exits first."""
+    end = time.monotonic() + timeout
+    while not cond():
+        if proc.poll() is not None:
+            pytest.fail(f"run ended (rc {proc.returncode}) before the signal could be sent: {proc.stderr.read()}")
+        if time.monotonic() > end:
+            proc.kill()
+            pytest.fail("timed out waiting for the run to start writing")
+        time.sleep(0.005)
+
+
+@pytest.mark.parametrize("sig,code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_signal_during_parquet_run_cleans_up_and_resumes(tmp_path, sig, code):
+    root = tmp_path / "d"
+    p = start(*ARGS, "--out", "d", cwd=tmp_path)
+    # signal while a partition is published and another is being written (temp files present)
+    wait_for(lambda: root.is_dir() and finals(root, ".parquet") and temps(root), p)
+    os.kill(p.pid, sig)
+    out, err = p.communicate(timeout=120)
+    assert p.returncode == code, err
+    assert "Traceback" not in err and "Aborted" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    name = signal.Signals(sig).name
+    assert lines[0].startswith(f"fastsynth: interrupted by {name}: kept ") and "run the same command again to resume" in lines[0]
+    assert temps(root) == [], "temporary files left behind"
+    assert (root / MANIFEST_NAME).is_file() and not (root / SUCCESS_NAME).exists()
+    kept = finals(root, ".parquet")
+    assert kept
+    n_parts = len({k.rsplit("/", 1)[-1] for k in kept if k.startswith("equity_quotes/")})
+    assert f"kept {n_parts} finished partition" in lines[0]
+
+    again = subprocess.run([sys.executable, "-m", "fastsynth.cli", *ARGS, "--out", "d"], cwd=tmp_path,
+                           capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert "resumed" in again.stdout
+    assert (root / SUCCESS_NAME).is_file() and temps(root) == []
+    done = finals(root, ".parquet")
+    assert len(done) == 12
+    assert {k: done[k] for k in kept} == kept       # finished files were not redone
+
+
+def test_sigterm_during_ndjson_directory_run(tmp_path):
+    root = tmp_path / "j"
+    p = start(*ARGS, "--format", "ndjson", "--out", "j", cwd=tmp_path)
+    wait_for(lambda: root.is_dir() and temps(root), p)
+    os.kill(p.pid, signal.SIGTERM)
+    _, err = p.communicate(timeout=120)
+    assert p.returncode == 143, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("fastsynth: interrupted by SIGTERM"), err
+    assert "run the same command again" in lines[0]
+    assert temps(root) == [] and not (root / SUCCESS_NAME).exists()
+    assert finals(root, ".ndjson") == {}
