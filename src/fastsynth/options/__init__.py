@@ -2,7 +2,8 @@
 
 ``run_partition(p, part, sym_code, tables)`` yields ``("option_contracts", batch)`` once, then per
 300-second block ``("option_quotes", batch)``, ``("option_trades", batch)`` and
-``("scenario_labels", batch)`` (each only when requested and non-empty). The chain
+``("scenario_labels", batch)`` (each only when requested and non-empty; the prints of several blocks, up to
+``PRINT_BATCH_ROWS``, go out as one batch). The chain
 (``options.chain``), the surface (``options.surface``) and the quotes (``options.quotes``,
 ``kernels.option_quotes``) are built here; prints come from ``options.prints.PrintGenerator``.
 
@@ -88,6 +89,8 @@ def run_partition(p: Any, part: Any, sym_code: int, tables: tuple[str, ...]) -> 
     prints = _print_generator(p, part, sym_code, chain, want_l) if (want_t or want_l) else None
     seq = 0
     n = sess.seconds
+    rows: list[dict[str, np.ndarray]] = []     # print rows of blocks not yet made batches
+    n_rows = 0
     for s0 in range(0, n, BLOCK_SECONDS):
         s1 = min(n, s0 + BLOCK_SECONDS)
         qb = quoter.block(s0, s1)
@@ -95,8 +98,25 @@ def run_partition(p: Any, part: Any, sym_code: int, tables: tuple[str, ...]) -> 
             yield "option_quotes", quotes_batch(qb, chain, seq, sym_code, sym_dict)
         seq += len(qb)
         if prints is not None:
-            trades, labels = prints.block(qb, qb, s0, s1)
-            if want_t and trades is not None and trades.num_rows:
-                yield "option_trades", trades
-            if want_l and labels is not None and labels.num_rows:
-                yield "scenario_labels", labels
+            r = prints.block_rows(qb, qb, s0, s1)
+            if r is not None:
+                rows.append(r)
+                n_rows += r["ts"].shape[0]
+            # the prints of several blocks go out as one batch (a block has only a few hundred: wrapping
+            # ~25 Arrow arrays per block cost more than the rows); same rows, same order, same tables
+            if rows and (n_rows >= PRINT_BATCH_ROWS or s1 >= n):
+                yield from _print_batches(prints, rows, want_t, want_l)
+                rows, n_rows = [], 0
+
+
+PRINT_BATCH_ROWS = 65_536   # option_trades / scenario_labels: a batch once this many rows are pending, and at the end
+
+
+def _print_batches(prints: Any, rows: list[dict[str, np.ndarray]], want_t: bool, want_l: bool):
+    from .prints import concat_rows
+
+    r = concat_rows(rows)
+    if want_t:
+        yield "option_trades", prints.trades_batch(r)
+    if want_l:
+        yield "scenario_labels", prints.labels_batch(r)

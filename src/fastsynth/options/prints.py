@@ -42,7 +42,7 @@ from ..kernels.option_prints import (NOISE_NOTIONAL_CAP, NS_YEAR, advance_quotes
                                      select_penalty)
 from .families import COND_CODE, FAMILY_TEMPLATES, PLACE_CODE, Family
 
-__all__ = ["PrintGenerator", "prints_per_day", "VENUE_SHARES", "trade_id_base", "STALE_NS"]
+__all__ = ["PrintGenerator", "concat_rows", "prints_per_day", "VENUE_SHARES", "trade_id_base", "STALE_NS"]
 
 NS = 1_000_000_000
 FULL_DAY_SECONDS = 23_400
@@ -137,8 +137,11 @@ class _Requests:
 
     def add(self, **cols: Any) -> None:
         n = len(cols["ts"])
-        self.parts.append({k: np.broadcast_to(np.asarray(cols[k], dt), (n,)).astype(dt, copy=False)
-                           for k, dt in self.COLS})
+        part = {}
+        for k, dt in self.COLS:          # arrays as they are (cast if needed), scalars repeated
+            v = cols[k]
+            part[k] = v.astype(dt, copy=False) if isinstance(v, np.ndarray) and v.shape == (n,) else np.full(n, v, dt)
+        self.parts.append(part)
 
     def concat(self) -> dict[str, np.ndarray]:
         if not self.parts:
@@ -219,8 +222,12 @@ class PrintGenerator:
         self._exps = [int(e) for e in np.unique(self.c_exp)]
         self._strikes: dict[tuple[int, int], np.ndarray] = {}
         self._ask_c0 = 0.0
-        self.by_key = {(int(e), round(k * 1000), int(r)): i
-                       for i, (e, k, r) in enumerate(zip(self.c_exp, self.c_strike, self.c_right))}
+        # (expiry, strike in 1/1000, right) -> contract; the strike key is round(strike * 1000) of the
+        # float64 product either way (Python floats from tolist: ~10x faster than iterating numpy scalars)
+        self.by_key = {(e, round(k), r): i for i, (e, k, r) in
+                       enumerate(zip(self.c_exp.tolist(), (self.c_strike * 1000).tolist(), self.c_right.tolist()))}
+        # the background flow's per-contract DTE weight (constant through the session)
+        self._w_dte = np.exp(-self.c_dte / NOISE_DTE_SCALE) + NOISE_DTE_FLOOR
         self.vol = float(self.spec.annual_vol)
         from .surface import DIV_YIELD_ETF, DIV_YIELD_STOCK
 
@@ -542,7 +549,7 @@ class PrintGenerator:
         t0 = self.open_ns + s0 * NS
         spot = self._spot(und_ts, und_mid, t0)
         z = self._z(spot, t0) - 0.5 * self.vol * np.sqrt(np.maximum(self._tau_at(t0), 1e-6))  # ~ log-moneyness
-        w = (np.exp(-self.c_dte / NOISE_DTE_SCALE) + NOISE_DTE_FLOOR) * np.exp(-0.5 * (z / NOISE_MONEYNESS_SD) ** 2)
+        w = self._w_dte * np.exp(-0.5 * (z / NOISE_MONEYNESS_SD) ** 2)
         ts0, bid0, ask0 = self._snapshot(qb, self.open_ns + s1 * NS)   # quoted at some time in the block
         w = np.where((ts0 >= 0) & (ask0 > 0), w, 0.0)
         if self.n_contracts == 0 or not w.sum() > 0:
@@ -571,6 +578,17 @@ class PrintGenerator:
     def block(self, quote_block: Any, und: Any, s0: int, s1: int) -> tuple[pa.RecordBatch | None,
                                                                           pa.RecordBatch | None]:
         """Prints of seconds ``[s0, s1)``: ``(option_trades batch | None, scenario_labels batch | None)``."""
+        rows = self.block_rows(quote_block, und, s0, s1)
+        if rows is None:
+            return None, None
+        return self.trades_batch(rows), (self.labels_batch(rows) if self.want_labels else None)
+
+    def block_rows(self, quote_block: Any, und: Any, s0: int, s1: int) -> dict[str, np.ndarray] | None:
+        """The prints of seconds ``[s0, s1)`` as numpy columns (``None`` when there are none): everything
+        that depends on the block's quote tape (NBBO context, prices, IV and delta) is computed here; the
+        Arrow batches are built by :meth:`trades_batch` / :meth:`labels_batch`, from one block's rows or from
+        several blocks' (:func:`concat_rows`: the same rows, so the same table; wrapping ~25 Arrow arrays
+        per 300-s block of a few hundred prints cost more CPU than computing them)."""
         qb = quote_block
         self._qb = qb
         und_ts = np.ascontiguousarray(_get(und, "und_ts", "ts"), np.int64)
@@ -616,13 +634,13 @@ class PrintGenerator:
                         self.scheme, np.uint64(self.seq), *o.values())
         self.seq += m
         if m == 0:
-            return None, None
-        o = {k: v[:m] for k, v in o.items()}
-        idx = o["idx"]
-        g = {k: v[idx] for k, v in r.items()}
-        trades = self._trades_batch(g, o, m)
-        labels = self._labels_batch(g, o, m) if self.want_labels else None
-        return trades, labels
+            return None
+        idx = o.pop("idx")[:m]
+        out = {k: r[k][idx] for k in _ROW_COLS}
+        for k, v in o.items():
+            out[k] = v[:m]
+        out["iv"], out["delta"] = self._iv_delta(out["price"], out["upx"], out["c"], out["ts"])
+        return out
 
     def _iv_delta(self, price: np.ndarray, und: np.ndarray, c: np.ndarray, ts: np.ndarray):
         """IV and delta of each print by the Black-Scholes kernels (NaN -> null where no IV solution)."""
@@ -636,10 +654,13 @@ class PrintGenerator:
                  np.int64(self.close_ns), ts, self.rate, self.div_yield, iv, delta)
         return iv, delta
 
-    def _trades_batch(self, g: dict[str, np.ndarray], o: dict[str, np.ndarray], m: int) -> pa.RecordBatch:
+    def trades_batch(self, g: dict[str, np.ndarray]) -> pa.RecordBatch:
+        """The option_trades batch of rows from :meth:`block_rows` (or :func:`concat_rows` of several)."""
+        o = g
+        m = g["ts"].shape[0]
         c = g["c"]
         ts = g["ts"]
-        iv, delta = self._iv_delta(o["price"], o["upx"], c, ts)
+        iv, delta = g["iv"], g["delta"]
         tid = np.uint64(self.id_base) + o["seq"]
         side = _SIDE_OF_PLACE[o["place"]]
         exp = np.ascontiguousarray(self.c_exp[c])
@@ -657,7 +678,10 @@ class PrintGenerator:
                 num_array(o["upx"]), num_array(o["uage"]), _nullable(iv), _nullable(delta), num_array(o["seq"])]
         return pa.RecordBatch.from_arrays(cols, schema=schemas.schema("option_trades"))
 
-    def _labels_batch(self, g: dict[str, np.ndarray], o: dict[str, np.ndarray], m: int) -> pa.RecordBatch:
+    def labels_batch(self, g: dict[str, np.ndarray]) -> pa.RecordBatch:
+        """The scenario_labels batch of rows from :meth:`block_rows` (or :func:`concat_rows` of several)."""
+        o = g
+        m = g["ts"].shape[0]
         fam = g["family"].copy()
         bg = fam < 0
         noise_fam = np.where(o["age"] > STALE_NS, F_STALE, np.where(o["place"] == _MID, F_SINGLE_MID, F_SCALP))
@@ -668,6 +692,17 @@ class PrintGenerator:
                 dict_array(fam, _FAMS), dict_array(prof, _PROFS), dict_array(o["place"], _PLACES),
                 num_array(g["burst"])]
         return pa.RecordBatch.from_arrays(cols, schema=schemas.schema("scenario_labels"))
+
+
+# request columns a print row keeps (the rest of a row comes from ``fill_prints`` and ``iv_delta``)
+_ROW_COLS = ("ts", "c", "lat", "size", "venue", "cond", "struct", "family", "burst")
+
+
+def concat_rows(chunks: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """Rows of several consecutive :meth:`PrintGenerator.block_rows` calls as one set of columns."""
+    if len(chunks) == 1:
+        return chunks[0]
+    return {k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]}
 
 
 def _draws(key: tuple[int, int], n: int = 1024, chunk: int = 64):
