@@ -100,7 +100,8 @@ def test_ipc_directory(tmp_path):
     ok(cli("generate", "--format", "ipc", "--out", "arrows", "--symbols", "IBM", "--seed", "6",
            "--tables", "equity_trades,bars_1m", "-q", cwd=tmp_path))
     root = tmp_path / "arrows"
-    assert sorted(p.name for p in root.iterdir()) == ["bars_1m.arrows", "equity_trades.arrows"]
+    assert sorted(p.name for p in root.iterdir()) == sorted([MANIFEST_NAME, SUCCESS_NAME, "bars_1m.arrows",
+                                                             "equity_trades.arrows"])
     want = fastsynth.generate(Manifest(seed=6, symbols=["IBM"], tables=["equity_trades", "bars_1m"]))
     for t, tbl in want.items():
         with pa.OSFile(str(root / f"{t}.arrows")) as f:
@@ -416,3 +417,48 @@ def test_analyze_errors_name_out_not_a_temp_path(tmp_path):
     err = one_line_error(cli("analyze", "d", "--out", "o", "--rename", "nope", cwd=tmp_path))
     assert "--rename: got 'nope'" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["d", "p.yaml"]
+
+
+def test_ndjson_and_ipc_directories_have_the_run_contract(tmp_path):
+    """--format ndjson|ipc --out DIR: manifest + _SUCCESS like Parquet, `inspect` reads them, a finished
+    identical rerun is 'nothing to do', another run is refused unless --overwrite, which leaves no stale
+    tables; a Parquet --overwrite replaces a stream run."""
+    base = ("generate", "--symbols", "IBM", "--seed", "5")
+    ok(cli(*base, "--format", "ndjson", "--tables", "equity_trades,bars_1m", "--out", "j", "-q", cwd=tmp_path))
+    root = tmp_path / "j"
+    assert sorted(p.name for p in root.iterdir()) == sorted([MANIFEST_NAME, SUCCESS_NAME, "bars_1m.ndjson",
+                                                             "equity_trades.ndjson"])
+    want = fastsynth.generate(Manifest(seed=5, symbols=["IBM"], tables=["equity_trades", "bars_1m"]))
+    rep = json.loads(ok(cli("inspect", "--json", "j", cwd=tmp_path)).stdout)
+    assert rep["format"] == "ndjson" and rep["complete"] is True
+    for t, tbl in want.items():
+        ts = tbl.column("ts_event").cast(pa.int64())
+        info = rep["tables"][t]
+        assert info["rows"] == tbl.num_rows and info["symbols"] == ["IBM"] and info["dates"] == ["2026-03-02"]
+        assert info["first"] == str(pa.scalar(ts[0].as_py(), pa.timestamp("ns", tz="UTC")).as_py())
+    text = ok(cli("inspect", "j", cwd=tmp_path)).stdout
+    assert f"{want['bars_1m'].num_rows:,} rows" in text and "unfinished" not in text
+    before = files(root)
+    again = ok(cli(*base, "--format", "ndjson", "--tables", "equity_trades,bars_1m", "--out", "j", cwd=tmp_path))
+    assert "nothing to do" in again.stdout and files(root) == before
+    err = one_line_error(cli(*base, "--format", "ndjson", "--tables", "bars_1m", "--out", "j", cwd=tmp_path))
+    assert "holds a different fastsynth run" in err and "--overwrite" in err
+    ok(cli(*base, "--format", "ipc", "--tables", "bars_1m", "--out", "j", "--overwrite", "-q", cwd=tmp_path))
+    assert sorted(p.name for p in root.iterdir()) == sorted([MANIFEST_NAME, SUCCESS_NAME, "bars_1m.arrows"])
+    rep = json.loads(ok(cli("inspect", "--json", "j", cwd=tmp_path)).stdout)
+    assert rep["format"] == "ipc" and rep["tables"]["bars_1m"]["rows"] == want["bars_1m"].num_rows
+    ok(cli(*base, "--tables", "bars_1m", "--out", "j", "--overwrite", "-q", cwd=tmp_path))
+    assert sorted(p.name for p in root.iterdir()) == sorted([MANIFEST_NAME, SUCCESS_NAME, "bars_1m"])
+
+
+def test_parquet_overwrite_removes_the_previous_runs_tables(tmp_path):
+    base = ("generate", "--symbols", "IBM", "--out", "d", "-q")
+    ok(cli(*base, "--tables", "equity_trades,bars_1m", cwd=tmp_path))
+    (tmp_path / "d" / SUCCESS_NAME).unlink()               # even an unfinished previous run
+    ok(cli(*base, "--tables", "bars_1m", "--overwrite", cwd=tmp_path))
+    root = tmp_path / "d"
+    assert sorted(p.name for p in root.iterdir()) == sorted([MANIFEST_NAME, SUCCESS_NAME, "bars_1m"])
+    rep = json.loads(ok(cli("inspect", "--json", "d", cwd=tmp_path)).stdout)
+    assert list(rep["tables"]) == ["bars_1m"] and rep["complete"] is True
+    (root / SUCCESS_NAME).unlink()
+    assert "unfinished run" in ok(cli("inspect", "d", cwd=tmp_path)).stdout

@@ -19,8 +19,9 @@ from fastsynth.sinks import MANIFEST_NAME, SUCCESS_NAME
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 
-# Six symbols at 4x activity on one worker: several seconds of writing, so the signal lands mid-run.
-ARGS = ("generate", "--symbols", "IBM,F,KO,T,PFE,INTC", "--mode", "active", "--seed", "3",
+# Six symbols on one worker: a second or two of writing, and the signal is sent once a partition is
+# published while the next is being written.
+ARGS = ("generate", "--symbols", "IBM,F,KO,T,PFE,INTC", "--seed", "3",
         "--tables", "equity_trades,equity_quotes", "--workers", "1")
 
 
@@ -82,7 +83,8 @@ def test_signal_during_parquet_run_cleans_up_and_resumes(tmp_path, sig, code):
 
 def test_sigterm_during_ndjson_directory_run(tmp_path):
     root = tmp_path / "j"
-    p = start(*ARGS, "--format", "ndjson", "--out", "j", cwd=tmp_path)
+    args = ("generate", "--symbols", "IBM,F", "--tables", "equity_trades,equity_quotes", "--format", "ndjson")
+    p = start(*args, "--out", "j", cwd=tmp_path)
     wait_for(lambda: root.is_dir() and temps(root), p)
     os.kill(p.pid, signal.SIGTERM)
     _, err = p.communicate(timeout=120)
@@ -91,4 +93,7 @@ def test_sigterm_during_ndjson_directory_run(tmp_path):
     assert len(lines) == 1 and lines[0].startswith("fastsynth: interrupted by SIGTERM"), err
     assert "run the same command again" in lines[0]
     assert temps(root) == [] and not (root / SUCCESS_NAME).exists()
-    assert finals(root, ".ndjson") == {}
+    assert finals(root, ".ndjson") == {} and (root / MANIFEST_NAME).is_file()
+    again = subprocess.run([sys.executable, "-m", "fastsynth.cli", *args, "--out", "j", "-q"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert (root / SUCCESS_NAME).is_file() and len(finals(root, ".ndjson")) == 2 and temps(root) == []

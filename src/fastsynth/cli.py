@@ -98,10 +98,12 @@ Examples:
                    f"Default: {','.join(_default_tables())}. Example: --tables equity_trades,bars_1m")
 @click.option("--format", "fmt", metavar="|".join(FORMATS),
               help=f"Output format: {' | '.join(FORMATS)} (Parquet: a zstd dataset; ipc: Arrow IPC streams; "
-                   "ndjson: one JSON object per line). Default: parquet. Example: --format ndjson")
+                   "ndjson: one JSON object per line, timestamps as int64 ns since the epoch — above 2**53, "
+                   "so parse them as 64-bit integers, not doubles). Default: parquet. Example: --format ndjson")
 @click.option("--out", default=DEFAULT_OUT, show_default=True, metavar="DIR",
-              help="Output directory (Parquet: <table>/date=D/<SYM>.parquet); '-' = stdout for ipc/ndjson. "
-                   "Example: --out data/")
+              help="Output directory (Parquet: <table>/date=D/<SYM>.parquet; ipc/ndjson: <table>.arrows / "
+                   "<table>.ndjson; each with _fastsynth_manifest.json and, once finished, _SUCCESS); "
+                   "'-' = stdout for ipc/ndjson (a pure stream). Example: --out data/")
 @click.option("--overwrite", is_flag=True,
               help="Replace a previous fastsynth run in --out (never deletes files fastsynth did not write).")
 @click.option("--workers", type=str, default=None, metavar="N",
@@ -168,6 +170,10 @@ def _generate(manifest_path, start, days, symbols, seed, mode, tables, fmt, out,
 
     try:
         if m.format == "parquet":
+            if overwrite:
+                from .sinks._rundir import clear_stream_run
+
+                clear_stream_run(out)       # a previous IPC/NDJSON run there: its files, not the user's
             res = run_to_parquet(m, out, overwrite=overwrite, workers=workers)
         else:
             res = run_to_stream(m, out, overwrite=overwrite)
@@ -203,8 +209,8 @@ def _interrupted_report(e, m: Manifest, out) -> str:
     if not same_run:
         return f"{head} before anything was written to {out}; run the same command again to start over"
     if m.format != "parquet":
-        return (f"{head}: unfinished files removed, the run's manifest kept in {out}; the {m.format} files are "
-                f"written in one pass, so running the same command again writes them from the start")
+        return (f"{head}: unfinished files removed, the run's manifest kept in {out}; run the same command "
+                f"again to write the {m.format} files (one pass each, so from the start)")
     n = len(ParquetDatasetSink(root, m.tables).completed_partitions())
     return (f"{head}: kept {n} finished partition{'s' if n != 1 else ''} and the run state in {out}, "
             f"unfinished files removed; run the same command again to resume")

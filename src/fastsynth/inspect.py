@@ -1,5 +1,8 @@
 """``fastsynth inspect``: what is in a generated dataset, and a few realism figures at a glance.
 
+Reads Parquet datasets and the IPC / NDJSON directories of ``fastsynth generate --format ipc|ndjson --out
+DIR`` (those: rows, span, days and symbols by reading each file once; no realism figures).
+
 Fast on large datasets: row counts, time span, sessions and symbols come from the Parquet footers
 (row counts, ``ts_event`` min/max statistics) and the hive paths (``<table>/date=D/<SYM>.parquet``),
 without reading any data; the realism figures read only the columns they need from a sample of at
@@ -72,8 +75,13 @@ def inspect_dataset(root: Path) -> dict:
         raise ConfigError("data_dir", str(root), "a directory written by `fastsynth generate`")
     present = [t for t in TABLES if (root / t).is_dir()]
     if not present:
-        raise ConfigError("data_dir", str(root), "a directory holding fastsynth tables (" + ", ".join(TABLES) + ")")
-    rep: dict = {"path": str(root), "tables": {}}
+        streams = _stream_files(root)
+        if streams:
+            return _inspect_streams(root, streams)
+        raise ConfigError("data_dir", str(root), "a directory written by `fastsynth generate --out` (Parquet: "
+                          "<table>/date=D/<SYM>.parquet; ipc / ndjson: <table>.arrows / <table>.ndjson) holding "
+                          "any of " + ", ".join(TABLES))
+    rep: dict = {"path": str(root), "format": "parquet", "complete": _complete(root), "tables": {}}
     for t in present:
         files = _files(root, t)
         rows, lo, hi = 0, None, None
@@ -99,6 +107,122 @@ def inspect_dataset(root: Path) -> dict:
                              SAMPLE_BAR_FILES if t == "bars_1m" else SAMPLE_FILES)
             rep[key] = fn(sample)
             rep[key]["sample_files"] = f"{len(sample)} of {len(files)}"
+    return rep
+
+
+# --- IPC / NDJSON directories (fastsynth generate --format ipc|ndjson --out DIR) --------------------
+
+_STREAM_SUFFIXES = {".arrows": "ipc", ".ndjson": "ndjson"}
+_DAY_NS = 86_400 * 1_000_000_000
+_NDJSON_CHUNK = 1 << 26   # bytes of NDJSON decoded at a time (bounded memory on multi-GB files)
+
+
+def _complete(root: Path) -> bool:
+    """A finished run: ``_SUCCESS`` beside the run's manifest (written last by every format)."""
+    return (root / "_SUCCESS").is_file() and (root / "_fastsynth_manifest.json").is_file()
+
+
+def _stream_files(root: Path) -> dict[str, Path]:
+    """``{table: file}`` of the finished IPC / NDJSON table files in ``root`` (temp files are hidden)."""
+    out = {}
+    for t in TABLES:
+        for suffix in _STREAM_SUFFIXES:
+            if (root / f"{t}{suffix}").is_file():
+                out[t] = root / f"{t}{suffix}"
+    return out
+
+
+def _symbol_column(table: str) -> str | None:
+    """The column naming the underlying symbol of a row (the Parquet layout's file name), if any."""
+    from .schemas import schema
+
+    names = schema(table).names
+    if "underlying" in names:
+        return "underlying"
+    return "symbol" if table in ("equity_trades", "equity_quotes", "bars_1m") else None
+
+
+class _Acc:
+    """Rows, ts_event span, symbols and (UTC) days of one stream file, accumulated batch by batch."""
+
+    def __init__(self) -> None:
+        self.rows, self.lo, self.hi = 0, None, None
+        self.symbols: set[str] = set()
+        self.days: set[int] = set()
+
+    def add(self, ts: np.ndarray, symbols) -> None:
+        self.rows += ts.size
+        if ts.size:
+            lo, hi = int(ts.min()), int(ts.max())
+            self.lo = lo if self.lo is None else min(self.lo, lo)
+            self.hi = hi if self.hi is None else max(self.hi, hi)
+            self.days.update(np.unique(ts // _DAY_NS).tolist())
+        self.symbols.update(symbols)
+
+
+def _scan_ipc(path: Path, table: str) -> _Acc:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    acc, sym = _Acc(), _symbol_column(table)
+    with pa.OSFile(str(path)) as f, pa.ipc.open_stream(f) as r:
+        for b in r:
+            ts = b.column("ts_event").cast(pa.int64()).to_numpy()
+            syms = []
+            if sym is not None and b.num_rows:
+                col = b.column(sym)
+                if pa.types.is_dictionary(col.type):
+                    syms = col.dictionary.take(pc.unique(col.indices)).to_pylist()
+                else:
+                    syms = pc.unique(col).to_pylist()
+            acc.add(ts, syms)
+    return acc
+
+
+def _scan_ndjson(path: Path, table: str) -> _Acc:
+    import msgspec
+
+    sym = _symbol_column(table)
+    fields = [("ts_event", int)] + ([(sym, str)] if sym else [])
+    row = msgspec.defstruct("Row", fields)          # other keys are skipped by the decoder
+    dec = msgspec.json.Decoder(row)
+    acc = _Acc()
+    rest = b""
+    with open(path, "rb") as f:
+        while True:
+            chunk = f.read(_NDJSON_CHUNK)
+            data = rest + chunk
+            if chunk:
+                cut = data.rfind(b"\n") + 1
+                data, rest = data[:cut], data[cut:]
+            if data.strip():
+                try:
+                    rows = dec.decode_lines(data)
+                except msgspec.DecodeError as e:
+                    raise ConfigError("data_dir", str(path), "NDJSON as written by fastsynth generate",
+                                      " ".join(str(e).split())) from None
+                ts = np.fromiter((r.ts_event for r in rows), dtype=np.int64, count=len(rows))
+                acc.add(ts, {getattr(r, sym) for r in rows} if sym else ())
+            if not chunk:
+                break
+    return acc
+
+
+def _inspect_streams(root: Path, files: dict[str, Path]) -> dict:
+    """Rows, span, UTC days and symbols per table of an IPC / NDJSON directory (each file read once)."""
+    import datetime as dt
+
+    fmts = {_STREAM_SUFFIXES[p.suffix] for p in files.values()}
+    rep: dict = {"path": str(root), "format": " + ".join(sorted(fmts)), "complete": _complete(root),
+                 "tables": {}, "note": "realism figures are computed for Parquet datasets only"}
+    for t, path in files.items():
+        acc = (_scan_ipc if path.suffix == ".arrows" else _scan_ndjson)(path, t)
+        info: dict = {"rows": acc.rows, "files": 1}
+        if acc.rows:
+            info["first"], info["last"] = _ts(acc.lo), _ts(acc.hi)
+            info["symbols"] = sorted(acc.symbols)
+            info["dates"] = [(dt.date(1970, 1, 1) + dt.timedelta(days=d)).isoformat() for d in sorted(acc.days)]
+        rep["tables"][t] = info
     return rep
 
 
@@ -178,7 +302,10 @@ def _bar_figures(files: list[Path]) -> dict:
 
 
 def format_report(rep: dict) -> str:
-    lines = [f"dataset {rep['path']}"]
+    fmt = rep.get("format", "parquet")
+    lines = [f"dataset {rep['path']}" + (f" ({fmt})" if fmt != "parquet" else "")]
+    if rep.get("complete") is False:
+        lines.append("  unfinished run (no _SUCCESS): run the same `fastsynth generate` command again to finish it")
     for t, info in rep["tables"].items():
         lines.append(f"  {t:<16} {info['rows']:>12,} rows  {info['files']:>5} files")
         if info["rows"]:
@@ -191,4 +318,6 @@ def format_report(rep: dict) -> str:
             figs = {k: v for k, v in rep[key].items() if k != "sample_files"}
             lines.append(f"  {key} (sample of {rep[key]['sample_files']} files): "
                          + "  ".join(f"{k}={v}" for k, v in figs.items()))
+    if rep.get("note"):
+        lines.append(f"  ({rep['note']})")
     return "\n".join(lines)

@@ -307,11 +307,18 @@ class _File:
 
 
 def run_to_stream(m: Manifest, out: str | Path, *, overwrite: bool = False, batch_rows: int = 65_536) -> RunResult:
-    """Write the run as Arrow IPC streams or NDJSON (``m.format``) to ``out`` (a directory, or ``-``)."""
-    from .sinks import write_ipc, write_ndjson
+    """Write the run as Arrow IPC streams or NDJSON (``m.format``) to ``out`` (a directory, or ``-``).
+
+    A directory gets the Parquet dataset's contract (manifest first, ``_SUCCESS`` last; another run
+    refused unless ``overwrite``); when it already holds this run finished, nothing is done
+    (``already_complete``; ``overwrite=True`` regenerates). An interrupted run is written again from
+    the start (a stream is one pass)."""
+    from .sinks import IpcSink, NdjsonSink
 
     t0 = time.perf_counter()
-    items = stream(m, batch_rows=batch_rows)
-    writer = write_ipc if m.format == "ipc" else write_ndjson
-    rows = writer(items, out, m.tables, overwrite=overwrite)
+    sink_cls = IpcSink if m.format == "ipc" else NdjsonSink
+    sink = sink_cls(out, m.tables, overwrite=overwrite, run=(m.canonical_json(), m.content_hash()))
+    if sink.already_complete:
+        return RunResult(already_complete=True, seconds=time.perf_counter() - t0)
+    rows = sink.write(stream(m, batch_rows=batch_rows))
     return RunResult(rows=dict(rows), seconds=time.perf_counter() - t0)

@@ -20,6 +20,7 @@ from .. import schemas
 from ..errors import ConfigError
 from ._atomic import (check_tables, committed_files, ensure_dir, is_stdout, refuse_existing, silence_stdout,
                       stdout_binary)
+from ._rundir import StreamRunDir
 
 __all__ = ["IpcSink", "write_ipc", "SUFFIX"]
 
@@ -31,15 +32,21 @@ class IpcSink:
 
     ``out``: ``"-"`` for stdout (exactly one table, else ConfigError on field ``tables``) or a
     directory (created; an existing ``<table>.arrows`` raises OutputError unless ``overwrite``).
-    ``fsync``: flush files to disk before the final rename.
+    ``fsync``: flush files to disk before the final rename. ``run``: ``(manifest_json, manifest_hash)``
+    of the run (what ``fastsynth generate`` passes): the directory then gets the Parquet dataset's
+    contract — ``_fastsynth_manifest.json`` first, ``_SUCCESS`` last, another run refused unless
+    ``overwrite`` (which removes that run's files), this run finished -> :attr:`already_complete`
+    (see ``sinks/_rundir.py``).
     """
 
     def __init__(self, out: str | Path, tables: Sequence[str], *, overwrite: bool = False,
-                 fsync: bool = False) -> None:
+                 fsync: bool = False, run: tuple[bytes, str] | None = None) -> None:
         self.tables: tuple[str, ...] = check_tables(tables)
         self.fsync = fsync
         self.finals: dict[str, Path] = {}  # table -> final file; empty when writing to stdout
         self.out_dir: Path | None = None
+        self.rundir: StreamRunDir | None = None
+        self.already_complete = False      # ``run`` given and ``out`` holds it finished: nothing to write
         if is_stdout(out):
             if len(self.tables) != 1:
                 raise ConfigError("tables", list(self.tables), "exactly one table when --out is '-'",
@@ -48,7 +55,11 @@ class IpcSink:
         else:
             self.out_dir = ensure_dir(Path(out))
             self.finals = {t: self.out_dir / f"{t}{SUFFIX}" for t in self.tables}
-            refuse_existing(self.finals.values(), overwrite)
+            if run is None:
+                refuse_existing(self.finals.values(), overwrite)
+            else:
+                self.rundir = StreamRunDir(self.out_dir, run[0], run[1], overwrite=overwrite, fsync=fsync)
+                self.already_complete = self.rundir.already_complete
 
     def write(self, items: Iterable[tuple[str, pa.RecordBatch]]) -> dict[str, int]:
         """Consume ``(table, batch)`` pairs in order; returns rows written per table.
@@ -58,6 +69,8 @@ class IpcSink:
         if not self.finals:
             return _write_stdout(items, self.tables[0])
         rows = dict.fromkeys(self.tables, 0)
+        if self.rundir is not None:
+            self.rundir.prepare()            # the previous run cleared (--overwrite); this run's manifest first
         with committed_files(self.finals, f"IPC output in {self.out_dir}", fsync=self.fsync) as files:
             # a stream per table up front, so even a table with no rows gets its (schema-only) file
             writers = {t: pa.ipc.new_stream(files[t], schemas.schema(t)) for t in self.tables}
@@ -68,6 +81,8 @@ class IpcSink:
                     rows[table] += batch.num_rows
             for w in writers.values():
                 w.close()
+        if self.rundir is not None:
+            self.rundir.finish(rows)         # _SUCCESS last: the run is finished
         return rows
 
 
@@ -88,6 +103,6 @@ def _write_stdout(items: Iterable[tuple[str, pa.RecordBatch]], table: str) -> di
 
 
 def write_ipc(items: Iterable[tuple[str, pa.RecordBatch]], out: str | Path, tables: Sequence[str], *,
-              overwrite: bool = False, fsync: bool = False) -> dict[str, int]:
+              overwrite: bool = False, fsync: bool = False, run: tuple[bytes, str] | None = None) -> dict[str, int]:
     """Write the run as Arrow IPC streams (see :class:`IpcSink`); returns rows per table."""
-    return IpcSink(out, tables, overwrite=overwrite, fsync=fsync).write(items)
+    return IpcSink(out, tables, overwrite=overwrite, fsync=fsync, run=run).write(items)
