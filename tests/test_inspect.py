@@ -55,3 +55,32 @@ def test_sample_is_spread_and_bounded():
     files = list(range(100))
     assert _sample(files, 8) == [0, 14, 28, 42, 57, 71, 85, 99]
     assert _sample(files[:5], 8) == files[:5]
+
+
+@pytest.mark.parametrize("fmt", ["ipc", "ndjson"])
+def test_stream_directories_give_the_same_figures_as_parquet(dataset, tmp_path, fmt):
+    """An IPC / NDJSON run directory: rows, span, sessions and symbols per table equal the Parquet
+    dataset's of the same run; unfinished runs are flagged."""
+    from fastsynth.run import run_to_stream
+    from fastsynth.sinks import SUCCESS_NAME
+
+    m = Manifest(seed=5, symbols=["IBM", "F"], days=2, tables=TABLES, format=fmt)
+    run_to_stream(m, tmp_path / "s")
+    want, got = inspect_dataset(dataset), inspect_dataset(tmp_path / "s")
+    assert got["format"] == fmt and got["complete"] is True and want["complete"] is True
+    for t in TABLES:
+        w, g = want["tables"][t], got["tables"][t]
+        assert {k: g[k] for k in ("rows", "first", "last", "symbols", "dates")} == \
+               {k: w[k] for k in ("rows", "first", "last", "symbols", "dates")}
+    text = format_report(got)
+    assert f"({fmt})" in text and "Parquet datasets only" in text and "unfinished" not in text
+    (tmp_path / "s" / SUCCESS_NAME).unlink()
+    assert inspect_dataset(tmp_path / "s")["complete"] is False
+    assert "unfinished run" in format_report(inspect_dataset(tmp_path / "s"))
+
+
+def test_a_directory_without_tables_names_what_is_supported(tmp_path):
+    from fastsynth.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="ipc / ndjson: <table>.arrows / <table>.ndjson"):
+        inspect_dataset(tmp_path)

@@ -286,10 +286,14 @@ def _int(field: str, value: str) -> int:
 @click.argument("data_dir", type=click.Path())
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
 def inspect(data_dir: str, as_json: bool) -> None:
-    """Summarize a generated dataset: rows per table, time span, symbols, quick realism figures."""
+    """Summarize a generated dataset: rows per table, time span, symbols, quick realism figures.
+
+    DATA_DIR is a `fastsynth generate --out` directory: Parquet, or IPC / NDJSON (rows, span, days and
+    symbols; the realism figures are computed for Parquet only). An unfinished run is flagged."""
     from .inspect import inspect_dataset, format_report
 
-    rep = inspect_dataset(Path(data_dir))
+    with _flag_errors({"data_dir": "DATA_DIR"}):
+        rep = inspect_dataset(Path(data_dir))
     if as_json:
         import json
 
