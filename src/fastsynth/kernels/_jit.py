@@ -13,6 +13,9 @@ from functools import partial
 import numba
 
 kernel = partial(numba.njit, cache=True, nogil=True, error_model="numpy")
+# internal helpers only ever called from other kernels: no Python-callable wrapper to generate
+helper_kernel = partial(numba.njit, cache=True, nogil=True, error_model="numpy", no_cpython_wrapper=True,
+                        no_cfunc_wrapper=True)
 inline_kernel = partial(numba.njit, cache=True, nogil=True, error_model="numpy", inline="always")
 
-__all__ = ["kernel", "inline_kernel"]
+__all__ = ["kernel", "helper_kernel", "inline_kernel"]

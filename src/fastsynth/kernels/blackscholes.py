@@ -29,7 +29,7 @@ import math
 
 import numpy as np
 
-from ._jit import inline_kernel, kernel
+from ._jit import helper_kernel, inline_kernel, kernel
 
 __all__ = ["RATE", "DIV_YIELD", "ndtr", "half_erfc", "half_erfc_nd", "half_erfc_mid_nd", "exp_block", "log_block", "bs_price1", "bs_all1", "bs_all", "implied_vol1", "implied_vol_delta1", "delta1",
            "bs_price_k", "bs_greeks_k", "bs_chain_k", "implied_vol_k", "bs_price", "bs_greeks", "implied_vol", "GREEKS"]
@@ -271,7 +271,7 @@ def bs_price1(S, K, tau, sigma, r, q, right):
     return max(-fwd, 0.0)
 
 
-@kernel
+@helper_kernel
 def _otm_black(Sq, Kr, x, s, call):
     """Discounted Black price and its derivative in total vol s (Sq = S e^{-q tau}, Kr = K e^{-r tau},
     x = log(Sq / Kr)); one exp. Compiled once and called from the Newton loop (inlining it costs compile
@@ -279,8 +279,10 @@ def _otm_black(Sq, Kr, x, s, call):
     d1 = x / s + 0.5 * s
     d2 = d1 - s
     e1 = math.exp(-0.5 * d1 * d1)
-    t1 = half_erfc(math.fabs(d1) * _SQRT1_2, e1)
-    t2 = half_erfc(math.fabs(d2) * _SQRT1_2, e1 * Sq / Kr)
+    a1, b1 = half_erfc_nd(math.fabs(d1) * _SQRT1_2, e1)          # = half_erfc (one inlined level less)
+    a2, b2 = half_erfc_nd(math.fabs(d2) * _SQRT1_2, e1 * Sq / Kr)
+    t1 = a1 / b1
+    t2 = a2 / b2
     sgn = 1.0 if call else -1.0
     n1 = (1.0 - t1) if sgn * d1 > 0.0 else t1
     n2 = (1.0 - t2) if sgn * d2 > 0.0 else t2
@@ -357,10 +359,18 @@ def implied_vol_delta1(price, S, K, tau, r, q, right, guess=0.0):
             break
         s = nxt
     d1 = x / s + 0.5 * s
-    t1 = half_erfc(math.fabs(d1) * _SQRT1_2, math.exp(-0.5 * d1 * d1))
+    a1, b1 = half_erfc_nd(math.fabs(d1) * _SQRT1_2, math.exp(-0.5 * d1 * d1))
+    t1 = a1 / b1
     if right == 0:
         return s / rt, dq * ((1.0 - t1) if d1 > 0.0 else t1)
     return s / rt, -dq * (t1 if d1 > 0.0 else (1.0 - t1))
+
+
+@helper_kernel
+def implied_vol_delta(price, S, K, tau, r, q, right, guess):
+    """``implied_vol_delta1`` as a called (not inlined) function, compiled once for all its callers: the
+    scalar fallback of the blocked solvers (rare, branchy; inlining it costs seconds of compile time)."""
+    return implied_vol_delta1(price, S, K, tau, r, q, right, guess)
 
 
 @inline_kernel

@@ -38,9 +38,9 @@ import math
 
 import numpy as np
 
-from ._jit import inline_kernel, kernel
+from ._jit import helper_kernel, inline_kernel, kernel
 from .placement import PLACEMENT_TOL, place
-from .blackscholes import (_INV_SQRT_2PI, _SQRT1_2, exp_block, half_erfc_mid_nd, half_erfc_nd, implied_vol_delta1,
+from .blackscholes import (_INV_SQRT_2PI, _SQRT1_2, exp_block, half_erfc_mid_nd, half_erfc_nd, implied_vol_delta,
                            log_block)
 from .rng import ndtri, uniforms4
 
@@ -59,14 +59,14 @@ _LOG_SIZE = math.log(NOISE_SIZE_MEDIAN)
 NS_YEAR = 252.0 * 23_400.0 * 1e9   # tau convention (options.chain): trading years, 252 sessions of 23,400 s
 
 
-@kernel
+@helper_kernel
 def _u4(k0, k1, blk):
     """``rng.uniforms4`` compiled once and called (inlining the unrolled Philox at every call site costs
     seconds of cold-start compile time and buys nothing here)."""
     return uniforms4(k0, k1, blk)
 
 
-@kernel
+@helper_kernel
 def _ndtri(p):
     """``rng.ndtri`` compiled once and called (see ``_u4``)."""
     return ndtri(p)
@@ -358,7 +358,7 @@ def fill_prints(r_ts, r_c, r_place, r_walk, r_fb, r_struct,
     return m
 
 
-@kernel
+@helper_kernel
 def _iv_setup(m, price, S, contract, K, tau_close, right, guess, ts, close_ns, r, q, tau_, dq_, Kr_, Sq_, x_, s_,
               tg_, sg_, sr_, rt_, ok_, t1_, t2_, Kc_, gc_, rc_, ib, fb):
     """Per print of a block (contract ``contract[j]``, its strike/tau/right/guess gathered here): time to expiry, discounts, x = log(S e^{-q tau} / K e^{-r tau}), the
@@ -438,7 +438,7 @@ def _householder(f, v, A, B, inv):
     return (f * (P if use3 else v)) / (D if use3 else v * v), use3
 
 
-@kernel
+@helper_kernel
 def _d1_terms(m, s_, x_, d1_, is_, ax_, ex_, ib, fb):
     """For total vols ``s_`` and log-moneyness terms ``x_`` of ``m`` prints: ``d1_``, ``is_`` = 1 / s and
     ``ex_`` = exp(-d1^2 / 2) (``ax_`` scratch) — the start of every Householder step (``_iv_first``,
@@ -453,7 +453,7 @@ def _d1_terms(m, s_, x_, d1_, is_, ax_, ex_, ib, fb):
     exp_block(ax_, ex_, m, ib, fb)
 
 
-@kernel
+@helper_kernel
 def _iv_first(m, s_, x_, Sq_, Kr_, sg_, tg_, ex_, d1_, is_, ax_, ib, fb):
     """The first step of ``iv_delta`` for ``m`` prints, with the cheap CDF (``half_erfc_mid_nd``, ~1e-11):
     it is never the last step, so its precision only sets how near the next (exact) step starts. Total vol
@@ -484,7 +484,7 @@ def _iv_first(m, s_, x_, Sq_, Kr_, sg_, tg_, ex_, d1_, is_, ax_, ib, fb):
         s_[j] = s if f == 0.0 else nxt
 
 
-@kernel
+@helper_kernel
 def _iv_step(m, s_, x_, Sq_, Kr_, sg_, tg_, dq_, sr_, ex_, d1_, is_, cv_, de_, ax_, ib, fb):
     """One exact branch-free Householder step of ``iv_delta`` for ``m`` prints (total vol ``s_`` updated in
     place, at most 4x either way; ``cv_`` = 1 when the step passed the stopping rule) and the delta at the
@@ -547,7 +547,7 @@ IV_EXTRA = 6          # exact steps a print may take in the pool of the unconver
 _POOL_ROWS = 11       # per pooled print: s x Sq Kr sg tg dq sr rt tau index (the other rows: scratch)
 
 
-@kernel
+@helper_kernel
 def _pool_step(k, P, it_, iv, delta, price, S, contract, K, right, guess, r, q, ax_, ib, fb):
     """One exact step for the ``k`` pooled unconverged prints (columns of ``P``): those that converged leave
     with their vol and delta written at their index, those out of steps get the scalar solver, the others
@@ -563,7 +563,7 @@ def _pool_step(k, P, it_, iv, delta, price, S, contract, K, right, guess, r, q, 
             delta[i] = de_[t]
         elif it_[t] + 1 >= IV_EXTRA:
             c = contract[i]
-            v, d = implied_vol_delta1(price[i], S[i], K[c], tau_[t], r, q, right[c], guess[c])
+            v, d = implied_vol_delta(price[i], S[i], K[c], tau_[t], r, q, right[c], guess[c])
             iv[i] = v
             delta[i] = d
         else:
@@ -626,7 +626,7 @@ def iv_delta(price, S, contract, K, tau_close, right, guess, close_ns, ts, r, q,
                 nfix += 1
                 i = b0 + j
                 c = contract[i]
-                v, d = implied_vol_delta1(price[i], S[i], K[c], tau_[j], r, q, right[c], guess[c])
+                v, d = implied_vol_delta(price[i], S[i], K[c], tau_[j], r, q, right[c], guess[c])
                 iv[i] = v
                 delta[i] = d
             elif cv_[j] != 1.0:                # unconverged: to the pool

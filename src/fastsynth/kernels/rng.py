@@ -39,43 +39,58 @@ _INV52 = 1.0 / 4503599627370496.0
 
 
 @inline_kernel
-def _round(c0, c1, c2, c3, k0, k1):
+def philox4x32(c0, c1, c2, c3, k0, k1):
+    """Philox4x32-10 of counter (c0..c3) under key (k0, k1); all values uint64 holding 32 bits. The ten
+    rounds written out in the source (not ten inlined calls of a round helper: Numba's IR inlining copies
+    and retypes the callee at every site, which cost cold-start compile time at every Philox user)."""
     p0 = _M0 * c0
     p1 = _M1 * c2
-    return ((p1 >> _S32) ^ c1 ^ k0, p1 & _MASK, (p0 >> _S32) ^ c3 ^ k1, p0 & _MASK)
-
-
-@inline_kernel
-def philox4x32(c0, c1, c2, c3, k0, k1):
-    """Philox4x32-10 of counter (c0..c3) under key (k0, k1); all values uint64 holding 32 bits."""
-    c0, c1, c2, c3 = _round(c0, c1, c2, c3, k0, k1)
+    c0, c1, c2, c3 = (p1 >> _S32) ^ c1 ^ k0, p1 & _MASK, (p0 >> _S32) ^ c3 ^ k1, p0 & _MASK
     k0 = (k0 + _W0) & _MASK
     k1 = (k1 + _W1) & _MASK
-    c0, c1, c2, c3 = _round(c0, c1, c2, c3, k0, k1)
+    p0 = _M0 * c0
+    p1 = _M1 * c2
+    c0, c1, c2, c3 = (p1 >> _S32) ^ c1 ^ k0, p1 & _MASK, (p0 >> _S32) ^ c3 ^ k1, p0 & _MASK
     k0 = (k0 + _W0) & _MASK
     k1 = (k1 + _W1) & _MASK
-    c0, c1, c2, c3 = _round(c0, c1, c2, c3, k0, k1)
+    p0 = _M0 * c0
+    p1 = _M1 * c2
+    c0, c1, c2, c3 = (p1 >> _S32) ^ c1 ^ k0, p1 & _MASK, (p0 >> _S32) ^ c3 ^ k1, p0 & _MASK
     k0 = (k0 + _W0) & _MASK
     k1 = (k1 + _W1) & _MASK
-    c0, c1, c2, c3 = _round(c0, c1, c2, c3, k0, k1)
+    p0 = _M0 * c0
+    p1 = _M1 * c2
+    c0, c1, c2, c3 = (p1 >> _S32) ^ c1 ^ k0, p1 & _MASK, (p0 >> _S32) ^ c3 ^ k1, p0 & _MASK
     k0 = (k0 + _W0) & _MASK
     k1 = (k1 + _W1) & _MASK
-    c0, c1, c2, c3 = _round(c0, c1, c2, c3, k0, k1)
+    p0 = _M0 * c0
+    p1 = _M1 * c2
+    c0, c1, c2, c3 = (p1 >> _S32) ^ c1 ^ k0, p1 & _MASK, (p0 >> _S32) ^ c3 ^ k1, p0 & _MASK
     k0 = (k0 + _W0) & _MASK
     k1 = (k1 + _W1) & _MASK
-    c0, c1, c2, c3 = _round(c0, c1, c2, c3, k0, k1)
+    p0 = _M0 * c0
+    p1 = _M1 * c2
+    c0, c1, c2, c3 = (p1 >> _S32) ^ c1 ^ k0, p1 & _MASK, (p0 >> _S32) ^ c3 ^ k1, p0 & _MASK
     k0 = (k0 + _W0) & _MASK
     k1 = (k1 + _W1) & _MASK
-    c0, c1, c2, c3 = _round(c0, c1, c2, c3, k0, k1)
+    p0 = _M0 * c0
+    p1 = _M1 * c2
+    c0, c1, c2, c3 = (p1 >> _S32) ^ c1 ^ k0, p1 & _MASK, (p0 >> _S32) ^ c3 ^ k1, p0 & _MASK
     k0 = (k0 + _W0) & _MASK
     k1 = (k1 + _W1) & _MASK
-    c0, c1, c2, c3 = _round(c0, c1, c2, c3, k0, k1)
+    p0 = _M0 * c0
+    p1 = _M1 * c2
+    c0, c1, c2, c3 = (p1 >> _S32) ^ c1 ^ k0, p1 & _MASK, (p0 >> _S32) ^ c3 ^ k1, p0 & _MASK
     k0 = (k0 + _W0) & _MASK
     k1 = (k1 + _W1) & _MASK
-    c0, c1, c2, c3 = _round(c0, c1, c2, c3, k0, k1)
+    p0 = _M0 * c0
+    p1 = _M1 * c2
+    c0, c1, c2, c3 = (p1 >> _S32) ^ c1 ^ k0, p1 & _MASK, (p0 >> _S32) ^ c3 ^ k1, p0 & _MASK
     k0 = (k0 + _W0) & _MASK
     k1 = (k1 + _W1) & _MASK
-    c0, c1, c2, c3 = _round(c0, c1, c2, c3, k0, k1)
+    p0 = _M0 * c0
+    p1 = _M1 * c2
+    c0, c1, c2, c3 = (p1 >> _S32) ^ c1 ^ k0, p1 & _MASK, (p0 >> _S32) ^ c3 ^ k1, p0 & _MASK
     return c0, c1, c2, c3
 
 
