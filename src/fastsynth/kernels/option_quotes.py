@@ -12,7 +12,8 @@ Inputs
                         its log strikes and +1 call / -1 put;  elo i64 (E+1,): contracts of expiry e are
                         ``elo[e] <= c < elo[e+1]``
   sz_base f64 (N,)      mean displayed size, contracts;  wopt f64 (N,): optional-refresh weight
-  cumw f64 (N,), guide  cumulative spontaneous-update weights (sum = 1) and the guide table of the choice
+  cumw f64 (N,), guide  cumulative spontaneous-update weights (sum = 1); ``guide`` (uint, any length) is
+                        written: the block's guide table of the contract choice
   atm_var, tau f64 (S+1, E)   the surface (``options.surface.Surface``) second-major: ATM total variance,
                         trading years to expiry
   und_mid f64 (S,)      underlying NBBO mid at the END of second s;  und_off i64 (S,): ns offset of its
@@ -304,6 +305,14 @@ def quote_block(s0, s1, strike, log_k, sgn, expiry, elo, sz_base, wopt, cumw, gu
     net = float(etab.shape[0])
     nnt = float(ntab.shape[0])
     ngd = float(guide.shape[0])
+    # the block's guide table for the spontaneous contract choice: guide[i] = first c with cumw[c] >= i / len
+    # (numpy's searchsorted 'left' of i / len, as one merge walk: cumw is non-decreasing and ends at 1)
+    g = np.uint64(0)
+    for i in range(guide.shape[0]):
+        u = i / ngd
+        while cumw[g] < u:
+            g += _U1
+        guide[i] = g
     # the quote stream's uniforms: ubuf[ui] is draw number ub + ui. Before each group of at most 4 draws
     # the buffer is refilled from the current draw on when fewer than 4 remain (counter-based Philox:
     # the same draws in the same order whatever the buffer size)

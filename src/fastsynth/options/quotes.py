@@ -49,7 +49,6 @@ SIZE_BASE = 25.0            # contracts at the touch, ATM short-dated, $1bn doll
 FIRST_QUOTE_S = 0.5         # mean delay of a contract's first quote after the open (x (1 + 2|z|))
 FIRST_QUOTE_DIRTY_S = 60.0  # + this much at cleanliness 0
 GUIDE = 4096                # contract-choice guide table size (spontaneous updates)
-_GUIDE_AT = np.arange(GUIDE) / GUIDE
 UBUF = 1024                 # uniforms buffered per kernel refill
 ZTAB = np.array([NormalDist().inv_cdf((i + 0.5) / 1024) for i in range(1024)])
 STAB = np.exp(SIZE_SD * ZTAB - 0.5 * SIZE_SD * SIZE_SD)   # log-normal size multipliers (mean 1)
@@ -226,7 +225,7 @@ class Quoter:
         self.hz = np.zeros(nc)             # optional-refresh hazard budget (set at each evaluation)
         self.flag = np.zeros(nc, np.uint8)
         self.idx = np.zeros(nc, np.uint64)
-        self._guide_dtype = np.uint16 if nc < 65536 else np.uint32     # small guide table: stays in cache
+        self._guide = np.zeros(GUIDE, np.uint16 if nc < 65536 else np.uint32)    # small: stays in cache
         self.work = np.zeros((22, nc))
         # contracts of expiry e: elo[e] <= c < elo[e + 1] (the chain is grouped by expiry)
         self.elo = np.searchsorted(chain.expiry, np.arange(self.surface.atm_var.shape[0] + 1)).astype(np.int64)
@@ -279,8 +278,7 @@ class Quoter:
         # the state at the block start: the kernel advances copies (below), so these arrays stay as they are
         start = (self.pub_ts, self.pub_bid, self.pub_ask, self.pub_bsz, self.pub_asz)
         cumw, iv = self._cumw_iv(s0)
-        # guide table: guide[i] = first contract with cumw >= i / GUIDE (the kernel scans on from there)
-        guide = np.searchsorted(cumw, _GUIDE_AT, side="left").astype(self._guide_dtype)
+        guide = self._guide     # the kernel fills it: first contract with cumw >= i / GUIDE (it scans on from there)
         expect = float(self.spont[s0:s1].sum()) + 0.6 * len(self.chain) * (s1 - s0) ** 0.5 * 20
         cap = int(expect * 1.5 + 4096)
         c = self.chain
