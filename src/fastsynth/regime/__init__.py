@@ -9,6 +9,7 @@ control, seed)`` gives the same state for any timestamp without a manifest.
 from __future__ import annotations
 
 import datetime as _dt
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -99,6 +100,9 @@ class _Day:
     soon: dict | None = None
 
 
+_MODULATION_CACHE = 16   # (symbol, session) modulations kept: ~1.5 MB each (8 float64 arrays per second)
+
+
 @dataclass
 class RegimePlan:
     """The session-wide regime pass of a run (one entry per session in ``days``)."""
@@ -109,6 +113,8 @@ class RegimePlan:
     selected: Universe | None = field(repr=False, default=None)
     controls: tuple = field(repr=False, default=())
     _cache: dict = field(repr=False, default_factory=dict)
+    _lock: Any = field(repr=False, default_factory=threading.Lock)
+    _bursts_lock: Any = field(repr=False, default_factory=threading.Lock)
 
     def day(self, day_index: int) -> DayRegime:
         return self.days[day_index].regime
@@ -119,14 +125,35 @@ class RegimePlan:
 
     def modulation_and_jumps(self, symbol: str, day_index: int):
         """(``SymbolModulation``, event jumps ``[(second, "market" | "idio", sd, z)]``) of ``symbol``;
-        the last few are cached (equities and options of a partition read the same arrays)."""
+        the last ``_MODULATION_CACHE`` are cached (equities and options of a partition read the same arrays;
+        a run's threads take a symbol's equities and its options as separate tasks, often far apart).
+        Thread-safe; two threads asking for the same key compute it once."""
         key = (symbol, day_index)
-        got = self._cache.get(key)
-        if got is None:
+        with self._lock:
+            got = self._cache.get(key)
+            if got is None:
+                ev = self._cache[key] = threading.Event()     # computing: others wait for it
+            elif isinstance(got, threading.Event):
+                ev = None
+            else:
+                self._cache[key] = self._cache.pop(key)        # most recently used last
+                return got
+        if ev is None:                                         # another thread computes it
+            got.wait()
+            return self.modulation_and_jumps(symbol, day_index)
+        try:
             got = self._compute(symbol, day_index)
-            if len(self._cache) >= 4:
-                self._cache.pop(next(iter(self._cache)))
+        except BaseException:
+            with self._lock:
+                self._cache.pop(key, None)
+            ev.set()
+            raise
+        with self._lock:
             self._cache[key] = got
+            done = [k for k, v in self._cache.items() if not isinstance(v, threading.Event)]
+            for k in done[: max(0, len(done) - _MODULATION_CACHE)]:
+                del self._cache[k]
+        ev.set()
         return got
 
     def _compute(self, symbol: str, day_index: int):
@@ -164,10 +191,13 @@ class RegimePlan:
         return [e for e in _events(self.manifest, nxt, uni, intensity) if e.symbol in ("*", symbol)]
 
     def bursts(self, day_index: int) -> BurstSchedule:
-        """The session's labeled-scenario schedule after soft coverage (computed once, then cached)."""
+        """The session's labeled-scenario schedule after soft coverage (computed once, then cached;
+        thread-safe: a second thread asking meanwhile waits instead of drawing it again)."""
         dd = self.days[day_index]
         if dd.schedule is None:
-            dd.schedule = self.draw_bursts(day_index)
+            with self._bursts_lock:
+                if dd.schedule is None:
+                    dd.schedule = self.draw_bursts(day_index)
         return dd.schedule
 
     def draw_bursts(self, day_index: int, assist_override: bool | None = None) -> BurstSchedule:
