@@ -48,29 +48,32 @@ def test_cluster_quote_and_print_draws_match_reference(price):
     q_sp = np.linspace(6.0, 1.0, nq)
     tabs = (eq.LN_SPREAD, eq.LN_DEPTH, eq.EXP_TAB, eq.QUOTE_TABLE)
     cw, qw = _words(2 * nc), _words(nq, start=77)
-    ci, cf = np.full((k.N_CI, nc), -7, np.int64), np.full((k.N_CF, nc), np.nan)
-    npr, n_lit = k.cluster_draws(cw, par, nc, c_sp, ci, cf)
-    rci, rcf, rnpr = ref.cluster_draws(cw, par, c_sp, *tabs)
-    assert npr == rnpr and n_lit == (rci[:, k.CI_OFF] == 0).sum()
-    np.testing.assert_array_equal(ci.T, rci)
-    np.testing.assert_array_equal(cf.T, rcf)
-    qi, qf = np.full((k.N_QI, nq), -7, np.int64), np.full((k.N_QF, nq), np.nan)
+    ci, cf = np.full((k.N_CI, nc), -7, np.int32), np.full((k.N_CF, nc), np.nan)
+    npr, n_lit = k.cluster_draws(cw, par, nc, ci, cf)
+    rcd, rnpr = ref.cluster_draws(cw, par, c_sp, *tabs)
+    assert npr == rnpr and n_lit == (rcd["off"] == 0).sum()
+    rows = {"off": ci[k.CI_OFF], "np": ci[k.CI_NP], "meta": ci[k.CI_META], "qd": ci[k.CI_QD], "qr": ci[k.CI_QR],
+            "us": cf[k.CF_US], "unp": cf[k.CF_UNP]}
+    assert len(rows) == k.N_CI + k.N_CF
+    for name, v in rows.items():
+        np.testing.assert_array_equal(v, rcd[name], err_msg=name)
+    qi, qf = np.full((k.N_QI, nq), -7, np.int32), np.full((k.N_QF, nq), np.nan)
     k.quote_draws(qw, par, nq, q_sp, qi, qf)
     rqi, rqf = ref.quote_draws(qw, par, q_sp, *tabs)
     np.testing.assert_array_equal(qi.T, rqi)
     np.testing.assert_array_equal(qf.T, rqf)
     pw = _words(npr, start=1 << 20)
-    pi, pf = np.full((k.N_PI, npr), -7, np.int64), np.full(npr, np.nan)
+    pi = np.full((k.N_PI, npr), -7, np.int32)
     lat, sz = np.full(npr, -7, np.int64), np.zeros(npr, np.uint32)
     venue, cond = np.full(npr, -7, np.int8), np.full(npr, -7, np.int8)
-    assert k.print_draws(pw, par, nc, ci, pi, pf, lat, sz, venue, cond) == npr
+    assert k.print_draws(pw, par, nc, ci, pi, lat, sz, venue, cond) == npr
     k.print_fixup(pw, par, npr, pi, sz, cond)
-    want = ref.print_draws(pw, par, rci, eq.EXP_TAB, eq.LN_DEPTH, eq.LOT_CUT_LIT, eq.LOT_CUT_OFF,
+    want = ref.print_draws(pw, par, rcd, eq.EXP_TAB, eq.LN_DEPTH, eq.LOT_CUT_LIT, eq.LOT_CUT_OFF,
                            eq.LIT_TABLE, eq.OFF_TABLE, eq.QUOTE_TABLE)
-    got = {"flg": pi[k.PI_FLG], "gap": pi[k.PI_GAP], "kind": pi[k.PI_KIND], "nv": pi[k.PI_NV], "pf": pf,
-           "lat": lat, "sz": sz, "venue": venue, "cond": cond}
-    for name, v in want.items():
-        np.testing.assert_array_equal(got[name], v, err_msg=name)
+    got = {"flg": pi[k.PI_FLG], "gap": pi[k.PI_GAP], "kind": pi[k.PI_KIND], "lat": lat, "sz": sz, "venue": venue,
+           "cond": cond}
+    for name, v in got.items():
+        np.testing.assert_array_equal(v, want[name], err_msg=name)
     assert (sz >= 1).all() and (sz > 20_000 * 100 + 99).sum() == 0
 
 

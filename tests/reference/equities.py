@@ -49,45 +49,44 @@ def quote_draws(qw, par, q_sp, ln_spread, ln_depth, exp_tab, qv_tab):
 
 
 def cluster_draws(cw, par, c_sp, ln_spread, ln_depth, exp_tab, qv_tab):
-    """Records (ci, cf), [event, field], and the print count of ``cluster_draws`` from words cw (8 per
-    cluster)."""
+    """Every per-cluster draw from words cw (8 per cluster), by name (one array per field), and the
+    number of prints. ``cluster_draws`` records off, np, meta, qd, qr, us, unp; ``book`` reads the
+    others (meta-order sign urs and length ul, the refresh quote r*) from the words when it needs them."""
     w = cw.reshape(-1, 8)
     n = w.shape[0]
     lat = par[k.P_LAT_LIT_NS]
-    ci = np.zeros((n, k.N_CI), np.int64)
-    cf = np.zeros((n, k.N_CF))
+    d = {}
     off = _ufield(w[:, 0], 22, 10) < par[k.P_OFF_SHARE]
-    ci[:, k.CI_OFF] = off
-    cf[:, k.CF_URS] = _ufield(w[:, 0], 11, 11)
-    ci[:, k.CI_META] = _ufield(w[:, 0], 0, 11) < par[k.P_META_W]
+    d["off"] = off.astype(np.int64)
+    d["urs"] = _ufield(w[:, 0], 11, 11)
+    d["meta"] = (_ufield(w[:, 0], 0, 11) < par[k.P_META_W]).astype(np.int64)
     u = _ufield(w[:, 1], 10, 22)
-    cf[:, k.CF_UNP] = u
-    ci[:, k.CI_QD] = 2000 + (lat * _ufield(w[:, 1], 0, 10)).astype(np.int64)
-    cf[:, k.CF_US] = _ufield(w[:, 2], 16, 16)
-    ci[:, k.CI_QR] = (lat * (0.5 + 0.5 * _expo16(_field(w[:, 2], 0, 16), exp_tab))).astype(np.int64)
-    cf[:, k.CF_UL] = (w[:, 3].astype(np.float64) + 0.5) / 2.0 ** 32
-    fl, rlat, rsp, rbm, ram, rbv, rav = _quote_fields(w[:, 4:], c_sp[:n], par[k.P_DEPTH] / 100.0, lat,
-                                                      ln_spread, ln_depth, exp_tab, qv_tab)
-    ci[:, k.CI_RFL], ci[:, k.CI_RLAT], ci[:, k.CI_RSP], ci[:, k.CI_RBV], ci[:, k.CI_RAV] = fl, rlat, rsp, rbv, rav
-    cf[:, k.CF_RBM], cf[:, k.CF_RAM] = rbm, ram
+    d["unp"] = u
+    d["qd"] = 2000 + (lat * _ufield(w[:, 1], 0, 10)).astype(np.int64)
+    d["us"] = _ufield(w[:, 2], 16, 16)
+    d["qr"] = (lat * (0.5 + 0.5 * _expo16(_field(w[:, 2], 0, 16), exp_tab))).astype(np.int64)
+    d["ul"] = (w[:, 3].astype(np.float64) + 0.5) / 2.0 ** 32
+    (d["rfl"], d["rlat"], d["rsp"], d["rbm"], d["ram"], d["rbv"],
+     d["rav"]) = _quote_fields(w[:, 4:], c_sp[:n], par[k.P_DEPTH] / 100.0, lat, ln_spread, ln_depth, exp_tab, qv_tab)
     # geometric print count: n - 1 = #{j >= 1: u < cont**j}, at most MAX_PRINTS
     cont = np.where(off, par[k.P_OFF_CONT], par[k.P_SWEEP_CONT])
     powers = cont[:, None] ** np.arange(1, k.MAX_PRINTS)[None, :]
-    ci[:, k.CI_NP] = 1 + np.sum(u[:, None] < powers, axis=1)
-    return ci, cf, int(ci[:, k.CI_NP].sum())
+    d["np"] = 1 + np.sum(u[:, None] < powers, axis=1)
+    return d, int(d["np"].sum())
 
 
-def print_draws(pw, par, ci, exp_tab, ln_depth, lot_cut_lit, lot_cut_off, lit_tab, off_tab, qv_tab):
-    """Every per-print draw of ``print_draws`` + ``print_fixup`` from words pw (4 per print), as a dict:
-    flg, gap, kind, nv, pf (the book's inputs) and lat, sz, venue, cond (written into trade columns)."""
-    npr = ci[:, k.CI_NP]
+def print_draws(pw, par, cd, exp_tab, ln_depth, lot_cut_lit, lot_cut_off, lit_tab, off_tab, qv_tab):
+    """Every per-print draw of ``print_draws`` + ``print_fixup`` from words pw (4 per print) and the
+    clusters' draws ``cd`` (``cluster_draws``), as a dict: flg, gap, kind (the book's records), nv, pf
+    (read by the book from the words), lat, sz, venue, cond (written into trade columns)."""
+    npr = cd["np"]
     w = pw.reshape(-1, 4)
     n = w.shape[0]
     assert n == npr.sum()
-    cl = np.repeat(np.arange(ci.shape[0]), npr)
+    cl = np.repeat(np.arange(npr.shape[0]), npr)
     first = np.zeros(n, bool)
     first[np.cumsum(npr) - npr] = True
-    off = ci[cl, k.CI_OFF] == 1
+    off = cd["off"][cl] == 1
     multi = npr[cl] > 1
     out = {"flg": off * k.PFL_OFF + first * k.PFL_FIRST + multi * k.PFL_MULTI}
     psame = par[k.P_SAME_TS]

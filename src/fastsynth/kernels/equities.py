@@ -169,16 +169,19 @@ _QV32 = QUOTE_TABLE.astype(np.int32)
 
 # ---- scratch layout: per-event records, [field, event] (one int64 and one float64 array per kind,
 # a row per field: the dense loops store with unit stride and vectorize)
-CI_OFF, CI_NP, CI_META, CI_RFL, CI_RBV, CI_RAV, CI_QD, CI_QR, CI_RLAT, CI_RSP = range(10)
-N_CI = 10
-CF_URS, CF_US, CF_UL, CF_RBM, CF_RAM, CF_UNP = range(6)
-N_CF = 6
+# Draws the book needs only on a rare path are not recorded: it reads them from the Philox words when
+# the path is taken (a cluster's refresh quote, ~7% of AAPL clusters; a new meta-order's sign and
+# length; a lit print's newly shown level). Recording them for every event cost more than reading them.
+CI_OFF, CI_NP, CI_META, CI_QD, CI_QR = range(5)
+N_CI = 5
+CF_US, CF_UNP = range(2)
+N_CF = 2
 QI_FL, QI_BV, QI_AV, QI_LAT, QI_SP = range(5)      # quote-only updates: the fields of a refresh
 N_QI = 5
 QF_BM, QF_AM = 0, 1
 N_QF = 2
-PI_FLG, PI_GAP, PI_KIND, PI_NV = range(4)         # prints (size, venue, conditions, latency: the columns)
-N_PI = 4
+PI_FLG, PI_GAP, PI_KIND = range(3)         # prints (size, venue, conditions, latency: the trade columns)
+N_PI = 3
 # quote-update flags and print kinds
 QFL_SIZE_ONLY, QFL_ASK, QFL_FLICK = 1, 2, 4
 PFL_OFF, PFL_FIRST, PFL_MULTI = 1, 2, 4
@@ -385,43 +388,27 @@ _U22_MIN = 0.5 / 4194304.0
 
 
 @kernel
-def cluster_draws(cw, par, nc, c_sp, ci, cf):
-    """Every draw of clusters ``cidx0 .. cidx0 + nc - 1`` into records ci/cf; returns the number of
-    prints and the number of lit clusters. Block 2c: w0 bits 22-31 off-exchange choice, 11-21 meta-order
-    sign, 0-10 follows-meta; w1 bits 10-31 print count (geometric), 0-9 post-trade quote delay; w2 bits
-    16-31 side, 0-15 post-trade quote latency; w3 meta-order length. Block 2c+1: the refresh quote
-    (``_quote_fields``)."""
+def cluster_draws(cw, par, nc, ci, cf):
+    """The draws of clusters ``cidx0 .. cidx0 + nc - 1`` that the book reads for every cluster, into
+    records ci/cf; returns the number of prints and the number of lit clusters. Block 2c: w0 bits 22-31
+    off-exchange choice, 11-21 meta-order sign, 0-10 follows-meta; w1 bits 10-31 print count
+    (geometric), 0-9 post-trade quote delay; w2 bits 16-31 side, 0-15 post-trade quote latency; w3
+    meta-order length. Block 2c+1: the refresh quote (``_quote_fields``). The meta-order sign and length
+    and the refresh quote are read by ``book`` from the words, when it needs them."""
     lat = par[P_LAT_LIT_NS]
-    lots_mean = par[P_DEPTH] / 100.0
     p_off = par[P_OFF_SHARE]
     p_meta = par[P_META_W]
     r_off, r_meta, r_qd, r_qr = ci[CI_OFF], ci[CI_META], ci[CI_QD], ci[CI_QR]
-    r_rfl, r_rlat, r_rsp, r_rbv, r_rav = ci[CI_RFL], ci[CI_RLAT], ci[CI_RSP], ci[CI_RBV], ci[CI_RAV]
-    r_urs, r_us, r_ul, r_unp, r_rbm, r_ram = cf[CF_URS], cf[CF_US], cf[CF_UL], cf[CF_UNP], cf[CF_RBM], cf[CF_RAM]
+    r_us, r_unp = cf[CF_US], cf[CF_UNP]
     for i in range(nc):
         o = 8 * i
-        w0, w1, w2, w3 = cw[o], cw[o + 1], cw[o + 2], cw[o + 3]
+        w0, w1, w2 = cw[o], cw[o + 1], cw[o + 2]
         r_off[i] = 1 if _ufield(w0, 22, 10) < p_off else 0
-        r_urs[i] = _ufield(w0, 11, 11)
         r_meta[i] = 1 if _ufield(w0, 0, 11) < p_meta else 0
         r_unp[i] = _ufield(w1, 10, 22)
         r_qd[i] = 2000 + np.int64(lat * _ufield(w1, 0, 10))
         r_us[i] = _ufield(w2, 16, 16)
         r_qr[i] = np.int64(lat * (0.5 + 0.5 * _expo16(_field(w2, 0, 16))))
-        r_ul[i] = (float(w3) + 0.5) * _INV32
-    # the refresh quotes in a loop of their own: with all 15 rows in one loop LLVM gives up on the
-    # runtime overlap checks between them and keeps the loop scalar
-    for i in range(nc):
-        o = 8 * i
-        v0, v1, v2, v3 = cw[o + 4], cw[o + 5], cw[o + 6], cw[o + 7]
-        fl, rlat, rsp, rbm, ram, rbv, rav = _quote_fields(v0, v1, v2, v3, c_sp[i], lots_mean, lat)
-        r_rfl[i] = fl
-        r_rlat[i] = rlat
-        r_rsp[i] = rsp
-        r_rbm[i] = rbm
-        r_ram[i] = ram
-        r_rbv[i] = rbv
-        r_rav[i] = rav
     # print counts: geometric, n - 1 = #{j in 1..MAX_PRINTS-1: u < cont**j} (the powers decrease, so
     # this counts the leading ones, as "one more print while u < cont**n" does); the powers by repeated
     # products as that loop forms them, the counts by branch-free comparisons (a while loop per
@@ -492,17 +479,18 @@ def quote_draws(qw, par, nq, q_sp, qi, qf):
 
 
 @kernel
-def print_draws(pw, par, nc, ci, pi, pf, t_recv, t_sz, t_venue, t_cond):
+def print_draws(pw, par, nc, ci, pi, t_recv, t_sz, t_venue, t_cond):
     """Every draw of the prints of the block's ``nc`` clusters (prints ``pidx0 ..``; one Philox block
-    each); returns the number of prints. Into records ``pi`` (rows PI_FLG, PI_GAP, PI_KIND, PI_NV) and
-    ``pf``, and straight into the trade columns that need no book state: ``t_recv`` (the feed latency;
-    the book adds the print time), ``t_sz`` (0xFFFFFFFF marks a Pareto-tail size: ``print_fixup``),
-    ``t_venue``, ``t_cond``.
+    each); returns the number of prints. Into records ``pi`` (rows PI_FLG, PI_GAP, PI_KIND), and
+    straight into the trade columns that need no book state: ``t_recv`` (the feed latency; the book adds
+    the print time), ``t_sz`` (0xFFFFFFFF marks a Pareto-tail size: ``print_fixup``), ``t_venue``,
+    ``t_cond``.
 
     w0 bits 16-31 same-timestamp choice (rescaled: feed latency), 0-15 gap to the previous print;
     w1 tail uniform of the size; w2 bits 20-31 odd-lot choice, 10-19 venue of a newly shown level,
-    0-9 odd remainder; w3 bits 22-31 venue, 11-21 price kind, 1-10 improvement / new level's size."""
-    r_flg, r_gap, r_kind, r_nv = pi[PI_FLG], pi[PI_GAP], pi[PI_KIND], pi[PI_NV]
+    0-9 odd remainder; w3 bits 22-31 venue, 11-21 price kind, 1-10 improvement / new level's size (the
+    book reads those two from the words: ``_print_improve``, ``_new_level``)."""
+    r_flg, r_gap, r_kind = pi[PI_FLG], pi[PI_GAP], pi[PI_KIND]
     # which cluster each print belongs to: off-exchange, first of its cluster, part of a sweep
     r_off, r_np = ci[CI_OFF], ci[CI_NP]
     # (branch-free: a loop over each cluster's prints mispredicts its exit; instead the first print of
@@ -531,7 +519,6 @@ def print_draws(pw, par, nc, ci, pi, pf, t_recv, t_sz, t_venue, t_cond):
     p_mid = par[P_MID_SHARE]
     p_imp = p_mid + par[P_IMPROVE_SHARE]
     p_inside = par[P_INSIDE]
-    lots_mean = par[P_DEPTH] / 100.0
     # branch-free and vectorized: every choice is a select (the choices are coin flips, so branches
     # would mispredict several times per print); the float operations are those of the branchy form
     for q in range(n):
@@ -567,11 +554,6 @@ def print_draws(pw, par, nc, ci, pi, pf, t_recv, t_sz, t_venue, t_cond):
         k_off = K_MID + np.int64(uk >= p_mid) + np.int64(uk >= p_imp)       # K_MID < K_IMPROVE < K_TOUCH
         k_lit = K_TOUCH + np.int64(uk < p_inside)                           # K_INSIDE = K_TOUCH + 1
         r_kind[q] = k_off if off else k_lit
-        f10 = _ufld(w3, 1, 10)
-        f_off = 0.45 * ((float(f10) + 0.5) / 1024.0)       # improvement, share of the spread
-        f_lit = lots_mean * LN_DEPTH[f10]                  # a newly shown level's mean, in lots
-        pf[q] = f_off if off else f_lit
-        r_nv[q] = _QV32[_ufld(w2, 10, 10)]
         small = odd or size < 100
         # COND_REGULAR / COND_ODD, or COND_ISO / COND_ISO_ODD for the prints of a lit sweep
         t_cond[q] = (1 if small else 0) + (0 if off else 2 * ((flg & PFL_MULTI) >> 2))
@@ -640,7 +622,7 @@ def finish(tpu, tseq, qseq, nt, nq, t_ts, t_recv, t_px, t_side, t_seq, o_bid, o_
 
 
 @kernel
-def book(open_ns, par, state_i, nc, nq, c_ts, c_ps, ci, cf, q_ts, q_ps, qi, qf, pi, pf,
+def book(open_ns, par, state_i, nc, nq, c_ts, c_ps, c_sp, ci, cf, cw, q_ts, q_ps, qi, qf, pi, pw,
          t_ts, t_px, t_sz, t_side, o_ts, o_recv, o_bid, o_ask, o_bsz, o_asz, o_bv, o_av):
     """Run the NBBO and order flow through the block's events in time order; write trades and quotes.
     Returns (n_trades, n_quotes). A cluster and a quote update at the same nanosecond: the cluster first.
@@ -648,8 +630,16 @@ def book(open_ns, par, state_i, nc, nq, c_ts, c_ps, ci, cf, q_ts, q_ps, qi, qf, 
     ``print_draws`` has written the trade columns that need no book state (size, venue, conditions, and
     the feed latency into ``t_recv``); this pass writes time, price and side, then adds the time to
     ``t_recv`` and numbers the prints in a dense loop. Every position is an unsigned counter: indexing
-    is then a plain address with no negative-index wraparound code."""
+    is then a plain address with no negative-index wraparound code.
+
+    Draws needed only on a rare path come from the Philox words (``cw``: the block's cluster words, 8
+    per cluster; ``pw``: 4 per print), with the same arithmetic as the draw kernels: a cluster's
+    refresh quote (block 2c+1, ``_quote_fields``), a new meta-order's sign (w0 bits 11-21) and length
+    (w3), an off-exchange print's price improvement and a lit print's newly shown level (w3 bits 1-10:
+    improvement share / size quantile; w2 bits 10-19: its venue)."""
     tpu = par[P_TPU]
+    lat = par[P_LAT_LIT_NS]
+    lots_mean = par[P_DEPTH] / 100.0
     hc_per_tick = np.int64(HC_PER_USD / tpu + 0.5)
     lean_k = par[P_LEAN]
     meta_min = par[P_META_MIN]
@@ -666,12 +656,11 @@ def book(open_ns, par, state_i, nc, nq, c_ts, c_ps, ci, cf, q_ts, q_ps, qi, qf, 
     mrem = state_i[S_MREM]
     last_tts = state_i[S_LAST_TTS]
     last_qts = state_i[S_LAST_QTS]
-    c_off, c_np, c_meta, c_rfl = ci[CI_OFF], ci[CI_NP], ci[CI_META], ci[CI_RFL]
-    c_rbv, c_rav, c_qd, c_qr, c_rlat, c_rsp = ci[CI_RBV], ci[CI_RAV], ci[CI_QD], ci[CI_QR], ci[CI_RLAT], ci[CI_RSP]
-    c_urs, c_us, c_ul, c_rbm, c_ram = cf[CF_URS], cf[CF_US], cf[CF_UL], cf[CF_RBM], cf[CF_RAM]
+    c_off, c_np, c_meta, c_qd, c_qr = ci[CI_OFF], ci[CI_NP], ci[CI_META], ci[CI_QD], ci[CI_QR]
+    c_us = cf[CF_US]
     q_fl, q_bv, q_av, q_lat, q_sp = qi[QI_FL], qi[QI_BV], qi[QI_AV], qi[QI_LAT], qi[QI_SP]
     q_bm, q_am = qf[QF_BM], qf[QF_AM]
-    p_gap, p_kind, p_nv = pi[PI_GAP], pi[PI_KIND], pi[PI_NV]
+    p_gap, p_kind = pi[PI_GAP], pi[PI_KIND]
     unc = np.uint64(nc)
     unq = np.uint64(nq)
     no = _Z
@@ -720,11 +709,14 @@ def book(open_ns, par, state_i, nc, nq, c_ts, c_ps, ci, cf, q_ts, q_ps, qi, qf, 
         ts = tc
         ps = c_ps[i]
         if ps < bid or ps > bid + sprd:
-            bid, sprd, bsz, asz, bv, av = _recentre(ps, bid, sprd, bsz, asz, bv, av, c_rsp[i], c_rbm[i],
-                                                    c_ram[i], c_rbv[i], c_rav[i], (c_rfl[i] & QFL_FLICK) != 0)
+            o = np.uint64(8) * i + np.uint64(4)
+            rfl, rlat, rsp, rbm, ram, rbv, rav = _quote_fields(cw[o], cw[o + _U1], cw[o + np.uint64(2)],
+                                                               cw[o + np.uint64(3)], c_sp[i], lots_mean, lat)
+            bid, sprd, bsz, asz, bv, av = _recentre(ps, bid, sprd, bsz, asz, bv, av, rsp, rbm, ram, rbv, rav,
+                                                    (rfl & QFL_FLICK) != 0)
             qt = ts if ts > last_qts else last_qts
             o_ts[no] = qt
-            o_recv[no] = qt + c_rlat[i]
+            o_recv[no] = qt + rlat
             o_bid[no] = bid
             o_ask[no] = bid + sprd
             o_bsz[no] = bsz
@@ -736,8 +728,9 @@ def book(open_ns, par, state_i, nc, nq, c_ts, c_ps, ci, cf, q_ts, q_ps, qi, qf, 
         # side: the current meta-order, or flow leaning toward where the efficient price sits
         pbuy = 0.5 + lean_k * ((ps - bid) / sprd - 0.5)
         if mrem <= 0:
-            msign = 1 if c_urs[i] < pbuy else -1
-            mrem = np.int64(meta_min * math.pow(c_ul[i], inv_meta_alpha))
+            o = np.uint64(8) * i
+            msign = 1 if _ufield(cw[o], 11, 11) < pbuy else -1
+            mrem = np.int64(meta_min * math.pow((float(cw[o + np.uint64(3)]) + 0.5) * _INV32, inv_meta_alpha))
             if mrem > 5000:
                 mrem = 5000
         meta = c_meta[i]                 # selects, not a branch: following the meta-order is a coin flip
@@ -758,7 +751,8 @@ def book(open_ns, par, state_i, nc, nq, c_ts, c_ps, ci, cf, q_ts, q_ps, qi, qf, 
             while p < pe:
                 tcur += p_gap[p]
                 kind = p_kind[p]
-                imp = 1 + np.int64(pf[p] * spr_hc)
+                imp = 1 + np.int64(0.45 * ((float(_ufld(pw[np.uint64(4) * p + np.uint64(3)], 1, 10)) + 0.5)
+                                           / 1024.0) * spr_hc)
                 imp_hc = ask_hc - imp if sign > 0 else bid_hc + imp
                 px_hc = mid_hc if kind == K_MID else (imp_hc if kind == K_IMPROVE else touch_hc)
                 t_ts[p] = tcur
@@ -777,8 +771,9 @@ def book(open_ns, par, state_i, nc, nq, c_ts, c_ps, ci, cf, q_ts, q_ps, qi, qf, 
                     ptk = bid + sprd
                     if size >= asz:       # the print takes the whole displayed ask: the ask steps up
                         sprd += 1
-                        asz = _disp(pf[p])
-                        av = p_nv[p]
+                        o = np.uint64(4) * p
+                        asz = _disp(lots_mean * LN_DEPTH[_ufld(pw[o + np.uint64(3)], 1, 10)])
+                        av = _QV32[_ufld(pw[o + np.uint64(2)], 10, 10)]
                     else:                 # whole lots leave the display (an odd lot takes nothing)
                         asz -= size - size % 100
                     touched = True
@@ -787,8 +782,9 @@ def book(open_ns, par, state_i, nc, nq, c_ts, c_ps, ci, cf, q_ts, q_ps, qi, qf, 
                     if size >= bsz:
                         bid -= 1
                         sprd += 1
-                        bsz = _disp(pf[p])
-                        bv = p_nv[p]
+                        o = np.uint64(4) * p
+                        bsz = _disp(lots_mean * LN_DEPTH[_ufld(pw[o + np.uint64(3)], 1, 10)])
+                        bv = _QV32[_ufld(pw[o + np.uint64(2)], 10, 10)]
                     else:
                         bsz -= size - size % 100
                     touched = True
@@ -871,6 +867,7 @@ class BlockRunner:
         self.state_i = np.zeros(N_STATE_I, np.int64)
         self.state_f = np.zeros(N_STATE_F, np.float64)
         self._n = (0, 0, 0)
+        self._cw = None         # the block's cluster words, from prepare to fill (book reads rare draws)
         # expected events up to each second: clusters (baseline / (1 - n)) and quote-only updates
         self._cum_c = np.concatenate(([0.0], np.cumsum(self.lam_c))) / (1.0 - par[P_HAWKES_N])
         self._cum_q = np.concatenate(([0.0], np.cumsum(self.lam_q)))
@@ -921,7 +918,8 @@ class BlockRunner:
         cw, qw = _scratch("cw", 8 * nc, np.uint32), _scratch("qw", 4 * nq, np.uint32)
         fill_words(keys[2 * ST_CLUSTER], keys[2 * ST_CLUSTER + 1], 2 * si[S_CIDX], cw)
         fill_words(keys[2 * ST_QUOTE], keys[2 * ST_QUOTE + 1], si[S_QIDX], qw)
-        npr, n_lit = cluster_draws(cw, par, nc, self.c_sp, self.ci, self.cf)
+        npr, n_lit = cluster_draws(cw, par, nc, self.ci, self.cf)
+        self._cw = cw
         quote_draws(qw, par, nq, self.q_sp, self.qi, self.qf)
         self._n = (nc, nq, npr)
         # quote rows: one per quote-only update, at most one refresh per cluster and one post-trade
@@ -934,13 +932,14 @@ class BlockRunner:
         si, par, keys = self.state_i, self.par, self.keys
         pw = _scratch("pw", 4 * npr, np.uint32)
         pi = _scratch("pi", N_PI * npr, np.int32).reshape(N_PI, npr)
-        pf = _scratch("pf", npr, np.float64)
         fill_words(keys[2 * ST_PRINT], keys[2 * ST_PRINT + 1], si[S_PIDX], pw)
-        print_draws(pw, par, nc, self.ci, pi, pf, t_recv, t_sz, t_venue, t_cond)
+        print_draws(pw, par, nc, self.ci, pi, t_recv, t_sz, t_venue, t_cond)
         print_fixup(pw, par, npr, pi, t_sz, t_cond)
         tseq, qseq = int(si[S_TSEQ]), int(si[S_QSEQ])
-        nt, nq = book(self.open_ns, par, si, nc, nq, self.c_ts, self.c_ps, self.ci, self.cf, self.q_ts,
-                      self.q_ps, self.qi, self.qf, pi, pf, t_ts, t_px, t_sz, t_side, *quote_cols[:-1])
+        nt, nq = book(self.open_ns, par, si, nc, nq, self.c_ts, self.c_ps, self.c_sp, self.ci, self.cf,
+                      self._cw, self.q_ts, self.q_ps, self.qi, self.qf, pi, pw, t_ts, t_px, t_sz, t_side,
+                      *quote_cols[:-1])
+        self._cw = None
         finish(par[P_TPU], tseq, qseq, nt, nq, t_ts, t_recv, t_px, t_side, t_seq, quote_cols[2], quote_cols[3],
                quote_cols[-1])
         return nt, nq
