@@ -4,8 +4,11 @@ threshold); abstention with a reason; evidence ids; parameters."""
 from __future__ import annotations
 
 import msgspec
+import numpy as np
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ._flowdata import DESK_CALENDAR, SPECS, T0, Tape
 from fastsynth import schemas
@@ -147,3 +150,25 @@ def test_source_defaults():
     assert (c.zero_dte_max_atm_pct, c.zero_dte_min_premium, c.zero_dte_min_size) == (0.01, 20_000, 400)
     p = AnalyticsParams()
     assert (p.baseline.window_size, p.baseline.z_min_samples, p.cluster.window_ms) == (50, 12, 500)
+
+
+@settings(max_examples=400, deadline=None)
+@given(n=st.integers(1, 7), lots=st.floats(0.0, 19.99), dte=st.integers(0, 400), front=st.integers(0, 1),
+       sweep=st.integers(0, 1), iso=st.integers(0, 7), fr=st.lists(st.floats(0.0, 1e4), min_size=9, max_size=9),
+       big=st.booleans(), mv=st.floats(-500, 500), to_event=st.sampled_from([np.inf, 3600.0, 86_400.0 * 3]))
+def test_packet_alone_skip_is_exact(n, lots, dte, front, sweep, iso, fr, big, mv, to_event):
+    """The classify kernel skips scoring a packet alone (joining a running episode) when it is single-leg without
+    TLET, under RW_MIN_PRINTS prints and 20 lots a print, not far-dated 100+ lots and not an ISO sweep: every
+    such packet row must score 0 on every profile (``_score``'s rules, run as Python)."""
+    from fastsynth.kernels import classify as KC
+    size = lots * n
+    if dte >= 100 and size >= 100.0:
+        return
+    if sweep and iso:
+        iso = 0
+    ask, bid, mid, sa, sb, quoted, slan, delta, delta_w = fr
+    sc = KC._score.py_func(KC.S_SINGLE, front % 2, dte, front, 10**18, float(n), size, size * 100.0 * 3.0, ask,
+                           bid, mid, sa, sb, min(quoted, n), float(min(iso, n)), min(slan, n), 0.0, delta, delta_w,
+                           0.01, 1.0 if big else 0.0, size if big else 0.0, float(n) if big else 0.0,
+                           size if big else 0.0, size, float(sweep), 250.0, to_event, mv)
+    assert all(x == 0.0 for x in sc[:6]) and all(r == KC.RULE_NONE for r in sc[6:])

@@ -265,7 +265,7 @@ class PacketClusterer:
         self.g = np.zeros(K.NG, np.int64)
         self.og = np.zeros(2, np.int64)
         self.si = None
-        self._alloc_slots(4096)
+        self._alloc_slots(512)              # grows when needed; small keeps slots and hash cache-resident
         self.pend_pid = np.zeros(0, np.int64)
         self.pend_tid = np.zeros(0, np.int64)
         self._alloc_out(0, 0)

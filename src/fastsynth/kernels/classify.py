@@ -638,6 +638,20 @@ def classify(pi, pf, ev_off, ev_val, start, window, zmin, episode_gap_ns, tau_ns
                 pscores[j] = scores[j]
                 prules[j] = rules[j]
                 alone[j] = True
+        elif st == S_SINGLE and pi[i, PI_TLET] == 0 and p_n < RW_MIN_PRINTS and p_size / p_n < 20.0 \
+                and not (e_dte >= 100 and p_size >= 100.0) and (pi[i, PI_SWEEP] == 0 or pi[i, PI_ISO] == 0):
+            # the packet alone can reach no rule (most packets; checked against ``_score``: single leg without
+            # TLET, under 20 lots a print (sold premium, hedge), under RW_MIN_PRINTS prints (retail), not far-dated
+            # 100+ lots, not an ISO sweep; the accumulation / event rules need 3+ packets): its scores are all 0
+            for j in range(NPROF):
+                if scores[j] > 0.0:
+                    pscores[j] = scores[j]
+                    prules[j] = rules[j]
+                    alone[j] = False
+                else:
+                    pscores[j] = 0.0
+                    prules[j] = RULE_NONE
+                    alone[j] = True
         else:
             sc = _score(st, e_right, e_dte, is_front, e_t1, p_n, p_size, pf[i, PF_PREM], pf[i, PF_ASK],
                         pf[i, PF_BID], pf[i, PF_MID], pf[i, PF_SIDE_A], pf[i, PF_SIDE_B],
