@@ -70,15 +70,32 @@ def test_helper_starts_only_when_options_kernels_are_cold(fake):
     fake.setattr(_prefetch, "_options_cache_cold", lambda: True)
     _prefetch.start(m, tuple(m.tables))
     assert len(_FakePopen.started) == 1
-    import msgspec
-
-    from fastsynth.manifest import manifest_from_data
-
-    helper = manifest_from_data(msgspec.json.decode(_FakePopen.spec))
-    assert helper.symbols == ["IBM"] and helper.days == 1 and helper.seed == 7
-    assert set(helper.tables) <= {"option_quotes", "option_trades", "scenario_labels"}
+    assert _FakePopen.started[0][1:] == ["-m", "fastsynth._prefetch"]
+    compiled = []
+    fake.setattr(_prefetch, "_compile", lambda names: compiled.append(names))
     _prefetch.wait()
+    assert compiled == [_prefetch.MAIN_SHARE]       # this process's share, then the join
     assert _prefetch._proc is None
+
+
+def test_helper_and_main_compile_disjoint_kernels():
+    """Two processes must never add signatures of one function to the cache at the same time (see
+    fastsynth._prefetch): the helper's and this process's shares are disjoint, and every entry point of
+    either has recorded signatures."""
+    helper = set(_prefetch.HELPER_FIRST) | set(_prefetch.HELPER_AFTER_PLAN)
+    assert not helper & set(_prefetch.MAIN_SHARE)
+    assert set(_prefetch.SIGNATURES) == helper | set(_prefetch.MAIN_SHARE)
+
+
+def test_recorded_signatures_are_current():
+    """``_prefetch.SIGNATURES`` must be the signatures a 1-symbol run calls the options entry points with
+    (a stale one only costs cold-start time, never bytes). Regenerate with
+    ``python -m fastsynth._prefetch --record`` and paste it into ``fastsynth/_prefetch.py``."""
+    code = "from fastsynth import _prefetch\nprint(repr(_prefetch.record()))"
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=_env())
+    assert res.returncode == 0, res.stderr
+    got = eval(res.stdout.strip().splitlines()[-1])      # noqa: S307 - our own repr of str lists
+    assert got == _prefetch.SIGNATURES, "stale: run python -m fastsynth._prefetch --record"
 
 
 @pytest.mark.parametrize("tables", [["equity_trades", "equity_quotes"], ["option_quotes", "option_trades"],

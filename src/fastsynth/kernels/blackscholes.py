@@ -31,7 +31,7 @@ import numpy as np
 
 from ._jit import helper_kernel, inline_kernel, kernel
 
-__all__ = ["RATE", "DIV_YIELD", "ndtr", "half_erfc", "half_erfc_nd", "half_erfc_mid_nd", "exp_block", "log_block", "bs_price1", "bs_all1", "bs_all", "implied_vol1", "implied_vol_delta1", "delta1",
+__all__ = ["RATE", "DIV_YIELD", "ndtr", "half_erfc", "half_erfc_nd", "half_erfc_mid_nd", "exp_block", "log_block", "bs_price1", "bs_all1", "bs_all", "implied_vol1", "implied_vol_delta", "implied_vol_delta1", "delta1",
            "bs_price_k", "bs_greeks_k", "bs_chain_k", "implied_vol_k", "bs_price", "bs_greeks", "implied_vol", "GREEKS"]
 
 # Defaults in ONE place (the options model reads them from here).
@@ -289,12 +289,14 @@ def _otm_black(Sq, Kr, x, s, call):
     return sgn * (Sq * n1 - Kr * n2), Sq * _INV_SQRT_2PI * e1
 
 
-@inline_kernel
-def implied_vol_delta1(price, S, K, tau, r, q, right, guess=0.0):
+@helper_kernel
+def implied_vol_delta(price, S, K, tau, r, q, right, guess=0.0):
     """(implied volatility, BSM delta at it) of one European option price; (NaN, NaN) outside the
     no-arbitrage bounds, (0, intrinsic delta) at the intrinsic value. ``guess`` (> 0: a volatility near the
     answer, e.g. the surface's) starts Newton's method there: 2-3 price evaluations instead of ~6 from the
-    generic start. The delta costs one more exp (the moneyness is already known)."""
+    generic start. The delta costs one more exp (the moneyness is already known). Compiled once and called
+    (the scalar fallback of the blocked solvers; inlining this branchy loop at each caller cost seconds of
+    cold-start compile time); ``implied_vol_delta1`` is its Python-callable form."""
     if not (tau > 0.0) or not (S > 0.0) or not (K > 0.0) or not (price >= 0.0):
         return np.nan, np.nan
     dq = math.exp(-q * tau)
@@ -366,11 +368,10 @@ def implied_vol_delta1(price, S, K, tau, r, q, right, guess=0.0):
     return s / rt, -dq * (t1 if d1 > 0.0 else (1.0 - t1))
 
 
-@helper_kernel
-def implied_vol_delta(price, S, K, tau, r, q, right, guess):
-    """``implied_vol_delta1`` as a called (not inlined) function, compiled once for all its callers: the
-    scalar fallback of the blocked solvers (rare, branchy; inlining it costs seconds of compile time)."""
-    return implied_vol_delta1(price, S, K, tau, r, q, right, guess)
+@inline_kernel
+def implied_vol_delta1(price, S, K, tau, r, q, right, guess=0.0):
+    """``implied_vol_delta`` (callable from Python too)."""
+    return implied_vol_delta(price, S, K, tau, r, q, right, guess)
 
 
 @inline_kernel
