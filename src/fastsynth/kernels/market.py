@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 
 from ._jit import kernel
-from .rng import _ndtri_blocked
+from .rng import ndtri_blocked
 
 
 @kernel
@@ -30,7 +30,7 @@ def sv_returns(u, zc, season, sigma_sec, theta_f, sd_f, theta_s, sd_s, jump_rate
     is ``ndtri(u[i])``, as ``kernels.rng.normals`` gives it. Only 3 of every 5 draws are read as
     normals (return, fast vol, slow vol; the jump size only when the jump uniform says so), so only
     those are inverted: gathered into the scratch ``zc`` (>= 4 S + 2 float64; the jump sizes after the
-    others, in order) and inverted with the blocked ``_ndtri_blocked`` (bit-identical to ``ndtri`` per
+    others, in order) and inverted with the blocked ``ndtri_blocked`` (bit-identical to ``ndtri`` per
     element; no scalar ``ndtri`` here: its inlined tail would add to the cold compile).
     season: (S,) relative volatility by time of day (mean square 1). sigma_sec: average per-second sd.
     theta_f/theta_s: mean-reversion rates per second of the fast/slow log-vol; sd_f/sd_s: their
@@ -50,7 +50,7 @@ def sv_returns(u, zc, season, sigma_sec, theta_f, sd_f, theta_s, sd_s, jump_rate
             zc[3 * n + 2 + nj] = u[9 + 5 * k]
             nj += 1
     z = zc[:3 * n + 2 + nj]
-    _ndtri_blocked(z)
+    ndtri_blocked(z)
     af = math.exp(-theta_f)
     as_ = math.exp(-theta_s)
     ef = sd_f * math.sqrt(1.0 - af * af)

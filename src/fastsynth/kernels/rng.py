@@ -25,7 +25,7 @@ import math
 
 import numpy as np
 
-from ._jit import inline_kernel, kernel
+from ._jit import helper_kernel, inline_kernel, kernel
 
 _M0 = np.uint64(0xD2511F53)
 _M1 = np.uint64(0xCD9E8D57)
@@ -238,6 +238,13 @@ def _ndtri_blocked(out):
             buf[tidx[t]] = _ndtri_tail(tu[t])
 
 
+@helper_kernel
+def ndtri_blocked(out):
+    """``_ndtri_blocked`` compiled once and called (by ``normals`` and ``market.sv_returns``): its loops
+    vectorize inside it whoever calls it, and one compile serves every caller (cold start)."""
+    _ndtri_blocked(out)
+
+
 @inline_kernel
 def fill_normal(k0, k1, start, out):
     """Write ``out[j] = normal(k0, k1, start + j)``, blocked (bit-identical to ``ndtri`` per element):
@@ -298,4 +305,4 @@ def normals(k0, k1, start, out):
     """Fill ``out`` (float64) with standard normals ``start .. start + len(out) - 1`` of stream (k0, k1):
     ``fill_normal``'s blocked inverse CDF over the uniforms of ``fill_words`` (quick to compile)."""
     _uniforms_from_words(k0, k1, start, out)
-    _ndtri_blocked(out)
+    ndtri_blocked(out)
