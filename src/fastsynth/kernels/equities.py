@@ -262,7 +262,7 @@ def _quote_fields(w0, w1, w2, w3, spr_k, lots_mean, lat):
 
 @kernel
 def arrivals(pt, lam_c, lam_q, spr, sec0, sec1, open_ns, par, gw, gb0, hw, hb0, state_i, state_f,
-             c_ts, c_ps, c_sp, q_ts, q_ps, q_sp):
+             c_ts, c_ps, c_sp, q_ts, q_ps, q_sp, xi):
     """Times (ns), efficient prices (ticks) and spread targets (ticks) of the clusters and quote updates
     of [sec0, sec1).
 
@@ -270,8 +270,8 @@ def arrivals(pt, lam_c, lam_q, spr, sec0, sec1, open_ns, par, gw, gb0, hw, hb0, 
     block the opening quote (at the open) is quote update 0. ``gw``/``hw``: the 32-bit words of the
     ST_GAPS / ST_QGAPS streams from Philox block ``gb0`` / ``hb0`` on (``fill_words``; ``gb0`` is 0 on
     the first block); cluster ``c`` takes words ``2c + 4, 2c + 5`` of its stream, quote update ``g`` word
-    ``g + 4``. Returns (n_clusters, n_quotes), or (-1, -1) when c_*/q_* or the words run out, with the
-    state untouched (the caller retries with more)."""
+    ``g + 4``. ``xi``: int64 scratch of at least ``len(c_ts)``. Returns (n_clusters, n_quotes), or
+    (-1, -1) when c_*/q_* or the words run out, with the state untouched (the caller retries with more)."""
     cap_c = c_ts.shape[0]
     cap_q = q_ts.shape[0]
     cidx = state_i[S_CIDX]
@@ -306,9 +306,13 @@ def arrivals(pt, lam_c, lam_q, spr, sec0, sec1, open_ns, par, gw, gb0, hw, hb0, 
     # The excitation lives in decay coordinates of the current second k: exc(t) = sx u(t) with
     # u(t) = exp(-beta (t - k)) in (exp(-beta), 1]. Each arrival at u adds h / u to sx; the next
     # excitation-driven arrival solves sx (u - u_x) / beta = E, i.e. u_x = u - beta E / sx (never if
-    # u_x <= 0): pure arithmetic on the serial chain. The exp of a baseline candidate depends only on
-    # the baseline clock and the log of an excitation arrival's time only feeds its timestamp, so both
-    # run off the chain. At each second's end: sx *= exp(-beta), u_x *= exp(beta).
+    # u_x <= 0): pure arithmetic on the serial chain. Which comes first, the baseline candidate or the
+    # excitation arrival, is a coin flip: the loop has no branch on it (a branch mispredicted every
+    # other cluster, and resolved only at the end of the division chain): u = max(u_c, u_x) is the
+    # arrival, the baseline clock advances by a select, and the candidate's exp is recomputed from the
+    # clock every cluster (same value when the clock stood still). The log of an excitation arrival's
+    # time only feeds its timestamp: its position is compacted (xi, scratch) and the logs, times and
+    # prices are taken after each second's loop. At each second's end: sx *= exp(-beta), u_x *= exp(beta).
     inv_beta = 1.0 / beta
     e_m = math.exp(-beta)
     e_p = math.exp(beta)
@@ -319,7 +323,8 @@ def arrivals(pt, lam_c, lam_q, spr, sec0, sec1, open_ns, par, gw, gb0, hw, hb0, 
         sp_k = spr[k]
         pos_c = ec * inv_lc if lc > 0.0 else 2.0
         uc = math.exp(-beta * pos_c) if pos_c < 1.0 else 0.0
-        hc = h_jump / uc            # the jump a baseline arrival at uc would add (inf if none: unused)
+        nc0 = nc
+        nx = 0
         while pos_c < 1.0 or ux > e_m:
             c = cidx + nc
             lw = 2 * c - gbase
@@ -327,22 +332,27 @@ def arrivals(pt, lam_c, lam_q, spr, sec0, sec1, open_ns, par, gw, gb0, hw, hb0, 
                 return -1, -1
             ea = _expo32(gw[lw])
             eb = _expo32(gw[lw + 1])
-            if uc >= ux:            # the baseline candidate comes first (ties: baseline)
-                frac = pos_c
-                u = uc
-                sx = sx + hc        # h / u formed when the candidate was drawn: off the serial chain
-                pos_c = pos_c + ea * inv_lc
-                uc = math.exp(-beta * pos_c) if pos_c < 1.0 else 0.0
-                hc = h_jump / uc
-            else:
-                u = ux
-                frac = -math.log(ux) * inv_beta
-                sx = sx + h_jump / u
+            base = uc >= ux             # the baseline candidate comes first (ties: baseline)
+            u = max(uc, ux)             # = uc if base else ux, as a select (a coin flip: no branch)
+            c_ps[nc] = pos_c if base else -ux      # its time in the second, or -u (log taken below)
+            xi[nx] = nc
+            nx += 0 if base else 1
+            sx = sx + h_jump / u
+            pos_c = pos_c + ea * inv_lc if base else pos_c
+            uc = math.exp(-beta * pos_c) if pos_c < 1.0 else 0.0
             ux = u - beta * eb / sx
-            c_ts[nc] = t0 + np.int64(frac * 1e9)
-            c_ps[nc] = pt[k] + (pt[k + 1] - pt[k]) * frac
-            c_sp[nc] = sp_k
             nc += 1
+        # the times of the excitation arrivals (off the serial chain), then times and prices
+        for q in range(nx):
+            n = xi[q]
+            c_ps[n] = -math.log(-c_ps[n]) * inv_beta
+        p0 = pt[k]
+        dp = pt[k + 1] - pt[k]
+        for n in range(nc0, nc):
+            frac = c_ps[n]
+            c_ts[n] = t0 + np.int64(frac * 1e9)
+            c_ps[n] = p0 + dp * frac
+            c_sp[n] = sp_k
         sx *= e_m
         ux *= e_p
         # carry the unused exponential mass into the next second
@@ -879,6 +889,7 @@ class BlockRunner:
         i8, f8 = np.int64, np.float64
         self.c_ts, self.c_ps, self.c_sp = _scratch("c_ts", cap_c, i8), _scratch("c_ps", cap_c, f8), \
             _scratch("c_sp", cap_c, f8)
+        self.xi = _scratch("xi", cap_c, i8)        # arrivals: positions of the excitation-driven clusters
         # integer records as int32 (every field < 2**31: flags, counts, venues, ticks, ns latencies):
         # half the record traffic of int64 between the draw kernels and the book
         self.ci = _scratch("ci", N_CI * cap_c, np.int32).reshape(N_CI, cap_c)
@@ -911,7 +922,8 @@ class BlockRunner:
             fill_words(keys[2 * ST_QGAPS], keys[2 * ST_QGAPS + 1], hb0, hw)
             nc, nq = arrivals(self.pt, self.lam_c, self.lam_q, self.spr, s0, s1, self.open_ns, self.par,
                               gw, gb0, hw, hb0, self.state_i, self.state_f,
-                              self.c_ts[:need_c], self.c_ps, self.c_sp, self.q_ts[:need_q], self.q_ps, self.q_sp)
+                              self.c_ts[:need_c], self.c_ps, self.c_sp, self.q_ts[:need_q], self.q_ps, self.q_sp,
+                              self.xi)
             if nc >= 0:
                 break
             slack *= 2.0
