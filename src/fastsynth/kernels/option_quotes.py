@@ -55,8 +55,8 @@ import math
 
 import numpy as np
 
-from ._jit import inline_kernel, kernel
-from .blackscholes import _INV_SQRT_2PI, _SQRT1_2, half_erfc
+from ._jit import helper_kernel, inline_kernel, kernel
+from .blackscholes import _INV_SQRT_2PI, _SQRT1_2, exp_block, half_erfc
 from .rng import uniforms, uniforms4
 
 P_R, P_Q, P_B, P_RHO, P_S = 0, 1, 2, 3, 4            # rate, dividend yield, smile (b, rho, s)
@@ -73,6 +73,13 @@ _NS = 1_000_000_000
 TAYLOR_MOVE = 0.004    # re-price exactly when the underlying moved more than 0.4% since the last evaluation
 _BURST_STEP_NS = 2_000
 _U0, _U1, _U2, _U3 = np.uint64(0), np.uint64(1), np.uint64(2), np.uint64(3)
+# a draw's 52 random bits (uniform = (bits + 0.5) / 2^52) split into independent fields: the top 10 index
+# one 1024-entry table, the next 10 another, the next 10 a third, the low 22 a latency fraction
+_TWO52 = 4503599627370496.0
+_U22, _U32, _U42 = np.uint64(22), np.uint64(32), np.uint64(42)
+_M10, _M22 = np.uint64(1023), np.uint64((1 << 22) - 1)
+_INV22 = 1.0 / (1 << 22)
+TABLE_SIZE = 1024      # stab, ntab, etab entries (10-bit fields)
 
 
 @inline_kernel
@@ -166,7 +173,7 @@ def _classify(lo, hi, s, S, th, live, due_from, ev_s, wopt, pub_bid, pub_ask, ev
     return nf
 
 
-@kernel
+@helper_kernel
 def _scan(s, S, elo, atm_var, tau, due_from, ev_s, wopt, log_k, strike, sgn, noise, same_day, pub_bid, pub_ask,
           ev, hz, h_opt, cwf0, cwf1, par, flag, idx, work):
     """The burst's selection at second ``s``: per expiry, classify its contracts (``_classify``), compact
@@ -212,14 +219,15 @@ def _scan(s, S, elo, atm_var, tau, due_from, ev_s, wopt, log_k, strike, sgn, noi
     return np.int64(m)
 
 
-@kernel
+@helper_kernel
 def _reprice(m, S, par, work):
     """Exact surface value and greeks of ``m`` compacted contracts at underlying ``S``. Inputs (rows of
     ``work``): 9 log strike, 10 strike, 11 sign (+1 call, -1 put), 12 ATM total variance, 13 tau,
     14 log forward, 15 e^{-q tau}, 16 e^{-r tau} (of the contract's expiry); outputs: 0 price, 1 total
     delta (BSM delta plus the smile's sticky-moneyness term), 2 gamma, 3 d price / d total variance,
-    4 theta per year (5-8, 20-21 scratch). One exp per contract (log-moneyness from the log strike and the
-    forward); the arithmetic loops have no calls and index from 0 (they vectorize)."""
+    4 theta per year (5-8, 18-21 scratch). One exp per contract (log-moneyness from the log strike and the
+    forward; ``exp_block``, within 2 ulp of libm's); the arithmetic loops have no calls and index from 0
+    (they vectorize)."""
     r = par[P_R]
     q = par[P_Q]
     b = par[P_B]
@@ -244,14 +252,16 @@ def _reprice(m, S, par, work):
         ex_[j] = -0.5 * d1 * d1
         rt_[j] = rt          # kept for the smile slope below (the same two square roots, not recomputed)
         hk_[j] = hk
-    for j in range(m):
-        ex_[j] = math.exp(ex_[j])
+    # the Gaussian terms by the project's vectorized exp (libm's is a scalar call, a quarter of this pass)
+    # into row 19 (rows 18-19 are free until ``_requote``; in and out distinct so the loop vectorizes)
+    e1_ = work[19]
+    exp_block(ex_, e1_, m, work[18].view(np.int64), work[18])
     for j in range(m):
         dq = dq_[j]
         k = k_[j]
         sq = sq_[j]
         d1 = d1_[j]
-        e1 = ex_[j]
+        e1 = e1_[j]
         d2 = d1 - sq
         Sq = S * dq
         Kr = K[j] * dr_[j]
@@ -272,7 +282,7 @@ def _reprice(m, S, par, work):
         tt_[j] = -vw * sq * sq / ta_[j] + sgn * (q * a - r * bb)     # -0.5 vega sigma / tau = -(dP/dw) w / tau
 
 
-@kernel
+@helper_kernel
 def _requote(m, wa, wb, wtf, scheme, work):
     """Quotes of the ``m`` re-priced contracts (``work`` row 0 price, 13 tau, 17 spread factor): row 18 bid,
     row 19 ask in USD. Branch-free, from index 0 (vectorizes)."""
@@ -300,10 +310,8 @@ def quote_block(s0, s1, strike, log_k, sgn, expiry, elo, sz_base, wopt, cumw, gu
     wb = par[P_BREL]
     wtf = par[P_TF]
     wcw = par[P_CW]
-    nb4 = np.uint64(ubuf.shape[0] - 4)
-    nst = float(stab.shape[0])
-    net = float(etab.shape[0])
-    nnt = float(ntab.shape[0])
+    nbuf = np.uint64(ubuf.shape[0])
+    nb3 = nbuf - _U3
     ngd = float(guide.shape[0])
     # the block's guide table for the spontaneous contract choice: guide[i] = first c with cumw[c] >= i / len
     # (numpy's searchsorted 'left' of i / len, as one merge walk: cumw is non-decreasing and ends at 1)
@@ -313,9 +321,9 @@ def quote_block(s0, s1, strike, log_k, sgn, expiry, elo, sz_base, wopt, cumw, gu
         while cumw[g] < u:
             g += _U1
         guide[i] = g
-    # the quote stream's uniforms: ubuf[ui] is draw number ub + ui. Before each group of at most 4 draws
-    # the buffer is refilled from the current draw on when fewer than 4 remain (counter-based Philox:
-    # the same draws in the same order whatever the buffer size)
+    # the quote stream's uniforms: ubuf[ui] is draw number ub + ui. Before each group of draws (a burst's
+    # m, a spontaneous update's 3) the buffer is refilled from the current draw on when fewer remain
+    # (counter-based Philox: the same draws in the same order whatever the buffer size, >= N + 3)
     ub = st_i[0]
     ui = np.uint64(st_i[1])
     px_, de_, ga_, vw_, tt_, th_, bid_, ask_ = work[0], work[1], work[2], work[3], work[4], work[12], work[18], work[19]
@@ -353,6 +361,12 @@ def quote_block(s0, s1, strike, log_k, sgn, expiry, elo, sz_base, wopt, cumw, gu
                     continue
                 _reprice(m, S, par, work)
                 _requote(m, wa, wb, wtf, scheme, work)
+                # one draw per re-priced contract (the count is known: the buffer is topped up once);
+                # its 52 random bits are independent fields: refresh budget, bid and ask size, latency
+                if ui + np.uint64(m) > nbuf:
+                    ub += np.int64(ui)
+                    ui = _U0
+                    uniforms(key0, key1, ub, ubuf)
                 for j in range(m):
                     c = idx[j]
                     # the new evaluation, stored in the same pass as the publication (one walk of idx)
@@ -364,12 +378,9 @@ def quote_block(s0, s1, strike, log_k, sgn, expiry, elo, sz_base, wopt, cumw, gu
                     ev[5, c] = ga_[j]
                     ev[6, c] = vw_[j]
                     ev[7, c] = tt_[j] * sec_years
-                    if ui > nb4:
-                        ub += np.int64(ui)
-                        ui = _U0
-                        uniforms(key0, key1, ub, ubuf)
-                    hz[c] = etab[np.uint64(ubuf[ui] * net)]
+                    bits = np.uint64(ubuf[ui] * _TWO52)
                     ui += _U1
+                    hz[c] = etab[bits >> _U42]
                     bid = bid_[j]
                     ask = ask_[j]
                     if pub_ts[c] >= 0 and bid == pub_bid[c] and ask == pub_ask[c]:
@@ -377,10 +388,9 @@ def quote_block(s0, s1, strike, log_k, sgn, expiry, elo, sz_base, wopt, cumw, gu
                     if rows >= cap:
                         return np.int64(-1)
                     sz = sz_base[c]
-                    bsz = max(1, int(sz * stab[np.uint64(ubuf[ui] * nst)] + 0.5))
-                    asz = max(1, int(sz * stab[np.uint64(ubuf[ui + _U1] * nst)] + 0.5))
-                    o_recv[rows] = tb + np.int64(recv * (0.5 + ubuf[ui + _U2]))
-                    ui += _U3
+                    bsz = max(1, int(sz * stab[(bits >> _U32) & _M10] + 0.5))
+                    asz = max(1, int(sz * stab[(bits >> _U22) & _M10] + 0.5))
+                    o_recv[rows] = tb + np.int64(recv * (0.5 + (np.float64(bits & _M22) + 0.5) * _INV22))
                     pub_ts[c] = tb
                     due_from[c] = -1
                     pub_bid[c] = bid
@@ -401,7 +411,8 @@ def quote_block(s0, s1, strike, log_k, sgn, expiry, elo, sz_base, wopt, cumw, gu
                 break
             # ---- one spontaneous update ---------------------------------------------------------
             elapsed = nxt
-            if ui > nb4:
+            # three draws: the clock, the contract, and one whose bits give the noise, sizes and latency
+            if ui > nb3:
                 ub += np.int64(ui)
                 ui = _U0
                 uniforms(key0, key1, ub, ubuf)
@@ -410,12 +421,13 @@ def quote_block(s0, s1, strike, log_k, sgn, expiry, elo, sz_base, wopt, cumw, gu
             c = guide[np.uint64(u * ngd)]      # first c with cumw[c] >= u, from the guide table
             while cumw[c] < u:
                 c += _U1
-            nz = ntab[np.uint64(ubuf[ui + _U2] * nnt)]
+            bits = np.uint64(ubuf[ui + _U2] * _TWO52)
             ui += _U3
             e = expiry[c]
             ta = tau_s[e]
             if pub_ts[c] < 0 or ta <= 0.0:
                 continue
+            nz = ntab[bits >> _U42]
             noise[c] = nz
             bc, ac = _quote(ev[3, c], ta, wa, wb, wtf, ((sw0 if same_day[e] else sw) * clf) * nz, scheme)
             if rows >= cap:
@@ -423,15 +435,10 @@ def quote_block(s0, s1, strike, log_k, sgn, expiry, elo, sz_base, wopt, cumw, gu
             ts = t0 + nxt_ns
             if ts < last_ts:
                 ts = last_ts
-            if ui > nb4:
-                ub += np.int64(ui)
-                ui = _U0
-                uniforms(key0, key1, ub, ubuf)
             sz = sz_base[c]
-            bsz = max(1, int(sz * stab[np.uint64(ubuf[ui] * nst)] + 0.5))
-            asz = max(1, int(sz * stab[np.uint64(ubuf[ui + _U1] * nst)] + 0.5))
-            o_recv[rows] = ts + np.int64(recv * (0.5 + ubuf[ui + _U2]))
-            ui += _U3
+            bsz = max(1, int(sz * stab[(bits >> _U32) & _M10] + 0.5))
+            asz = max(1, int(sz * stab[(bits >> _U22) & _M10] + 0.5))
+            o_recv[rows] = ts + np.int64(recv * (0.5 + (np.float64(bits & _M22) + 0.5) * _INV22))
             bid = bc / 100.0
             ask = ac / 100.0
             pub_ts[c] = ts

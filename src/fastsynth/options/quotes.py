@@ -49,11 +49,13 @@ SIZE_BASE = 25.0            # contracts at the touch, ATM short-dated, $1bn doll
 FIRST_QUOTE_S = 0.5         # mean delay of a contract's first quote after the open (x (1 + 2|z|))
 FIRST_QUOTE_DIRTY_S = 60.0  # + this much at cleanliness 0
 GUIDE = 4096                # contract-choice guide table size (spontaneous updates)
-UBUF = 1024                 # uniforms buffered per kernel refill
+UBUF = 1024                 # uniforms buffered per kernel refill (at least the chain size + 8)
 ZTAB = np.array([NormalDist().inv_cdf((i + 0.5) / 1024) for i in range(1024)])
 STAB = np.exp(SIZE_SD * ZTAB - 0.5 * SIZE_SD * SIZE_SD)   # log-normal size multipliers (mean 1)
 NTAB = np.where(ZTAB > 0.0, np.exp(NOISE_SD * ZTAB), 1.0)  # spread-noise multipliers of spontaneous updates
 ETAB = -np.log1p(-(np.arange(1024) + 0.5) / 1024)    # unit-exponential quantiles (refresh budgets)
+# the kernel indexes these tables with 10-bit fields of a draw (kernels.option_quotes.TABLE_SIZE)
+assert STAB.shape == NTAB.shape == ETAB.shape == (1024,)
 OPT_Z_SCALE = 2.0           # optional refreshes: weight exp(-z^2 / 2) in normalized moneyness z ...
 OPT_TAU_SCALE = 4.0         # ... / (1 + 4 tau): far-from-the-money and far-dated quotes are refreshed rarely
 _OUT_DTYPES = (np.int64, np.int64, np.int32, np.float64, np.float64, np.uint32, np.uint32)
@@ -232,10 +234,10 @@ class Quoter:
         # the surface second-major for the kernel: one second's expiries are adjacent
         self.atm_var_t = np.ascontiguousarray(self.surface.atm_var.T)
         self.tau_t = np.ascontiguousarray(self.surface.tau.T)
-        self.st_i = np.array([-UBUF, UBUF], np.int64)
         clock = uniforms(derive_key(m.seed, "options", part.symbol, date, "clock"), 0, 1)
         self.st_f = np.array([-math.log(float(clock[0]))])
-        self.ubuf = np.zeros(UBUF)
+        self.ubuf = np.zeros(max(UBUF, nc + 8))     # a burst's draws (one per re-priced contract) fit
+        self.st_i = np.array([-len(self.ubuf), len(self.ubuf)], np.int64)
         self.n_rows = 0
         # kernel output buffers: the kernel writes a block's rows straight into a set and the block hands out
         # views; a set is reused once nothing refers to it any more (a consumer that drops or writes out
