@@ -215,10 +215,10 @@ def test_inspect_missing_directory(tmp_path):
      ["universe[0].price", "a number", "got a string"]),
     ("lowercase.yaml", "symbols: [ibm]\n", ["symbols: got 'ibm'", "did you mean 'IBM'?"]),
     # an empty (or comments-only) file is named as such, not "NoneType"
-    ("empty.yaml", "", ["manifest: got 'empty.yaml'", "manifest file empty.yaml is empty"]),
-    ("empty.json", "\n", ["manifest: got 'empty.json'", "manifest file empty.json is empty"]),
-    ("comments.yaml", "# nothing yet\n", ["manifest: got 'comments.yaml'", "holds no values"]),
-    ("list.json", "[1, 2]", ["list.json: got 'a list'", "a mapping of manifest fields"]),
+    ("empty.yaml", "", ["--manifest: got 'empty.yaml'", "manifest file empty.yaml is empty"]),
+    ("empty.json", "\n", ["--manifest: got 'empty.json'", "manifest file empty.json is empty"]),
+    ("comments.yaml", "# nothing yet\n", ["--manifest: got 'comments.yaml'", "holds no values"]),
+    ("list.json", "[1, 2]", ["--manifest: got 'list.json'", "a mapping of manifest fields", "it holds a list"]),
 ])
 def test_bad_manifest_file(tmp_path, name, text, needles):
     (tmp_path / name).write_text(text)
