@@ -172,3 +172,22 @@ def test_packet_alone_skip_is_exact(n, lots, dte, front, sweep, iso, fr, big, mv
                            0.01, 1.0 if big else 0.0, size if big else 0.0, float(n) if big else 0.0,
                            size if big else 0.0, size, float(sweep), 250.0, to_event, mv)
     assert all(x == 0.0 for x in sc[:6]) and all(r == KC.RULE_NONE for r in sc[6:])
+
+
+@settings(max_examples=400, deadline=None)
+@given(n=st.floats(0.01, 7.49), lots=st.floats(0.0, 19.99), dte=st.integers(0, 400), front=st.integers(0, 1),
+       sweeps=st.floats(0.0, 0.49), nba=st.floats(0.0, 2.99), fr=st.lists(st.floats(0.0, 1e4), min_size=13, max_size=13),
+       mv=st.floats(-500, 500), to_event=st.sampled_from([np.inf, 3600.0, 86_400.0 * 3]))
+def test_episode_skip_is_exact(n, lots, dte, front, sweeps, nba, fr, mv, to_event):
+    """The classify kernel skips scoring an episode (decayed sums) that is single-leg without TLET, under
+    RW_MIN_PRINTS prints and 20 lots a print, not far-dated 100+ lots, under 0.5 sweeps and 3 big ask-side
+    packets: every such row must score 0 on every profile."""
+    from fastsynth.kernels import classify as KC
+    size = lots * n
+    if dte >= 100 and size >= 100.0:
+        return
+    ask, bid, mid, sa, sb, quoted, iso, slan, delta, delta_w, ba_size, ba_n, ba_max = fr
+    sc = KC._score.py_func(KC.S_SINGLE, front % 2, dte, front, 10**18, n, size, size * 100.0 * 3.0, ask, bid, mid,
+                           sa, sb, quoted, iso, slan, 0.0, delta, delta_w, 0.01, nba, ba_size, ba_n, ba_max, size,
+                           sweeps, 250.0, to_event, mv)
+    assert all(x == 0.0 for x in sc[:6]) and all(r == KC.RULE_NONE for r in sc[6:])

@@ -623,13 +623,25 @@ def classify(pi, pf, ev_off, ev_val, start, window, zmin, episode_gap_ns, tau_ns
         e_right = ei[s, EI_RIGHT]
         e_dte = ei[s, EI_DTE]
         e_t1 = ei[s, EI_T1]
-        sc = _score(st, e_right, e_dte, is_front, e_t1, ef[s, EF_N], ef[s, EF_SIZE], ef[s, EF_PREM], ef[s, EF_ASK],
-                    ef[s, EF_BID], ef[s, EF_MID], ef[s, EF_SIDE_A], ef[s, EF_SIDE_B], ef[s, EF_QUOTED], ef[s, EF_ISO],
-                    ef[s, EF_SLAN], ef[s, EF_TLET], ef[s, EF_DELTA], ef[s, EF_DELTA_W], ef[s, EF_ATM],
-                    ef[s, EF_NBIGASK], ef[s, EF_BA_SIZE], ef[s, EF_BA_N], ef[s, EF_BA_MAX], ef[s, EF_MAXSZ],
-                    ef[s, EF_SWEEPS], ef[s, EF_UNDPX], ef[s, EF_TO_EVENT], ef[s, EF_MOVE])
-        scores[0], scores[1], scores[2], scores[3], scores[4], scores[5] = sc[0], sc[1], sc[2], sc[3], sc[4], sc[5]
-        rules[0], rules[1], rules[2], rules[3], rules[4], rules[5] = sc[6], sc[7], sc[8], sc[9], sc[10], sc[11]
+        e_n = ef[s, EF_N]
+        e_size = ef[s, EF_SIZE]
+        if st == S_SINGLE and ef[s, EF_TLET] == 0.0 and e_n < RW_MIN_PRINTS and e_size / e_n < 20.0 \
+                and not (e_dte >= 100 and e_size >= 100.0) and ef[s, EF_SWEEPS] < 0.5 and ef[s, EF_NBIGASK] < 3.0:
+            # no rule can fire (the same test as the packet-alone skip below, on the episode's decayed sums:
+            # fewer than 3 big ask-side packets rules out accumulation and event positioning): all scores 0
+            for j in range(NPROF):
+                scores[j] = 0.0
+                rules[j] = RULE_NONE
+        else:
+            sc = _score(st, e_right, e_dte, is_front, e_t1, e_n, e_size, ef[s, EF_PREM], ef[s, EF_ASK],
+                        ef[s, EF_BID], ef[s, EF_MID], ef[s, EF_SIDE_A], ef[s, EF_SIDE_B], ef[s, EF_QUOTED],
+                        ef[s, EF_ISO], ef[s, EF_SLAN], ef[s, EF_TLET], ef[s, EF_DELTA], ef[s, EF_DELTA_W],
+                        ef[s, EF_ATM], ef[s, EF_NBIGASK], ef[s, EF_BA_SIZE], ef[s, EF_BA_N], ef[s, EF_BA_MAX],
+                        ef[s, EF_MAXSZ], ef[s, EF_SWEEPS], ef[s, EF_UNDPX], ef[s, EF_TO_EVENT], ef[s, EF_MOVE])
+            scores[0], scores[1], scores[2], scores[3], scores[4], scores[5] = \
+                sc[0], sc[1], sc[2], sc[3], sc[4], sc[5]
+            rules[0], rules[1], rules[2], rules[3], rules[4], rules[5] = \
+                sc[6], sc[7], sc[8], sc[9], sc[10], sc[11]
         if fresh_ep:
             # a fresh episode holds just this packet: every field the scoring reads equals the packet row's
             # (sums are 0 + x, maxima max(0, x) of non-negative sizes, the EI_* fields copied), so the
