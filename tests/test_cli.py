@@ -394,9 +394,11 @@ def test_table_names_any_case(tmp_path):
     (["--symbols", "ZZZ"], ["--symbols: got 'ZZZ'"]),
     (["--preset", "nope"], ["--preset: got 'nope'", "balanced_demo"]),
     (["--params", "p.yaml"], ["--params: got 'p.yaml'", "is empty"]),
+    (["--params", "q.yaml"], ["foo in --params q.yaml: got 1; allowed: sections "]),
 ])
 def test_evaluate_errors_name_the_option(tmp_path, args, needles):
     (tmp_path / "p.yaml").write_text("")
+    (tmp_path / "q.yaml").write_text("foo: 1\n")
     res = cli("evaluate", *args, cwd=tmp_path)
     err = one_line_error(res)
     assert res.returncode == 2

@@ -220,6 +220,19 @@ def _interrupted_report(e, m: Manifest, out) -> str:
             f"unfinished files removed; run the same command again to resume")
 
 
+def _load_params(path: str):
+    """Analytics parameters from ``--params``; an error about a value inside the file says which file
+    (``candles.late in --params a.yaml: got 'x'; ...``); one about the file itself names ``--params``."""
+    from .analytics.params import load_params
+
+    try:
+        return load_params(path)
+    except ConfigError as e:
+        if e.field == "params":
+            raise ConfigError("--params", e.value, e.allowed, e.hint) from None
+        raise ConfigError(f"{e.field} in --params {path}", e.value, e.allowed, e.hint) from None
+
+
 def _table_case(tables: list[str] | None) -> list[str] | None:
     """Table names typed in any case (``Equity_Trades``) as fastsynth spells them (``equity_trades``)."""
     if tables is None:
@@ -325,10 +338,10 @@ def analyze(data_dir, out, params_path, rename, overwrite, quiet) -> None:
     Bad input prints one line naming the table, column and first offending row, exits 2, writes nothing.
     """
     from .analytics.io import analyze_dataset
-    from .analytics.params import AnalyticsParams, load_params
+    from .analytics.params import AnalyticsParams
 
     with _flag_errors({"params": "--params", "rename": "--rename", "out": "--out"}, out=out):
-        params = load_params(params_path) if params_path else AnalyticsParams()
+        params = _load_params(params_path) if params_path else AnalyticsParams()
         t0 = time.perf_counter()
         res = analyze_dataset(data_dir, out, params, rename=rename, overwrite=overwrite)
     if not quiet:
@@ -373,10 +386,9 @@ def evaluate(seed, date, symbols, preset, params_path) -> None:
     """Generate a labeled session, classify it from public columns, print precision/recall per profile and
     family, the confusion matrix, the noise false-positive rate and placement agreement."""
     from .analytics.evaluate import format_report, run_evaluate
-    from .analytics.params import load_params
 
     with _flag_errors(_EVALUATE_FLAGS):
-        params = load_params(params_path) if params_path else None
+        params = _load_params(params_path) if params_path else None
         rep, _ = run_evaluate(seed=_int("seed", seed), date=date,
                               symbols=_match_case(_split(symbols, "--symbols"), None), preset=preset, params=params)
     click.echo(format_report(rep))
