@@ -93,3 +93,19 @@ def test_encode_error_stops_the_run_and_cleans_up(tmp_path, monkeypatch):
         run_to_parquet(m, tmp_path / "d", workers=2)
     left = [p.name for p in (tmp_path / "d").rglob("*")]
     assert not [n for n in left if ".tmp-" in n] and SUCCESS_NAME not in left
+
+
+def test_gil_switch_interval_is_restored_after_the_run(tmp_path):
+    import sys
+
+    from fastsynth.run import GIL_SLICE_S, _short_gil_slices
+
+    before = sys.getswitchinterval()
+    with _short_gil_slices(2):
+        assert sys.getswitchinterval() == min(before, GIL_SLICE_S)
+        with _short_gil_slices(2):                 # a second run at the same time
+            pass
+        assert sys.getswitchinterval() == min(before, GIL_SLICE_S)
+    assert sys.getswitchinterval() == before
+    with _short_gil_slices(1):                     # one worker: unchanged
+        assert sys.getswitchinterval() == before
