@@ -205,15 +205,15 @@ def test_inspect_missing_directory(tmp_path):
     ("bad.json", '{"seed": 1,', ["manifest", "bad.json", "valid JSON"]),
     ("bad.yaml", "seed: [1, 2\nsymbols: [IBM]\n", ["manifest", "bad.yaml", "valid YAML"]),
     ("bad.toml", "seed = \n", ["manifest", "bad.toml", "valid TOML"]),
-    ("unknown.json", '{"seed": 1, "sedd": 2, "symbols": ["IBM"]}', ["'sedd'", "did you mean 'seed'?"]),
+    ("unknown.json", '{"seed": 1, "sedd": 2, "symbols": ["IBM"]}', ["field name in --manifest unknown.json: got 'sedd'", "did you mean 'seed'?"]),
     ("unknown.yaml", "symbol: [IBM]\n", ["'symbol'", "did you mean 'symbols'?"]),
     ("badvalue.toml", 'symbols = ["IBM"]\ndays = 0\n', ["days", "got 0"]),
     # type errors in plain words, naming the manifest field (not msgspec's "Expected `int`")
-    ("badtype.yaml", "seed: abc\nsymbols: [IBM]\n", ["seed: got 'abc'", "an integer", "got a string"]),
-    ("badlist.json", '{"symbols": "IBM"}', ["symbols: got 'IBM'", "a list", "got a string"]),
+    ("badtype.yaml", "seed: abc\nsymbols: [IBM]\n", ["seed in --manifest badtype.yaml: got 'abc'", "an integer", "got a string"]),
+    ("badlist.json", '{"symbols": "IBM"}', ["symbols in --manifest badlist.json: got 'IBM'", "a list", "got a string"]),
     ("badnested.json", '{"symbols": ["IBM"], "universe": [{"symbol": "IBM", "price": "high"}]}',
      ["universe[0].price", "a number", "got a string"]),
-    ("lowercase.yaml", "symbols: [ibm]\n", ["symbols: got 'ibm'", "did you mean 'IBM'?"]),
+    ("lowercase.yaml", "symbols: [ibm]\n", ["symbols in --manifest lowercase.yaml: got 'ibm'", "did you mean 'IBM'?"]),
     # an empty (or comments-only) file is named as such, not "NoneType"
     ("empty.yaml", "", ["--manifest: got 'empty.yaml'", "manifest file empty.yaml is empty"]),
     ("empty.json", "\n", ["--manifest: got 'empty.json'", "manifest file empty.json is empty"]),
@@ -232,7 +232,7 @@ def test_bad_manifest_file(tmp_path, name, text, needles):
 def test_manifest_errors_have_no_msgspec_wording(tmp_path):
     (tmp_path / "m.json").write_text('{"days": "2", "symbols": ["IBM"]}')
     err = one_line_error(cli("generate", "--manifest", "m.json", "--out", "out", cwd=tmp_path))
-    assert err == "fastsynth: error: days: got '2'; allowed: an integer (got a string)"
+    assert err == "fastsynth: error: days in --manifest m.json: got '2'; allowed: an integer (got a string)"
     assert "Expected" not in err and "`" not in err
 
 

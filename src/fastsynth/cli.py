@@ -127,9 +127,13 @@ def generate(manifest_path, start, days, symbols, seed, mode, tables, fmt, out, 
             raise ConfigError("--manifest", e.value, e.allowed, e.hint) from None
         if manifest_path and e.field == str(manifest_path):                           # its top level
             raise ConfigError("--manifest", e.field, e.allowed, f"it holds {e.value}") from None
-        if e.field not in given:
-            raise
-        raise ConfigError(_OPTION_OF[e.field], e.value, e.allowed, e.hint) from None
+        if e.field in given:
+            raise ConfigError(_OPTION_OF[e.field], e.value, e.allowed, e.hint) from None
+        if getattr(e, "in_manifest_file", False):    # a value inside the file: say which file
+            where = f"--manifest {manifest_path}"
+            field = f"field name in {where}" if e.field == "manifest" else f"{e.field} in {where}"
+            raise ConfigError(field, e.value, e.allowed, e.hint) from None
+        raise
     except OutputError as e:
         msg = str(e)
         if msg.startswith("out: "):       # the library names its parameter; the CLI user typed --out
@@ -142,7 +146,11 @@ def _generate(manifest_path, start, days, symbols, seed, mode, tables, fmt, out,
 
     data: dict = {}
     if manifest_path:
-        m0 = load_manifest(manifest_path)
+        try:
+            m0 = load_manifest(manifest_path)
+        except ConfigError as e:
+            e.in_manifest_file = True
+            raise
         import msgspec
 
         data = msgspec.to_builtins(m0)
@@ -160,7 +168,11 @@ def _generate(manifest_path, start, days, symbols, seed, mode, tables, fmt, out,
         data["tables"] = _table_case(_split(tables, "--tables"))
     if fmt is not None:
         data["format"] = fmt
-    m = manifest_from_data(data, source="options")
+    try:
+        m = manifest_from_data(data, source="options")
+    except ConfigError as e:
+        e.in_manifest_file = bool(manifest_path)      # unless the field is one an option set (see generate)
+        raise
     if str(out) == "-" and m.format == "parquet":
         raise ConfigError("--out", "-", "a directory for Parquet (stdout takes --format ipc or ndjson)")
     if str(out) == "-" and m.format == "ipc" and len(m.tables) != 1:
