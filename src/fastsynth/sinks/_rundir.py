@@ -76,8 +76,9 @@ class StreamRunDir:
             if self.state == "unreadable-manifest":
                 raise OutputError(f"{root / MANIFEST_NAME} is not a readable fastsynth manifest; pass "
                                   f"--overwrite to replace that run or choose another --out")
-            raise OutputError(f"{root} holds fastsynth output without {MANIFEST_NAME} (found "
-                              f"{_listing(self._ours())}); pass --overwrite to replace it or choose another --out")
+            found = _listing(self._ours()) or "temporary files of another fastsynth process"
+            raise OutputError(f"{root} holds fastsynth output without {MANIFEST_NAME} (found {found}); "
+                              f"pass --overwrite to replace it or choose another --out")
         foreign = self._foreign()
         if foreign:
             raise OutputError(f"{root} holds files fastsynth did not write ({_listing(foreign)}); refusing "
