@@ -11,14 +11,15 @@ the raw Philox words of each stream before the kernel that transforms them:
    process) and quote-only NBBO updates (Poisson), with the efficient price and spread target at each.
    Returns ``(n_clusters, n_quotes)`` or ``(-1, -1)`` when a scratch array would overflow (nothing is
    changed then; the caller retries with larger scratch).
-2. ``cluster_draws``, 3. ``quote_draws`` (dense, vectorized): every random attribute of every cluster
-   and quote update, into records ``[field, event]``; ``cluster_draws`` returns the number of prints and
-   of lit clusters.
+2. ``cluster_draws``, 3. ``quote_draws`` (dense, vectorized): the random attributes the book reads for
+   every cluster and quote update, into records ``[field, event]``; ``cluster_draws`` returns the
+   number of prints and of lit clusters.
 4. ``print_draws`` (dense, vectorized) + ``print_fixup`` (the rare Pareto-tail sizes): every print's
    draws, straight into the trade columns that need no book state (size, venue, conditions, latency).
 5. ``book`` (serial): merges clusters and quote updates in time order and runs the NBBO / order-flow
    state through them, writing times, integer prices and sides of the trades and the quote rows (bid
-   and ask in ticks); returns ``(n_trades, n_quotes)``.
+   and ask in ticks); returns ``(n_trades, n_quotes)``. Draws needed only on a rare path (a cluster's
+   refresh quote, a new meta-order, a lit print's newly shown level) it reads from the words itself.
 6. ``finish`` (dense): receive times, sequence numbers, prices in USD.
 
 The caller allocates exactly ``n_prints`` trade rows and ``n_quotes + n_clusters + n_lit_clusters`` quote
