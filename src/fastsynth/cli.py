@@ -123,9 +123,10 @@ def generate(manifest_path, start, days, symbols, seed, mode, tables, fmt, out, 
     try:
         _generate(manifest_path, start, days, symbols, seed, mode, tables, fmt, out, overwrite, workers, quiet)
     except ConfigError as e:
-        if manifest_path and e.field == "manifest" and e.value == str(manifest_path):   # the file itself
+        names = {str(manifest_path), str(Path(manifest_path))} if manifest_path else set()
+        if e.field == "manifest" and e.value in names:                               # the file itself
             raise ConfigError("--manifest", e.value, e.allowed, e.hint) from None
-        if manifest_path and e.field == str(manifest_path):                           # its top level
+        if e.field in names:                                                         # its top level
             raise ConfigError("--manifest", e.field, e.allowed, f"it holds {e.value}") from None
         if e.field in given:
             raise ConfigError(_OPTION_OF[e.field], e.value, e.allowed, e.hint) from None
