@@ -63,7 +63,8 @@ def test_signal_during_parquet_run_cleans_up_and_resumes(tmp_path, sig, code):
     lines = err.strip().splitlines()
     assert len(lines) == 1, err
     name = signal.Signals(sig).name
-    assert lines[0].startswith(f"fastsynth: interrupted by {name}: kept ") and "run the same command again to resume" in lines[0]
+    assert lines[0].startswith(f"fastsynth: interrupted by {name}: kept ")
+    assert "run the same command again to resume" in lines[0]
     assert temps(root) == [], "temporary files left behind"
     assert (root / MANIFEST_NAME).is_file() and not (root / SUCCESS_NAME).exists()
     kept = finals(root, ".parquet")
@@ -94,6 +95,7 @@ def test_sigterm_during_ndjson_directory_run(tmp_path):
     assert "run the same command again" in lines[0]
     assert temps(root) == [] and not (root / SUCCESS_NAME).exists()
     assert finals(root, ".ndjson") == {} and (root / MANIFEST_NAME).is_file()
-    again = subprocess.run([sys.executable, "-m", "fastsynth.cli", *args, "--out", "j", "-q"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    again = subprocess.run([sys.executable, "-m", "fastsynth.cli", *args, "--out", "j", "-q"], cwd=tmp_path,
+                           capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stderr
     assert (root / SUCCESS_NAME).is_file() and len(finals(root, ".ndjson")) == 2 and temps(root) == []

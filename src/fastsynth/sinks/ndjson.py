@@ -132,6 +132,7 @@ class NdjsonSink:
 
 
 def write_ndjson(items: Iterable[tuple[str, pa.RecordBatch]], out: str | Path, tables: Sequence[str],
-                 overwrite: bool = False, *, fsync: bool = False, run: tuple[bytes, str] | None = None) -> dict[str, int]:
+                 overwrite: bool = False, *, fsync: bool = False,
+                 run: tuple[bytes, str] | None = None) -> dict[str, int]:
     """Write the run as NDJSON (see :class:`NdjsonSink`); returns rows per table."""
     return NdjsonSink(out, tables, overwrite=overwrite, fsync=fsync, run=run).write(items)
