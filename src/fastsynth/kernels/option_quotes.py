@@ -42,6 +42,11 @@ Model per second ``s`` (times in ns from the open):
    — when the value is still inside but off the quote's centre by half a tick — with probability
    ``1 - P_KEEP - P_STALE * (1 - clean)`` per second (thinning to realistic rates; staleness);
 3. the remaining spontaneous updates of the second.
+Draws (one Philox stream, in order): per re-priced contract one uniform whose 52 random bits are split
+into independent fields — its new refresh budget (top 10 bits: ``etab``) and, if a row is published, its
+bid and ask size multipliers (10 + 10 bits: ``stab``) and receive latency (low 22 bits); per spontaneous
+update three: the clock's exponential, the contract, and one split the same way (noise ``ntab``, sizes,
+latency). Tables have ``TABLE_SIZE`` = 1024 entries.
 Quotes: half-width ``max(tick, (A + B * price * (1 + TF * tau)) * swide * (1 + CW (1 - clean)) * noise) / 2``
 around the theoretical value, bid floored and ask ceiled to the tick grid of the price (``P_SCHEME``:
 0 = $0.01 everywhere; 1 = $0.01 below $3, $0.05 above; 2 = $0.05 / $0.10), bid >= 0 (a far OTM contract
