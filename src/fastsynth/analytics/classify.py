@@ -68,7 +68,8 @@ def _ratios(ask: float, bid: float, mid: float, sa: float, sb: float) -> tuple[f
 
 
 def event_reason(oi: np.ndarray, of: np.ndarray, params: AnalyticsParams) -> str:
-    """One line for one smart_money_events row (``oi``/``of`` rows of the kernel's event columns)."""
+    """One line for one smart_money_events row (``oi``/``of``: rows of the kernel's event columns, numpy rows or
+    lists)."""
     prof = schemas.PROFILES[int(oi[KC.OI_PROFILE])]
     conf, conf2 = float(of[KC.OF_CONF]), float(of[KC.OF_CONF2])
     n, npk = int(oi[KC.OI_N]), int(oi[KC.OI_NPK])
@@ -83,8 +84,6 @@ def event_reason(oi: np.ndarray, of: np.ndarray, params: AnalyticsParams) -> str
         return f"{prof} {conf:.2f}: {rule}; {facts}"
     pp = params.profiles
     cov_note = ""
-    if n and of.shape[0] > 0:
-        pass
     if conf < pp.min_confidence:
         why = (f"no profile pattern" if conf == 0 else
                f"best {prof} ({rule}) {conf:.2f} < {pp.min_confidence:.2f}")
@@ -161,14 +160,17 @@ class FlowClassifier:
         self.U = m
 
     def push(self, pi: np.ndarray, pf: np.ndarray, ev_off: np.ndarray, ev_val: np.ndarray,
-             final: bool = False) -> dict[str, np.ndarray]:
+             final: bool = False, out: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+             ) -> dict[str, np.ndarray]:
         """Classify packets (rows of ``pi``/``pf``; evidence ``ev_val[ev_off[i]:ev_off[i + 1]]``); returns z arrays,
-        hits and event rows."""
+        hits and event rows. ``out``: optional ``(pz, sz, ns)`` arrays of ``len(pi)`` (float64, float64, int64,
+        contiguous) the z-scores and sample counts are written to (and returned), instead of new ones."""
         P = pi.shape[0]
         # the kernel writes every packet's z / sample count and each hit it reports: no fill needed
-        out_pz = np.empty(P)
-        out_sz = np.empty(P)
-        out_ns = np.empty(P, np.int64)
+        if out is None:
+            out_pz, out_sz, out_ns = np.empty(P), np.empty(P), np.empty(P, np.int64)
+        else:
+            out_pz, out_sz, out_ns = out
         hit_pkt = np.empty(3 * P + 1, np.int64)
         hit_kind = np.empty(3 * P + 1, np.int8)
         hit_conf = np.empty(3 * P + 1)

@@ -14,6 +14,8 @@ Example::
 """
 from __future__ import annotations
 
+import contextlib
+import gc
 from collections.abc import Iterable, Mapping
 
 import numpy as np
@@ -50,6 +52,17 @@ _GATHER: dict[str, tuple[str, int, type]] = {
 FLOW_TABLES: tuple[str, ...] = ("flow_prints", "flow_packets", "classifier_hits", "smart_money_events")
 
 
+@contextlib.contextmanager
+def _gc_paused():
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def _dict(values: tuple[str, ...] | list[str]) -> pa.Array:
     return pa.array(list(values), pa.string())
 
@@ -60,7 +73,13 @@ def _codes(codes: np.ndarray, values: tuple[str, ...] | list[str], index_type=pa
 
 
 def _opt(x: np.ndarray) -> pa.Array:
-    return pa.array(x, pa.float64(), from_pandas=True)   # NaN -> null
+    """float64 column, NaN -> null: the values zero-copy and a packed validity bitmap (the buffers
+    ``pa.array(x, from_pandas=True)`` builds, ~3x faster)."""
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    nan = np.isnan(x)
+    nn = int(np.count_nonzero(nan))
+    valid = pa.py_buffer(np.packbits(~nan, bitorder="little")) if nn else None
+    return pa.Array.from_buffers(pa.float64(), len(x), [valid, pa.py_buffer(x)], null_count=nn)
 
 
 def _id_lists(ev: np.ndarray, nev: np.ndarray) -> pa.Array:
@@ -199,7 +218,10 @@ class FlowStream:
 
     def _events_table(self, r: dict) -> pa.Table:
         oi, of, oev = r["oi"], r["of"], r["oev"]
-        reasons = [event_reason(oi[j], of[j], self.params) for j in range(oi.shape[0])]
+        # rows as Python lists (scalar reads of numpy rows cost more than the formatting), built with the cyclic
+        # GC paused: the many short-lived floats would trigger collections that walk every object of the process
+        with _gc_paused():
+            reasons = [event_reason(a, b, self.params) for a, b in zip(oi.tolist(), of.tolist())]
         key = oi[:, KC.OI_KEY]
         struct = np.where(oi[:, KC.OI_STRUCT] != KC.S_SINGLE, key, 0)
         cols = {
@@ -254,6 +276,7 @@ class FlowStream:
         cap = int(cl.g[K.G_USED]) + n
         ecap = int(cl.g[K.G_NPEND]) + n
         acc = {key: np.empty(cap, dt) for key, (_, _, dt) in _GATHER.items()}
+        zsn = (np.empty(cap), np.empty(cap), np.empty(cap, np.int64))   # z-scores / samples, written in place
         off = np.zeros(cap + 1, np.int32)
         ev = np.empty(ecap, np.int64)
         rs: list[dict[str, np.ndarray]] = []
@@ -262,7 +285,9 @@ class FlowStream:
             v = cl.finish_view() if final else cl.run(p, a, min(n, a + CHUNK), pid) if n else _empty_view()
             k, m = v["pi"].shape[0], v["ev"].shape[0]
             self._event_times(v["pi"], v["pf"])
-            r = self.classifier.push(v["pi"], v["pf"], v["off"], v["ev"], final=final)
+            r = self.classifier.push(v["pi"], v["pf"], v["off"], v["ev"], final=final,
+                                     out=(zsn[0][o:o + k], zsn[1][o:o + k], zsn[2][o:o + k]))
+            del r["pz"], r["sz"], r["ns"]
             r["hit_pkt"] = r["hit_pkt"] + o
             rs.append(r)
             for key, (src, j, _) in _GATHER.items():
@@ -272,6 +297,7 @@ class FlowStream:
             o, e = o + k, e + m
         c = {key: x[:o] for key, x in acc.items()}
         r = {name: np.concatenate([x[name] for x in rs]) for name in rs[0]}
+        r["pz"], r["sz"], r["ns"] = zsn[0][:o], zsn[1][:o], zsn[2][:o]
         ids = pa.ListArray.from_arrays(pa.array(off[:o + 1]), pa.array(ev[:e].view(np.uint64), pa.uint64()))
         return {"flow_packets": self._packets_table(c, r, ids), "classifier_hits": self._hits_table(c, r, ids),
                 "smart_money_events": self._events_table(r)}
