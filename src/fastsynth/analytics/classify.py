@@ -171,10 +171,11 @@ class FlowClassifier:
             out_pz, out_sz, out_ns = np.empty(P), np.empty(P), np.empty(P, np.int64)
         else:
             out_pz, out_sz, out_ns = out
-        hit_pkt = np.empty(3 * P + 1, np.int64)
-        hit_kind = np.empty(3 * P + 1, np.int8)
-        hit_conf = np.empty(3 * P + 1)
-        hit_dir = np.empty(3 * P + 1, np.int8)
+        if getattr(self, "_hits", None) is None or self._hits[0].shape[0] < 3 * P + 1:
+            # hit rows (rare) go to reused buffers, copied out per call
+            h = max(3 * P + 1, 2 * (0 if getattr(self, "_hits", None) is None else self._hits[0].shape[0]))
+            self._hits = (np.empty(h, np.int64), np.empty(h, np.int8), np.empty(h), np.empty(h, np.int8))
+        hit_pkt, hit_kind, hit_conf, hit_dir = self._hits
         ois, ofs, oevs = [], [], []
         self.g[KC.G_NHITS] = 0
         i = 0
@@ -202,8 +203,9 @@ class FlowClassifier:
             else:
                 self._alloc_episodes(2 * self.ei.shape[0])
         nh = int(self.g[KC.G_NHITS])
-        return {"pz": out_pz, "sz": out_sz, "ns": out_ns, "hit_pkt": hit_pkt[:nh], "hit_kind": hit_kind[:nh],
-                "hit_conf": hit_conf[:nh], "hit_dir": hit_dir[:nh], "oi": np.concatenate(ois),
+        return {"pz": out_pz, "sz": out_sz, "ns": out_ns, "hit_pkt": hit_pkt[:nh].copy(),
+                "hit_kind": hit_kind[:nh].copy(), "hit_conf": hit_conf[:nh].copy(), "hit_dir": hit_dir[:nh].copy(),
+                "oi": np.concatenate(ois),
                 "of": np.concatenate(ofs), "oev": np.concatenate(oevs)}
 
     def _ev_buffers(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
