@@ -183,6 +183,9 @@ def _generate(manifest_path, start, days, symbols, seed, mode, tables, fmt, out,
     t0 = time.perf_counter()
     if workers is not None:
         workers = _int("workers", workers)
+    from .calendar import sessions
+
+    sessions(m.start, m.days)       # a bad --date/--days fails here, before any output or helper process
     from ._signals import Interrupted
 
     try:
