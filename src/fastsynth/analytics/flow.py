@@ -52,6 +52,12 @@ _GATHER: dict[str, tuple[str, int, type]] = {
 FLOW_TABLES: tuple[str, ...] = ("flow_prints", "flow_packets", "classifier_hits", "smart_money_events")
 
 
+def _pool_empty(n: int, dtype: type) -> np.ndarray:
+    """Uninitialized writable numpy array of ``n`` items in a buffer from pyarrow's memory pool."""
+    dt = np.dtype(dtype)
+    return np.frombuffer(pa.allocate_buffer(max(n, 1) * dt.itemsize), dt)[:n]
+
+
 @contextlib.contextmanager
 def _gc_paused():
     enabled = gc.isenabled()
@@ -275,10 +281,13 @@ class FlowStream:
         cl = self.clusterer
         cap = int(cl.g[K.G_USED]) + n
         ecap = int(cl.g[K.G_NPEND]) + n
-        acc = {key: np.empty(cap, dt) for key, (_, _, dt) in _GATHER.items()}
-        zsn = (np.empty(cap), np.empty(cap), np.empty(cap, np.int64))   # z-scores / samples, written in place
-        off = np.zeros(cap + 1, np.int32)
-        ev = np.empty(ecap, np.int64)
+        # the packet table's columns (the tables wrap them zero-copy) from pyarrow's pool: memory of tables the
+        # caller dropped comes back without page faults (fresh np.empty pages fault on first write)
+        acc = {key: _pool_empty(cap, dt) for key, (_, _, dt) in _GATHER.items()}
+        zsn = (_pool_empty(cap, np.float64), _pool_empty(cap, np.float64), _pool_empty(cap, np.int64))
+        off = _pool_empty(cap + 1, np.int32)
+        off[0] = 0
+        ev = _pool_empty(ecap, np.int64)
         rs: list[dict[str, np.ndarray]] = []
         o = e = 0
         for a in range(0, max(n, 1), CHUNK):
