@@ -183,6 +183,7 @@ class Quoter:
         self.und_ts_all = np.concatenate(([self.open_ns], self.open_ns + chg * 1_000_000_000 + self.und_off[chg]))
         self.und_mid_all = np.concatenate(([self.mid0], self.und_mid[chg]))
         self.und_sec_all = np.concatenate(([-1], chg))
+        self._und_first = np.searchsorted(self.und_sec_all, np.arange(n + 1), side="left")   # first entry >= s
         _, act, _ = seasonality(n)
         clean = np.clip(np.asarray(mod.cleanliness, np.float64)[:n], 0.0, 1.0)
         self.clean = np.ascontiguousarray(clean)
@@ -239,6 +240,7 @@ class Quoter:
         self.ubuf = np.zeros(max(UBUF, nc + 8))     # a burst's draws (one per re-priced contract) fit
         self.st_i = np.array([-len(self.ubuf), len(self.ubuf)], np.int64)
         self.n_rows = 0
+        self._pre: tuple[int, np.ndarray, np.ndarray] | None = None    # per-block cumw / iv rows (block())
         # kernel output buffers: the kernel writes a block's rows straight into a set and the block hands out
         # views; a set is reused once nothing refers to it any more (a consumer that drops or writes out
         # each block before asking for the next). Writing into fresh memory and copying out exact-size
@@ -274,12 +276,43 @@ class Quoter:
         cw[-1] = 1.0
         return cw, iv
 
+    def _cumw_iv_all(self, step: int) -> None:
+        """``_cumw_iv`` of every block start ``0, step, 2 step, ...`` at once (rows of two arrays): the same
+        element-wise numpy operations on a (blocks, contracts) array, so the same bits, without ~20 small
+        numpy calls per block (~190 us per SPY block in the pipeline, where the kernel has evicted numpy's
+        code and data from the caches between blocks). Also the underlying tape's first entry per second."""
+        c, sf = self.chain, self.surface
+        s0s = np.arange(0, self.n, step)
+        spot = np.concatenate(([self.mid0], self.und_mid[s0s[1:] - 1]))[:, None]
+        tau = np.ascontiguousarray(sf.tau[np.ix_(c.expiry, s0s)].T)
+        th = np.ascontiguousarray(sf.atm_var[np.ix_(c.expiry, s0s)].T)
+        k = np.log(c.strike / (spot * np.exp((sf.params.r - sf.params.q) * tau)))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            iv = np.sqrt(smile_w(k, th, sf.params.b, sf.params.rho, sf.params.s) / tau)
+        z = k / np.sqrt(np.maximum(th, 1e-12))
+        w = np.where(tau > 0.0, np.exp(-z * z / 8.0) / (1.0 + 4.0 * tau), 0.0)
+        for i in range(w.shape[0]):
+            tot = w[i].sum()            # per row: numpy's pairwise sum of one contract vector, as in _cumw_iv
+            if tot <= 0.0:
+                w[i] = 1.0
+                tot = w[i].sum()
+            w[i] /= tot
+        cw = np.cumsum(w, axis=1)
+        cw[:, -1] = 1.0
+        self._pre = (step, cw, iv)
+
     def block(self, s0: int, s1: int) -> OptionQuoteBlock:
         from ..kernels import option_quotes as k
 
         # the state at the block start: the kernel advances copies (below), so these arrays stay as they are
         start = (self.pub_ts, self.pub_bid, self.pub_ask, self.pub_bsz, self.pub_asz)
-        cumw, iv = self._cumw_iv(s0)
+        if self._pre is None and s0 == 0 and s1 > 0:
+            self._cumw_iv_all(s1)
+        pre = self._pre
+        if pre is not None and s0 % pre[0] == 0:
+            cumw, iv = pre[1][s0 // pre[0]], pre[2][s0 // pre[0]]
+        else:
+            cumw, iv = self._cumw_iv(s0)
         guide = self._guide     # the kernel fills it: first contract with cumw >= i / GUIDE (it scans on from there)
         expect = float(self.spont[s0:s1].sum()) + 0.6 * len(self.chain) * (s1 - s0) ** 0.5 * 20
         cap = int(expect * 1.5 + 4096)
@@ -301,8 +334,8 @@ class Quoter:
          self.noise, self.hz, self.st_i, self.st_f, self.ubuf) = st
         self.n_rows += rows
         # underlying tape: the last change before the block, then the block's changes
-        lo = int(np.searchsorted(self.und_sec_all, s0, side="left")) - 1
-        hi = int(np.searchsorted(self.und_sec_all, s1, side="left"))
+        lo = int(self._und_first[s0]) - 1
+        hi = int(self._und_first[s1])
         ts, recv, con, bid, ask, bsz, asz = (a[:rows] for a in out)
         return OptionQuoteBlock(s0, s1, ts, recv, con, bid, ask, bsz, asz, *start,
                                 self.und_ts_all[max(lo, 0):hi], self.und_mid_all[max(lo, 0):hi], iv)
