@@ -264,7 +264,7 @@ class FlowStream:
             "trade_id": pa.array(p.tid.view(np.uint64)),
             "underlying": pa.DictionaryArray.from_arrays(pa.array(p.und), _dict(names), safe=False),
             "instrument_id": pa.array(p.inst.view(np.uint64)),
-            "packet_id": pa.array(pid.astype(np.uint64)),
+            "packet_id": pa.array(pid.view(np.uint64)),
             "notional": pa.array(notional),
             "placement": _codes(np.maximum(p.place, 0), schemas.PLACEMENTS, mask=p.place < 0),
             "join_quality": _codes(p.quality, schemas.JOIN_QUALITIES),
@@ -315,7 +315,7 @@ class FlowStream:
     def push(self, batch: object) -> dict[str, pa.Table]:
         p = extract(batch, self.codes, self.params.cluster, self.row, self.rename)
         self.clusterer.check_order(p, self.row)
-        pid = np.empty(len(p), np.int64)
+        pid = _pool_empty(len(p), np.int64)   # every row written by the clusterer
         res = self._run(p, pid, False)
         self.row += len(p)
         return {"flow_prints": self._prints_table(p, pid), **res}
