@@ -181,6 +181,27 @@ def test_output_buffers_reused_only_when_released(world):
         assert np.array_equal(getattr(c, f), getattr(blocks[2], f))
 
 
+def test_block_weights_precomputed_equal_per_block(world):
+    """``Quoter.block`` takes each block's spontaneous weights and start IVs from one vectorized pass at the
+    first block: the same bits as the per-block computation; blocks off that grid fall back to it (the
+    same rows as a Quoter that never precomputes)."""
+    _, p, part, chain, q, blocks, cat = world
+    step, cw, iv = q._pre
+    assert step == 300
+    for i, s0 in enumerate(range(0, part.session.seconds, step)):
+        cw1, iv1 = q._cumw_iv(s0)
+        assert np.array_equal(cw[i], cw1) and np.array_equal(iv[i], iv1, equal_nan=True)
+        assert np.array_equal(blocks[i].iv0, iv1, equal_nan=True)
+    edges = [0, 300, 420, 900, 2000, 2100, 2400]
+    q2, q3 = Quoter(p, part, chain), Quoter(p, part, chain)
+    q3._cumw_iv_all = lambda step: None        # never precomputes: every block by _cumw_iv
+    for a, b in zip(edges[:-1], edges[1:]):
+        x, y = q2.block(a, b), q3.block(a, b)
+        for f in ("ts", "contract", "bid", "ask", "bid_sz", "ask_sz", "recv", "iv0", "und_ts", "und_mid"):
+            assert np.array_equal(getattr(x, f), getattr(y, f), equal_nan=True)
+    assert q2._pre is not None and q3._pre is None
+
+
 @pytest.mark.parametrize("scheme", [0, 1, 2])
 def test_tick_rounding_matches_integer_rule(scheme):
     """The kernel's branch-free whole-float cents equal the integer tick rule (floor/ceil to the grid of
