@@ -88,12 +88,25 @@ def cluster(ts, und, inst, struct, venue, cond, price, size, place, quality, sid
     records, the outputs ``g[G_USED] + end - start`` packets / ``g[G_NPEND] + end - start`` evidence values."""
     hmask = hslot.shape[0] - 1
     cap = si.shape[0]
+    # the counters live in locals inside the loop (stores to the state arrays would force reloads of g[...]);
+    # written back around close_prefix (which reads and updates them) and on return
+    used = g[G_USED]
+    hused = g[G_HUSED]
+    pidc = g[G_PID]
+    npend = g[G_NPEND]
     i = start
     while i < end:
-        if g[G_USED] >= cap or 2 * (g[G_HUSED] + 1) > hslot.shape[0]:
+        if used >= cap or 2 * (hused + 1) > hslot.shape[0]:
+            g[G_USED] = used
+            g[G_HUSED] = hused
+            g[G_PID] = pidc
+            g[G_NPEND] = npend
             k = close_prefix(False, window_ns, si, sf, li, lf, ui, g, pend_pid, pend_tid, hk0, hk1, hslot, cursor,
                              opi, opf, oxi, oxf, ooff, oev, og)
-            if g[G_USED] >= cap or 2 * (g[G_HUSED] + 1) > hslot.shape[0]:
+            used = g[G_USED]
+            hused = g[G_HUSED]
+            npend = g[G_NPEND]
+            if used >= cap or 2 * (hused + 1) > hslot.shape[0]:
                 return i
         t = ts[i]
         u = und[i]
@@ -137,18 +150,18 @@ def cluster(ts, und, inst, struct, venue, cond, price, size, place, quality, sid
             slot = -1                                        # expired: a new packet takes the key
         if slot < 0:
             if hslot[h] < 0:
-                g[G_HUSED] += 1
+                hused += 1
                 hk0[h] = k0
                 hk1[h] = k1
-            slot = g[G_USED]
-            g[G_USED] += 1
+            slot = used
+            used += 1
             hslot[h] = slot
             for j in range(NSI):
                 si[slot, j] = 0
             for j in range(NSF):
                 sf[slot, j] = 0.0
-            si[slot, SI_PID] = g[G_PID]
-            g[G_PID] += 1
+            si[slot, SI_PID] = pidc
+            pidc += 1
             si[slot, SI_UND] = u
             si[slot, SI_INST] = inst[i]
             si[slot, SI_STRUCT] = s
@@ -240,13 +253,16 @@ def cluster(ts, und, inst, struct, venue, cond, price, size, place, quality, sid
             lf[slot, found, LF_PREM] += prem
         ne = si[slot, SI_NEV]
         if ne < maxev:
-            r = g[G_NPEND]
-            pend_pid[r] = si[slot, SI_PID]
-            pend_tid[r] = tid[i]
-            g[G_NPEND] = r + 1
+            pend_pid[npend] = si[slot, SI_PID]
+            pend_tid[npend] = tid[i]
+            npend += 1
             si[slot, SI_NEV] = ne + 1
         out_pid[i] = si[slot, SI_PID]
         i += 1
+    g[G_USED] = used
+    g[G_HUSED] = hused
+    g[G_PID] = pidc
+    g[G_NPEND] = npend
     return end
 
 
