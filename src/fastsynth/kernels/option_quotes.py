@@ -29,7 +29,8 @@ State (updated in place): per contract ``pub_*`` (published quote; ``pub_ts`` -1
 per trading second), ``ev_s`` i32 (its second), ``due_from`` i32 (-1 once quoted, else the second the first
 quote is due), ``noise`` (spread multiplier), ``hz`` (refresh budget); ``st_i`` = [stream index of
 ``ubuf[0]``, position in ``ubuf``], ``st_f`` = [unit-exponential residual of the spontaneous clock], ``ubuf``
-f64: buffered uniforms of the quote stream. Scratch: ``flag`` u8 (N,), ``idx`` u64 (N,), ``work`` f64 (22, N).
+f64: buffered uniforms of the quote stream. Scratch: ``flag`` u8 (N,), ``idx`` u64 (N,), ``work`` f64 (23, N)
+(row 22: the refresh budgets' second buffer).
 
 Model per second ``s`` (times in ns from the open):
 1. spontaneous updates before the underlying's change (Poisson, total rate ``spont[s]``, contract drawn
@@ -77,7 +78,7 @@ N_PARAMS = 20
 _NS = 1_000_000_000
 TAYLOR_MOVE = 0.004    # re-price exactly when the underlying moved more than 0.4% since the last evaluation
 _BURST_STEP_NS = 2_000
-_U0, _U1, _U2, _U3 = np.uint64(0), np.uint64(1), np.uint64(2), np.uint64(3)
+_U0, _U1, _U2, _U3, _U15 = np.uint64(0), np.uint64(1), np.uint64(2), np.uint64(3), np.uint64(15)
 # a draw's 52 random bits (uniform = (bits + 0.5) / 2^52) split into independent fields: the top 10 index
 # one 1024-entry table, the next 10 another, the next 10 a third, the low 22 a latency fraction
 _TWO52 = 4503599627370496.0
@@ -134,8 +135,8 @@ def _quote(price, tau, wa, wb, wtf, cwf, scheme):
 
 
 @inline_kernel
-def _classify(lo, hi, s, S, th, live, due_from, ev_s, wopt, pub_bid, pub_ask, ev, hz, h_opt, thr, max_age,
-              scheme, flag):
+def _classify(lo, hi, s, S, th, live, due_from, ev_s, wopt, pub_bid, pub_ask, ev, hz, hz_out, h_opt, thr,
+              max_age, scheme, flag):
     """Contracts ``lo <= c < hi`` (one expiry: ATM variance ``th``, ``live`` = not expired) at second ``s``
     with the underlying at ``S``: ``flag[c] = 1`` when it must be re-priced (first quote due; value by its
     Taylor expansion within ``thr`` ticks of the bid or ask; evaluation older than ``max_age`` s or the
@@ -170,7 +171,7 @@ def _classify(lo, hi, s, S, th, live, due_from, ev_s, wopt, pub_bid, pub_ask, ev
         h0 = hz[c]
         h = h0 - (h_opt * wopt[c] if offc else 0.0)
         keep = started & inside & fresh & (h > 0.0)
-        hz[c] = h if keep else h0
+        hz_out[c] = h if keep else h0
         due = s >= df
         f = np.uint8(1) if (live & due & (not keep)) else np.uint8(0)
         flag[c] = f
@@ -180,7 +181,7 @@ def _classify(lo, hi, s, S, th, live, due_from, ev_s, wopt, pub_bid, pub_ask, ev
 
 @helper_kernel
 def _scan(s, S, elo, atm_var, tau, due_from, ev_s, wopt, log_k, strike, sgn, noise, same_day, pub_bid, pub_ask,
-          ev, hz, h_opt, cwf0, cwf1, par, flag, idx, work):
+          ev, hz, hz_out, h_opt, cwf0, cwf1, par, flag, idx, work):
     """The burst's selection at second ``s``: per expiry, classify its contracts (``_classify``), compact
     the flagged ones into ``idx`` (in contract order, without a branch) and, only for an expiry with
     flagged contracts, its discount factors; fills the re-pricing inputs (``work`` rows 9-16, see
@@ -193,13 +194,21 @@ def _scan(s, S, elo, atm_var, tau, due_from, ev_s, wopt, log_k, strike, sgn, noi
     scheme = int(par[P_SCHEME])
     lnS = math.log(S)
     m = _U0
-    for e in range(elo.shape[0] - 1):
+    ne = elo.shape[0] - 1
+    n = np.uint64(elo[ne])
+    for e in range(ne):
         lo = np.uint64(elo[e])
         hi = np.uint64(elo[e + 1])
         th = atm_var[s, e]
         ta = tau[s, e]
-        nf = _classify(lo, hi, s, S, th, ta > 0.0, due_from, ev_s, wopt, pub_bid, pub_ask, ev, hz, h_opt, thr,
-                       max_age, scheme, flag)
+        # classify a whole number of vector iterations (16 contracts) when the chain goes on: the vectorized
+        # loop's scalar remainder (up to 15 contracts per expiry) cost as much as a third of the pass. The
+        # extra contracts belong to later expiries, whose own passes overwrite their flag and hz_out (the
+        # budgets are read from ``hz`` and written to ``hz_out``, so a pass has no effect on its inputs);
+        # ``nf`` may count them: then only a compaction pass that finds nothing
+        hp = min(lo + ((hi - lo + _U15) & ~_U15), n)
+        nf = _classify(lo, hp, s, S, th, ta > 0.0, due_from, ev_s, wopt, pub_bid, pub_ask, ev, hz, hz_out,
+                       h_opt, thr, max_age, scheme, flag)
         if nf == 0:         # most expiry-seconds of the far dates: no compaction pass
             continue
         m0 = m
@@ -331,6 +340,10 @@ def quote_block(s0, s1, strike, log_k, sgn, expiry, elo, sz_base, wopt, cumw, gu
     # (counter-based Philox: the same draws in the same order whatever the buffer size, >= N + 3)
     ub = st_i[0]
     ui = np.uint64(st_i[1])
+    # refresh budgets double-buffered: ``hz`` (state) and ``work[22]``; cur_a = the current ones are in hz
+    hz_a = hz
+    hz_b = work[22]
+    cur_a = True
     px_, de_, ga_, vw_, tt_, th_, bid_, ask_ = work[0], work[1], work[2], work[3], work[4], work[12], work[18], work[19]
     rows = np.uint64(0)
     last_ts = np.int64(0)
@@ -360,8 +373,12 @@ def quote_block(s0, s1, strike, log_k, sgn, expiry, elo, sz_base, wopt, cumw, gu
                 tb = t0 + burst + lat
                 if tb < last_ts:
                     tb = last_ts
+                # this second's budgets go to the other buffer (the classify pass reads one, writes the other)
+                hz_new = hz_b if cur_a else hz_a
                 m = _scan(s, S, elo, atm_var, tau, due_from, ev_s, wopt, log_k, strike, sgn, noise, same_day,
-                          pub_bid, pub_ask, ev, hz, h_opt[s], sw * clf, sw0 * clf, par, flag, idx, work)
+                          pub_bid, pub_ask, ev, hz_b if not cur_a else hz_a, hz_new, h_opt[s], sw * clf, sw0 * clf,
+                          par, flag, idx, work)
+                cur_a = not cur_a
                 if m == 0:
                     continue
                 _reprice(m, S, par, work)
@@ -385,7 +402,7 @@ def quote_block(s0, s1, strike, log_k, sgn, expiry, elo, sz_base, wopt, cumw, gu
                     ev[7, c] = tt_[j] * sec_years
                     bits = np.uint64(ubuf[ui] * _TWO52)
                     ui += _U1
-                    hz[c] = etab[bits >> _U42]
+                    hz_new[c] = etab[bits >> _U42]
                     bid = bid_[j]
                     ask = ask_[j]
                     if pub_ts[c] >= 0 and bid == pub_bid[c] and ask == pub_ask[c]:
@@ -463,6 +480,9 @@ def quote_block(s0, s1, strike, log_k, sgn, expiry, elo, sz_base, wopt, cumw, gu
         st_f[0] = resid - lam * (1.0 - elapsed) if lam > 0.0 else resid
     st_i[0] = ub
     st_i[1] = np.int64(ui)
+    if not cur_a:
+        for c in range(hz.shape[0]):
+            hz[c] = hz_b[c]
     return np.int64(rows)
 
 

@@ -229,7 +229,7 @@ class Quoter:
         self.flag = np.zeros(nc, np.uint8)
         self.idx = np.zeros(nc, np.uint64)
         self._guide = np.zeros(GUIDE, np.uint16 if nc < 65536 else np.uint32)    # small: stays in cache
-        self.work = np.zeros((22, nc))
+        self.work = np.zeros((23, nc))      # rows 0-21 re-pricing scratch, 22 the refresh budgets' 2nd buffer
         # contracts of expiry e: elo[e] <= c < elo[e + 1] (the chain is grouped by expiry)
         self.elo = np.searchsorted(chain.expiry, np.arange(self.surface.atm_var.shape[0] + 1)).astype(np.int64)
         # the surface second-major for the kernel: one second's expiries are adjacent
