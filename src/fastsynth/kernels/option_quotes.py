@@ -215,6 +215,8 @@ def _scan(s, S, elo, atm_var, tau, due_from, ev_s, wopt, log_k, strike, sgn, noi
         for c in range(lo, hi):
             idx[m] = c
             m += flag[c]
+        if m == m0:         # only contracts of later expiries were counted (the padded range)
+            continue
         lnf = lnS + (r - q) * ta
         dq = math.exp(-q * ta)
         dr = math.exp(-r * ta)
