@@ -7,7 +7,7 @@ One thread pinned to one CPU; ``time.process_time`` (CPU time: steadier than wal
 machine). Two parts:
 
 1. the whole ``engine.iter_partition`` (tables equity_trades + equity_quotes), the compute probe for the
-   same row count and ``benchmarks/numpy_reference.py``, interleaved round-robin: rows per CPU-second,
+   same row count and ``src/fastsynth/_numpy_reference.py``, interleaved round-robin: rows per CPU-second,
    the ratio to the probe and the multiple of the numpy reference (medians);
 2. every kernel call of one session recorded (inputs copied), then replayed per kernel with its state
    restored before each call: CPU ms per session (min and median over rounds). Replayed inputs come

@@ -21,7 +21,7 @@ from fastsynth.kernels.rng import normals
 from fastsynth.run import run_to_parquet
 from fastsynth.sinks import ParquetDatasetSink
 
-import numpy_reference  # benchmarks/ is on sys.path (pytest's rootdir-less "prepend" import of this file)
+from fastsynth import _numpy_reference as numpy_reference
 
 SYMBOL = "GS"                      # a small liquid name: ~80 k trades + quotes in a session
 TQ = ("equity_trades", "equity_quotes")

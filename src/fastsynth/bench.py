@@ -19,8 +19,8 @@ Groups and their ceilings:
    AS241 normals, blocked as /work/shared/PERFORMANCE.md describes: ``kernels.rng.fill_normal`` draws
    the uniforms per block, runs the central region in a dense vectorized loop and fixes up the compacted
    tail indices after; to the same row count) and against a hand-written
-   vectorized numpy generator of the same tables (``benchmarks/numpy_reference.py``, found next to the
-   source tree; skipped when fastsynth is installed without it); ``fastsynth.stream`` and
+   vectorized numpy generator of the same tables (``fastsynth._numpy_reference``, shipped in the
+   package); ``fastsynth.stream`` and
    ``fastsynth.reader`` against the kernel producing the same tables;
 1b. per core, options: Black-Scholes chain pricing with greeks (contract-evaluations/s), option quote
    updates of one session, option prints with their NBBO context (and with IV/delta), each against the
@@ -163,15 +163,10 @@ def _row(group: str, case: str, values: list[float], unit: str = "rows/s", *, ro
 
 
 def _numpy_reference():
-    """``benchmarks/numpy_reference.py`` of the source tree (fastsynth installed editable), or None."""
-    path = Path(__file__).resolve().parents[2] / "benchmarks" / "numpy_reference.py"
-    if not path.is_file():
-        return None
-    spec = importlib.util.spec_from_file_location("fastsynth_numpy_reference", path)
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod               # dataclasses look the module up while the class is built
-    spec.loader.exec_module(mod)
-    return mod
+    """The hand-written numpy generator of the equity tables (``fastsynth._numpy_reference``): shipped
+    in the package so an installed ``fastsynth bench`` reports the kernel-vs-numpy ratio too."""
+    from . import _numpy_reference as ref
+    return ref
 
 
 # ---- 1. per core: kernel, probe, numpy reference, Arrow stream/reader ------------------------------
@@ -248,15 +243,13 @@ def bench_per_core(rounds: int, quick: bool) -> list[dict[str, Any]]:
         out += [
             _row(g, "numpy reference: same tables, vectorized", r["numpy"], rows=n_np,
                  ceiling="compute probe", ratio=statistics.median(r["numpy"]) / statistics.median(r["probe"]),
-                 note="benchmarks/numpy_reference.py; rows ~ the kernel's; " + per_cpu("numpy")
+                 note="src/fastsynth/_numpy_reference.py; rows ~ the kernel's; " + per_cpu("numpy")
                  + f" (kernel / numpy per CPU-s: "
                  + f"{statistics.median(cpu_rates['kernel']) / statistics.median(cpu_rates['numpy']):.2f}x)"),
             _row(g, "kernel vs numpy reference", r["kernel"], rows=n_tq, ceiling="numpy reference",
                  ceiling_values=r["numpy"], target=f"ratio >= {NUMPY_RATIO:g}",
                  ok=k_med / statistics.median(r["numpy"]) >= NUMPY_RATIO),
         ]
-    else:
-        out.append(_row(g, "numpy reference", [float("nan")], note="benchmarks/numpy_reference.py not found"))
     out += [
         _row(g, "fastsynth.stream(batch_rows=65536) trades+quotes", r["stream"], rows=n_tq,
              ceiling="kernel trades+quotes", ceiling_values=r["kernel"], target=f"ratio >= {ARROW_RATIO}",
