@@ -139,6 +139,11 @@ def test_params_load_and_validate(tmp_path):
         params_from_data({"signal": {"mode": "smart"}})
     with pytest.raises(ConfigError, match="classifier.min_aggressor_ratio: got 1.5"):
         params_from_data({"classifier": {"min_aggressor_ratio": 1.5}})
+    # an invalid enum value names the allowed values of *its* field (was always signal.mode's)
+    with pytest.raises(ConfigError) as ei:
+        params_from_data({"candles": {"late": "drop"}})
+    assert "candles.late: got 'drop'; allowed: count | revise" in str(ei.value)
+    assert "smart-money" not in str(ei.value)
     assert msgspec.json.decode(msgspec.json.encode(AnalyticsParams()), type=AnalyticsParams) == AnalyticsParams()
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+import typing
 from typing import Any, Literal
 
 import msgspec
@@ -324,5 +325,22 @@ def _friendly(err: msgspec.ValidationError, data: dict) -> ConfigError:
             break
     field = ".".join(parts) or "params"
     if msg.startswith("Invalid enum value"):
-        return ConfigError(field, value, " | ".join(SIGNAL_MODES), closest(str(value), SIGNAL_MODES))
+        allowed = _literal_values(parts)
+        if allowed:
+            return ConfigError(field, value, " | ".join(allowed), closest(str(value), allowed))
     return ConfigError(field, value, msg.split(" - at ")[0])
+
+
+def _literal_values(parts: list[str]) -> tuple[str, ...]:
+    """Allowed values of the ``Literal`` field at ``parts`` (section, field[, ...]), or () when not one."""
+    tp: object = AnalyticsParams
+    for q in parts:
+        if not (isinstance(tp, type) and issubclass(tp, msgspec.Struct)):
+            return ()
+        tp = typing.get_type_hints(tp).get(q)
+    # Optional[Literal[...]] and the like: the Literal among the union's members
+    cands = [tp] + list(typing.get_args(tp)) if typing.get_origin(tp) is not Literal else [tp]
+    for c in cands:
+        if typing.get_origin(c) is Literal:
+            return tuple(str(v) for v in typing.get_args(c))
+    return ()
