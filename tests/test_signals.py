@@ -99,3 +99,47 @@ def test_sigterm_during_ndjson_directory_run(tmp_path):
                            capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stderr
     assert (root / SUCCESS_NAME).is_file() and len(finals(root, ".ndjson")) == 2 and temps(root) == []
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _is_helper(pid: int) -> bool:
+    try:
+        return b"fastsynth._prefetch" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc to find the helper")
+def test_sigterm_with_a_cold_cache_terminates_the_compile_helper(tmp_path):
+    """With an empty Numba cache the run starts a helper process compiling the options kernels; SIGTERM to
+    the run must end it too (not leave it compiling on its own)."""
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "numba"), "FASTSYNTH_PREFETCH": "1"}
+    p = subprocess.Popen([sys.executable, "-m", "fastsynth.cli", "generate", "--symbols", "AAPL", "--out", "o"],
+                         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    helpers: list[int] = []
+
+    def found() -> bool:
+        helpers[:] = [c for c in _children(p.pid) if _is_helper(c)]
+        return bool(helpers)
+
+    wait_for(found, p)
+    os.kill(p.pid, signal.SIGTERM)
+    _, err = p.communicate(timeout=120)
+    assert p.returncode == 143, err
+    end = time.monotonic() + 10
+    while _alive(helpers[0]) and time.monotonic() < end:
+        time.sleep(0.05)
+    assert not _alive(helpers[0]), "the compile helper outlived the interrupted run"

@@ -32,12 +32,12 @@ import subprocess
 import sys
 import threading
 
-__all__ = ["start", "planned", "wait", "record", "SIGNATURES", "HELPER_FIRST", "HELPER_AFTER_PLAN", "MAIN_SHARE"]
+__all__ = ["start", "planned", "wait", "stop", "record", "SIGNATURES", "HELPER_FIRST", "HELPER_AFTER_PLAN", "MAIN_SHARE"]
 
 _ENV = "FASTSYNTH_PREFETCH"
 _KERNEL_TABLES = ("option_quotes", "option_trades", "scenario_labels")   # tables whose kernels it compiles
 _EQUITY_TABLES = ("equity_trades", "equity_quotes", "bars_1m")            # this process's work meanwhile
-_lock = threading.Lock()
+_lock = threading.RLock()   # re-entrant: ``stop()`` may run in a signal handler while ``wait()`` holds it
 _proc: subprocess.Popen | None = None
 
 _OP = "fastsynth.kernels.option_prints."
@@ -121,13 +121,40 @@ def start(m, tables: tuple[str, ...]) -> None:
 
 
 def planned() -> None:
-    """This process has planned (the planning kernels are in the cache): let the helper compile the rest."""
+    """This process has planned (the planning kernels are in the cache): let the helper compile the rest
+    (one byte, then EOF; a bare EOF means this process is gone and the helper stops)."""
     with _lock:
         if _proc is not None and _proc.stdin is not None and not _proc.stdin.closed:
             try:
+                _proc.stdin.write(b"1")
                 _proc.stdin.close()
             except OSError:
                 pass
+
+
+def stop() -> None:
+    """Terminate the helper, if one is compiling (the run was stopped, e.g. by SIGTERM or Ctrl-C: it would
+    otherwise go on compiling on its own for seconds). Safe to call from a signal handler and more than
+    once. What it already wrote to the cache stays valid (Numba renames complete files into place)."""
+    global _proc
+    with _lock:
+        p, _proc = _proc, None
+    if p is None:
+        return
+    try:
+        if p.stdin is not None and not p.stdin.closed:
+            p.stdin.close()
+    except OSError:
+        pass
+    try:
+        p.terminate()
+        p.wait(timeout=2.0)
+    except Exception:          # already gone, or slow to go: make sure
+        try:
+            p.kill()
+            p.wait(timeout=2.0)
+        except Exception:
+            pass
 
 
 def _compile(names: tuple[str, ...]) -> None:
@@ -152,9 +179,10 @@ def wait() -> None:
     global _proc
     planned()
     with _lock:
-        if _proc is not None:
+        p = _proc
+        if p is not None:
             _compile(MAIN_SHARE)
-            _proc.wait()
+            p.wait()
             _proc = None
 
 
@@ -205,7 +233,8 @@ def _main() -> None:
         print("}")
         return
     _compile(HELPER_FIRST)
-    sys.stdin.buffer.read()                      # EOF: the parent has planned (or is gone)
+    if sys.stdin.buffer.read() != b"1":          # a bare EOF: the parent is gone (killed), not planned
+        return
     _compile(HELPER_AFTER_PLAN)
 
 

@@ -9,6 +9,9 @@ delete their temp files; finished files and the run's manifest stay, so running 
 resumes. The CLI then prints one line and exits with ``128 + signal`` (130 for SIGINT, 143 for SIGTERM),
 as shells do for a process killed by that signal.
 
+A helper process compiling the options kernels for a cold Numba cache (``fastsynth._prefetch``) is
+terminated at once (it only fills the cache; nothing waits for it any more).
+
 A second signal while the cleanup runs is ignored (the cleanup takes well under a second; SIGKILL still
 ends the process at once).
 
@@ -23,6 +26,8 @@ import contextlib
 import signal
 import threading
 from collections.abc import Iterator
+
+from . import _prefetch
 
 __all__ = ["Interrupted", "stop_on_signals"]
 
@@ -63,6 +68,7 @@ def stop_on_signals() -> Iterator[None]:
         if fired:
             return          # already stopping: let the cleanup finish
         fired.append(signum)
+        _prefetch.stop()    # a cold-cache compile helper would otherwise go on alone for seconds
         raise Interrupted(signum)
 
     previous = {}
