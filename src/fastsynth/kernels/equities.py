@@ -68,7 +68,7 @@ from statistics import NormalDist
 import numpy as np
 
 from .. import schemas
-from ._jit import inline_kernel, kernel
+from ._jit import helper_kernel, inline_kernel, kernel
 from .rng import fill_words
 
 # ---- parameter indices (par) --------------------------------------------------------------------
@@ -232,7 +232,7 @@ def _expo16(f):
     return _expo_x((float(f) + 0.5) * (QTAB / 65536.0))
 
 
-@inline_kernel
+@helper_kernel
 def _disp(lots_x):
     """Displayed size from a mean in lots: whole round lots, at least 1, at most 100,000."""
     lots = math.floor(lots_x + 0.5)
@@ -596,7 +596,7 @@ def print_fixup(pw, par, n, pi, t_sz, t_cond):
 
 # ---- 5. the serial book pass --------------------------------------------------------------------
 
-@inline_kernel
+@helper_kernel
 def _recentre(ps, bid, sprd, bsz, asz, bv, av, sp_new, bm, am, nbv, nav, flick):
     """Re-centre the NBBO on the efficient price with a new spread. A side whose level changed shows a
     new size and venue, else one side flickers; sizes thin on the side the price is moving toward."""
