@@ -67,7 +67,7 @@ def test_cluster_quote_and_print_draws_match_reference(price):
     lat, sz = np.full(npr, -7, np.int64), np.zeros(npr, np.uint32)
     venue, cond = np.full(npr, -7, np.int8), np.full(npr, -7, np.int8)
     assert k.print_draws(pw, par, nc, ci, pi, lat, sz, venue, cond) == npr
-    k.print_fixup(pw, par, npr, pi, sz, cond)
+    # (print_draws runs print_fixup, the Pareto-tail sizes, itself)
     want = ref.print_draws(pw, par, rcd, eq.EXP_TAB, eq.LN_DEPTH, eq.LOT_CUT_LIT, eq.LOT_CUT_OFF,
                            eq.LIT_TABLE, eq.OFF_TABLE, eq.QUOTE_TABLE)
     got = {"flg": pi[k.PI_FLG], "gap": pi[k.PI_GAP], "kind": pi[k.PI_KIND], "lat": lat, "sz": sz, "venue": venue,

@@ -14,13 +14,17 @@ the raw Philox words of each stream before the kernel that transforms them:
 2. ``cluster_draws``, 3. ``quote_draws`` (dense, vectorized): the random attributes the book reads for
    every cluster and quote update, into records ``[field, event]``; ``cluster_draws`` returns the
    number of prints and of lit clusters.
-4. ``print_draws`` (dense, vectorized) + ``print_fixup`` (the rare Pareto-tail sizes): every print's
-   draws, straight into the trade columns that need no book state (size, venue, conditions, latency).
+4. ``print_draws`` (dense, vectorized; it calls ``print_fixup``, the rare Pareto-tail sizes): every
+   print's draws, straight into the trade columns that need no book state (size, venue, conditions,
+   latency).
 5. ``book`` (serial): merges clusters and quote updates in time order and runs the NBBO / order-flow
    state through them, writing times, integer prices and sides of the trades and the quote rows (bid
    and ask in ticks); returns ``(n_trades, n_quotes)``. Draws needed only on a rare path (a cluster's
    refresh quote, a new meta-order, a lit print's newly shown level) it reads from the words itself.
-6. ``finish`` (dense): receive times, sequence numbers, prices in USD.
+6. ``finish`` (dense, called by ``book`` after its serial loop): receive times, sequence numbers, prices
+   in USD. (``print_fixup``, ``finish``, ``_recentre`` and ``_disp`` are ``helper_kernel``s: compiled
+   once, without Python wrappers, and called; LLVM still inlines them. IR inlining (``inline_kernel``)
+   re-types and copies a helper at every call site: it cost ``book`` ~1.2 of its 3.5 compile CPU-s.)
 
 The caller allocates exactly ``n_prints`` trade rows and ``n_quotes + n_clusters + n_lit_clusters`` quote
 rows (at most one refresh before each cluster and one update after each lit one), so the book pass cannot
@@ -568,10 +572,11 @@ def print_draws(pw, par, nc, ci, pi, t_recv, t_sz, t_venue, t_cond):
         small = odd or size < 100
         # COND_REGULAR / COND_ODD, or COND_ISO / COND_ISO_ODD for the prints of a lit sweep
         t_cond[q] = (1 if small else 0) + (0 if off else 2 * ((flg & PFL_MULTI) >> 2))
+    print_fixup(pw, par, n, pi, t_sz, t_cond)
     return n
 
 
-@kernel
+@helper_kernel
 def print_fixup(pw, par, n, pi, t_sz, t_cond):
     """The rare part of the print draws, outside the dense loop: round-lot counts in the Pareto tail
     beyond the comparison table (a power; ~2% of prints), marked 0xFFFFFFFF by ``print_draws``."""
@@ -616,7 +621,7 @@ _U1 = np.uint64(1)
 _TMAX = np.iinfo(np.int64).max
 
 
-@kernel
+@helper_kernel
 def finish(tpu, tseq, qseq, nt, nq, t_ts, t_recv, t_px, t_side, t_seq, o_bid, o_ask, o_seq):
     """The columns that are plain functions of the row, in dense loops after the book: receive times
     (the feed latency ``print_draws`` left in ``t_recv`` plus the print time), sequence numbers, and
@@ -634,7 +639,7 @@ def finish(tpu, tseq, qseq, nt, nq, t_ts, t_recv, t_px, t_side, t_seq, o_bid, o_
 
 @kernel
 def book(open_ns, par, state_i, nc, nq, c_ts, c_ps, c_sp, ci, cf, cw, q_ts, q_ps, qi, qf, pi, pw,
-         t_ts, t_px, t_sz, t_side, o_ts, o_recv, o_bid, o_ask, o_bsz, o_asz, o_bv, o_av):
+         t_ts, t_px, t_sz, t_side, t_recv, t_seq, o_ts, o_recv, o_bid, o_ask, o_bsz, o_asz, o_bv, o_av, o_seq):
     """Run the NBBO and order flow through the block's events in time order; write trades and quotes.
     Returns (n_trades, n_quotes). A cluster and a quote update at the same nanosecond: the cluster first.
 
@@ -837,6 +842,7 @@ def book(open_ns, par, state_i, nc, nq, c_ts, c_ps, c_sp, ci, cf, cw, q_ts, q_ps
     state_i[S_MREM] = mrem
     state_i[S_LAST_TTS] = last_tts
     state_i[S_LAST_QTS] = last_qts
+    finish(tpu, tseq, qseq, ntr, nqo, t_ts, t_recv, t_px, t_side, t_seq, o_bid, o_ask, o_seq)
     return ntr, nqo
 
 
@@ -947,12 +953,8 @@ class BlockRunner:
         pi = _scratch("pi", N_PI * npr, np.int32).reshape(N_PI, npr)
         fill_words(keys[2 * ST_PRINT], keys[2 * ST_PRINT + 1], si[S_PIDX], pw)
         print_draws(pw, par, nc, self.ci, pi, t_recv, t_sz, t_venue, t_cond)
-        print_fixup(pw, par, npr, pi, t_sz, t_cond)
-        tseq, qseq = int(si[S_TSEQ]), int(si[S_QSEQ])
         nt, nq = book(self.open_ns, par, si, nc, nq, self.c_ts, self.c_ps, self.c_sp, self.ci, self.cf,
                       self._cw, self.q_ts, self.q_ps, self.qi, self.qf, pi, pw, t_ts, t_px, t_sz, t_side,
-                      *quote_cols[:-1])
+                      t_recv, t_seq, *quote_cols)
         self._cw = None
-        finish(par[P_TPU], tseq, qseq, nt, nq, t_ts, t_recv, t_px, t_side, t_seq, quote_cols[2], quote_cols[3],
-               quote_cols[-1])
         return nt, nq
