@@ -279,10 +279,11 @@ def philox_block(c0, c1, c2, c3, k0, k1):
                       np.uint64(k0), np.uint64(k1))
 
 
-@kernel
+@helper_kernel
 def _uniforms_from_words(k0, k1, start, out):
     """``uniforms`` via the shared ``fill_words`` kernel (called, not inlined: the Philox rounds compile
-    once per process rather than once per caller), then the 52-bit conversion; bit-identical."""
+    once per process rather than once per caller), then the 52-bit conversion; bit-identical. Only
+    kernels call it (``uniforms``, ``normals``): no Python wrappers to compile."""
     n = out.shape[0]
     if n == 0:
         return
