@@ -24,8 +24,10 @@ PI_UND, PI_KEY, PI_INST, PI_T0, PI_T1, PI_STRUCT, PI_RIGHT, PI_DTE, PI_N, PI_VEN
     PI_TLET, PI_SWEEP, PI_NEV, PI_PID, PI_FRESH, PI_QUOTED = range(19)
 NPI = 19
 PF_SIZE, PF_PREM, PF_MAXSZ, PF_ASK, PF_BID, PF_MID, PF_SIDE_A, PF_SIDE_B, PF_OTM, PF_ATM, PF_DELTA, PF_DELTA_W, \
-    PF_MOVE, PF_IVCHG, PF_TO_EVENT, PF_SINCE_EVENT, PF_UNDPX = range(17)
-NPF = 17
+    PF_MOVE, PF_IVCHG, PF_TO_EVENT, PF_SINCE_EVENT, PF_UNDPX, PF_ASK_R, PF_BID_R, PF_MID_R, PF_COV = range(21)
+NPF = 21
+# PF_ASK_R..PF_MID_R = ``_ratios`` of the packet's placed sizes (side fallback), PF_COV = fresh prints / prints:
+# divided once by the clusterer (which needs them for the packet table) instead of again per packet here
 
 # structure codes (analytics.packets.STRUCTURES)
 S_SINGLE, S_VERTICAL, S_STRADDLE, S_STRANGLE, S_CONVERSION, S_BOX, S_CALENDAR, S_STOCK, S_COMPLEX = range(9)
@@ -482,8 +484,10 @@ def classify(pi, pf, ev_off, ev_val, start, window, zmin, episode_gap_ns, tau_ns
         n = pi[i, PI_N]
         prem = pf[i, PF_PREM]
         size = pf[i, PF_SIZE]
-        cov = pi[i, PI_FRESH] / n if n > 0 else 0.0
-        ask, bid, mid = _ratios(pf[i, PF_ASK], pf[i, PF_BID], pf[i, PF_MID], pf[i, PF_SIDE_A], pf[i, PF_SIDE_B])
+        cov = pf[i, PF_COV]                 # the clusterer's fresh / n (n >= 1) and ``_ratios``: same bits
+        ask = pf[i, PF_ASK_R]
+        bid = pf[i, PF_BID_R]
+        mid = pf[i, PF_MID_R]
         aggr = max(ask, bid)
         tg = _evidence_tag(ask, bid, mid, n, size)
         d = 0

@@ -380,6 +380,9 @@ def _finalize(si, sf, li, lf, k, o0, opi, opf, oxi, oxf):
         bid = sf[j, SF_BID]
         mid = sf[j, SF_MID]
         tot = ask + bid + mid
+        # the classifier's ratios (side fallback when nothing was placed) and coverage, divided once here
+        ra, rb, rm = KC._ratios(ask, bid, mid, sf[j, SF_SIDE_A], sf[j, SF_SIDE_B])
+        cov = si[j, SI_FRESH] / n
         u0 = sf[j, SF_UND0]
         u1 = sf[j, SF_UND1]
         dw = sf[j, SF_DELTA_W]
@@ -400,12 +403,16 @@ def _finalize(si, sf, li, lf, k, o0, opi, opf, oxi, oxf):
         opf[o, KC.PF_TO_EVENT] = np.inf
         opf[o, KC.PF_SINCE_EVENT] = np.inf
         opf[o, KC.PF_UNDPX] = S
+        opf[o, KC.PF_ASK_R] = ra
+        opf[o, KC.PF_BID_R] = rb
+        opf[o, KC.PF_MID_R] = rm
+        opf[o, KC.PF_COV] = cov
         oxf[XF_STRIKE, o] = strike
         oxf[XF_IV0, o] = sf[j, SF_IV0]
-        oxf[XF_ASK_R, o] = ask / tot if tot > 0 else 0.0
-        oxf[XF_BID_R, o] = bid / tot if tot > 0 else 0.0
-        oxf[XF_MID_R, o] = mid / tot if tot > 0 else 0.0
-        oxf[XF_COV, o] = si[j, SI_FRESH] / n
+        oxf[XF_ASK_R, o] = ra if tot > 0 else 0.0       # the table's shares: 0 when nothing was placed
+        oxf[XF_BID_R, o] = rb if tot > 0 else 0.0
+        oxf[XF_MID_R, o] = rm if tot > 0 else 0.0
+        oxf[XF_COV, o] = cov
         oxf[XF_MOVE, o] = (u1 / u0 - 1.0) * 1e4 if (u0 > 0 and u1 > 0) else np.nan
         oxf[XF_DMEAN, o] = sf[j, SF_DELTA] / dw if dw > 0 else np.nan
         oxf[XF_ATM, o] = atm
