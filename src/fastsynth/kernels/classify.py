@@ -324,7 +324,7 @@ def _write_event(ei, ef, ev_e, ev_t, s, outcome, b, b2, scores, rules, ts, oi, o
     oi[r, OI_NPK] = int(round(ef[s, EF_NPK]))
     oi[r, OI_PID0] = ei[s, EI_PID0]
     oi[r, OI_PID1] = -1
-    ne = ei[s, EI_NEV]                      # total appended; the ring keeps the last maxev
+    ne = ei[s, EI_NEV]      # entries appended (< m), else m + next ring slot: same k and ring indices as the total
     m = ev_e.shape[1]
     k = min(ne, m)
     want_side, want_big = _rule_evidence(rules[b])
@@ -451,6 +451,7 @@ def classify(pi, pf, ev_off, ev_val, start, window, zmin, episode_gap_ns, tau_ns
             ls = l1p[np.int64(xs_)]
         else:
             ls = np.log1p(xs_)
+        # bl_cnt: the sample count while below ``window``, then window + the ring position (no % per packet)
         cnt = bl_cnt[u, cls]
         m = min(cnt, window)
         out_ns[i] = m
@@ -465,8 +466,9 @@ def classify(pi, pf, ev_off, ev_val, start, window, zmin, episode_gap_ns, tau_ns
             sz = (ls - mu) / np.sqrt(var) if var > 1e-12 else 0.0
         out_pz[i] = pz
         out_sz[i] = sz
-        pos = cnt % window
-        if cnt >= window:
+        full = cnt >= window
+        pos = cnt - window if full else cnt
+        if full:
             ol = bl_buf[u, cls, pos, 0]
             os_ = bl_buf[u, cls, pos, 1]
             bl_sum[u, cls, 0] -= ol
@@ -479,7 +481,8 @@ def classify(pi, pf, ev_off, ev_val, start, window, zmin, episode_gap_ns, tau_ns
         bl_sum[u, cls, 1] += lp * lp
         bl_sum[u, cls, 2] += ls
         bl_sum[u, cls, 3] += ls * ls
-        bl_cnt[u, cls] = cnt + 1
+        cnt += 1
+        bl_cnt[u, cls] = window if cnt == 2 * window else cnt
         # ---- (2) classifier hits
         n = pi[i, PI_N]
         prem = pf[i, PF_PREM]
@@ -621,14 +624,16 @@ def classify(pi, pf, ev_off, ev_val, start, window, zmin, episode_gap_ns, tau_ns
         e0 = ev_off[i]
         etag = ((t0 // 1_000_000) << 3) | tg
         if npe > 0:
-            wp = ne % maxev                     # ring slot of entry ne, advanced with a wrap (no % per id)
+            # EI_NEV: entries appended while below maxev, then maxev + the ring's next slot (no integer
+            # division per packet; a packet brings at most maxev entries, so the ring wraps at most once)
+            wp = ne - maxev if ne >= maxev else ne
             for j in range(npe):
                 ev_e[s, wp] = ev_val[e0 + j]
                 ev_t[s, wp] = etag
                 wp += 1
                 if wp == maxev:
                     wp = 0
-            ne += npe
+            ne = ne + npe if ne + npe < maxev else maxev + wp
         ei[s, EI_NEV] = ne
         # score the episode, then (unless fresh) the packet alone, whose row shares the episode's
         # structure/right/DTE/front/end time (the scratch row of ``_packet_row`` is a copy of the episode's ints)
