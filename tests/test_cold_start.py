@@ -1,6 +1,7 @@
 """Cold start: what a fresh process imports and when the cold-cache helper process starts (no timings)."""
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -70,12 +71,46 @@ def test_helper_starts_only_when_options_kernels_are_cold(fake):
     fake.setattr(_prefetch, "_options_cache_cold", lambda: True)
     _prefetch.start(m, tuple(m.tables))
     assert len(_FakePopen.started) == 1
-    assert _FakePopen.started[0][1:] == ["-m", "fastsynth._prefetch"]
+    assert _FakePopen.started[0][1:3] == ["-m", "fastsynth._prefetch"]
+    claims = _FakePopen.started[0][3]
+    assert os.path.isdir(claims)
     compiled = []
     fake.setattr(_prefetch, "_compile", lambda names: compiled.append(names))
     _prefetch.wait()
-    assert compiled == [_prefetch.MAIN_SHARE]       # this process's share, then the join
-    assert _prefetch._proc is None
+    # the (fake) helper claimed nothing: this process compiled every shared kernel, from the back, then joined
+    assert compiled == [(n,) for n in reversed(_prefetch.EITHER)]
+    assert _prefetch._proc is None and not os.path.exists(claims)
+
+
+def test_shared_kernels_are_claimed_once(fake):
+    """The helper claims the ``EITHER`` kernels from the front, this process from the back: each is
+    compiled by exactly one of them, and this process stops at the first one the helper has claimed."""
+    fake.setattr(_prefetch, "_options_cache_cold", lambda: True)
+    m = fastsynth.Manifest(seed=7, symbols=["IBM"])
+    _prefetch.start(m, tuple(m.tables))
+    claims = _FakePopen.started[0][3]
+    helper = [n for n in _prefetch.EITHER[:2] if _prefetch._claim(claims, n)]     # as the helper does
+    assert helper == list(_prefetch.EITHER[:2])
+    compiled = []
+    fake.setattr(_prefetch, "_compile", lambda names: compiled.extend(names))
+    _prefetch.wait()
+    assert compiled == list(reversed(_prefetch.EITHER[2:]))
+    assert not _prefetch._claim(claims, _prefetch.EITHER[0])      # the directory is gone: no late claims
+
+
+def test_stop_terminates_the_helper(fake):
+    """``stop()`` (the CLI's SIGINT/SIGTERM path) terminates a running helper and forgets it."""
+    fake.setattr(_prefetch, "_options_cache_cold", lambda: True)
+    calls = []
+    fake.setattr(_FakePopen, "terminate", lambda self: calls.append("terminate"), raising=False)
+    fake.setattr(_FakePopen, "wait", lambda self, timeout=None: calls.append("wait"))
+    m = fastsynth.Manifest(seed=7, symbols=["IBM"])
+    _prefetch.start(m, tuple(m.tables))
+    claims = _FakePopen.started[0][3]
+    _prefetch.stop()
+    assert calls == ["terminate", "wait"] and _prefetch._proc is None and not os.path.exists(claims)
+    _prefetch.stop()                                                # no helper: nothing to do
+    assert calls == ["terminate", "wait"]
 
 
 def test_helper_and_main_compile_disjoint_kernels():
@@ -83,8 +118,8 @@ def test_helper_and_main_compile_disjoint_kernels():
     fastsynth._prefetch): the helper's and this process's shares are disjoint, and every entry point of
     either has recorded signatures."""
     helper = set(_prefetch.HELPER_FIRST) | set(_prefetch.HELPER_AFTER_PLAN)
-    assert not helper & set(_prefetch.MAIN_SHARE)
-    assert set(_prefetch.SIGNATURES) == helper | set(_prefetch.MAIN_SHARE)
+    assert not helper & set(_prefetch.EITHER) and len(set(_prefetch.EITHER)) == len(_prefetch.EITHER)
+    assert set(_prefetch.SIGNATURES) == helper | set(_prefetch.EITHER)
 
 
 def test_recorded_signatures_are_current():
