@@ -196,3 +196,13 @@ def test_episode_skip_is_exact(n, lots, dte, front, sweeps, nba, fr, mv, to_even
                            sa, sb, quoted, iso, slan, 0.0, delta, delta_w, 0.01, nba, ba_size, ba_n, ba_max, size,
                            sweeps, 250.0, to_event, mv)
     assert all(x == 0.0 for x in sc[:6]) and all(r == KC.RULE_NONE for r in sc[6:])
+
+
+@given(st.integers(0, 2**52), st.integers(1, 2**40), st.sampled_from([20.0, 40.0]))
+def test_avg_lots_test_without_division(size, n, lots):
+    """``classify`` tests "lots per print >= X" as ``size >= X * n`` (no division): for whole-number sizes and
+    print counts below 2**47 it agrees with ``size / n >= X`` (the round-4 form), including at the boundary."""
+    for s in (float(size), float(lots * n), float(lots * n - 1), float(lots * n + 1)):
+        if s >= 0:
+            assert (s / n >= lots) == (s >= lots * n)
+            assert (s / n < lots) == (s < lots * n)

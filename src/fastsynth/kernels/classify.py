@@ -293,7 +293,9 @@ def _evidence_tag(ask, bid, mid, n, size):
         side = 1
     elif mid >= 0.5:
         side = 2
-    return side + (4 if n > 0 and size / n >= 40.0 else 0)
+    # size / n >= 40 without the division: size is a whole-number sum (a double holding an integer), n a print
+    # count (< 2**47): the product is exact and the two tests agree bit for bit
+    return side + (4 if n > 0 and size >= 40.0 * n else 0)
 
 
 @kernel
@@ -668,8 +670,9 @@ def classify(pi, pf, ev_off, ev_val, start, window, zmin, episode_gap_ns, tau_ns
                 pscores[j] = scores[j]
                 prules[j] = rules[j]
                 alone[j] = True
-        elif st == S_SINGLE and pi[i, PI_TLET] == 0 and p_n < RW_MIN_PRINTS and p_size / p_n < 20.0 \
+        elif st == S_SINGLE and pi[i, PI_TLET] == 0 and p_n < RW_MIN_PRINTS and p_size < 20.0 * p_n \
                 and not (e_dte >= 100 and p_size >= 100.0) and (pi[i, PI_SWEEP] == 0 or pi[i, PI_ISO] == 0):
+            # (p_size < 20 p_n: the same test as p_size / p_n < 20 for whole sizes, see ``_evidence_tag``)
             # the packet alone can reach no rule (most packets; checked against ``_score``: single leg without
             # TLET, under 20 lots a print (sold premium, hedge), under RW_MIN_PRINTS prints (retail), not far-dated
             # 100+ lots, not an ISO sweep; the accumulation / event rules need 3+ packets): its scores are all 0
