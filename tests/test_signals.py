@@ -143,3 +143,29 @@ def test_sigterm_with_a_cold_cache_terminates_the_compile_helper(tmp_path):
     while _alive(helpers[0]) and time.monotonic() < end:
         time.sleep(0.05)
     assert not _alive(helpers[0]), "the compile helper outlived the interrupted run"
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc to find the helper")
+def test_ctrl_c_in_the_library_terminates_the_compile_helper(tmp_path):
+    """The same through the Python API (no CLI signal handler): Ctrl-C in ``fastsynth.generate`` with an empty
+    Numba cache raises KeyboardInterrupt in the caller and ends the helper at once (it would otherwise
+    notice the parent is gone only after its current kernel, seconds later)."""
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "numba"), "FASTSYNTH_PREFETCH": "1"}
+    code = "import fastsynth; fastsynth.generate(fastsynth.Manifest(seed=7, symbols=['AAPL']))"
+    p = subprocess.Popen([sys.executable, "-c", code], cwd=tmp_path, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, env=env)
+    helpers: list[int] = []
+
+    def found() -> bool:
+        helpers[:] = [c for c in _children(p.pid) if _is_helper(c)]
+        return bool(helpers)
+
+    wait_for(found, p)
+    time.sleep(0.5)                       # into planning / compiling
+    os.kill(p.pid, signal.SIGINT)
+    _, err = p.communicate(timeout=120)
+    assert "KeyboardInterrupt" in err
+    end = time.monotonic() + 1.5          # terminate() + wait: well under a kernel's compile time
+    while _alive(helpers[0]) and time.monotonic() < end:
+        time.sleep(0.05)
+    assert not _alive(helpers[0]), "the compile helper outlived the interrupted generate()"

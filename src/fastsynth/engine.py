@@ -168,14 +168,18 @@ def stream(m: Manifest, batch_rows: int = DEFAULT_BATCH_ROWS,
     from . import _prefetch
 
     _prefetch.start(m, tabs)    # empty Numba cache: options kernels compile in a second process meanwhile
-    p = plan(m)
-    _prefetch.planned()
-    chunkers = {t: _Rechunker(batch_rows) for t in tabs}
-    for part in p.partitions:
-        for table, batch in iter_partition(p, part, tabs):
-            yield from ((table, b) for b in chunkers[table].push(batch))
-    for t in tabs:
-        yield from ((t, b) for b in chunkers[t].flush())
+    try:
+        p = plan(m)
+        _prefetch.planned()
+        chunkers = {t: _Rechunker(batch_rows) for t in tabs}
+        for part in p.partitions:
+            for table, batch in iter_partition(p, part, tabs):
+                yield from ((table, b) for b in chunkers[table].push(batch))
+        for t in tabs:
+            yield from ((t, b) for b in chunkers[t].flush())
+    except (Exception, KeyboardInterrupt):
+        _prefetch.stop()        # Ctrl-C or an error: the compile helper must not go on alone
+        raise
 
 
 def _tables(m: Manifest, tables: list[str] | None) -> tuple[str, ...]:

@@ -63,24 +63,28 @@ def run_to_parquet(m: Manifest, out: str | Path, *, overwrite: bool = False, wor
     from . import _prefetch
 
     _prefetch.start(m, tuple(m.tables))     # empty Numba cache: options kernels compile in a second process
-    p = plan(m)
-    _prefetch.planned()
-    sink.begin(m.canonical_json(), m.content_hash())
-    parts = [part for part in p.partitions if sink.tables_of(part.symbol)]
-    todo = [part for part in parts if not sink.is_done(part.date, part.symbol)]
-    res = RunResult(rows=dict.fromkeys(m.tables, 0), partitions_skipped=len(parts) - len(todo))
-    tasks = [t for part in todo for t in _tasks(p, part, sink.tables_of(part.symbol))]
-    tasks.sort(key=lambda t: -t.cost)   # stable: ties keep plan order
+    try:
+        p = plan(m)
+        _prefetch.planned()
+        sink.begin(m.canonical_json(), m.content_hash())
+        parts = [part for part in p.partitions if sink.tables_of(part.symbol)]
+        todo = [part for part in parts if not sink.is_done(part.date, part.symbol)]
+        res = RunResult(rows=dict.fromkeys(m.tables, 0), partitions_skipped=len(parts) - len(todo))
+        tasks = [t for part in todo for t in _tasks(p, part, sink.tables_of(part.symbol))]
+        tasks.sort(key=lambda t: -t.cost)   # stable: ties keep plan order
 
-    def published(part: Partition, counts: dict[str, int]) -> None:
-        res.partitions_written += 1
-        for t, n in counts.items():
-            res.rows[t] = res.rows.get(t, 0) + n
-        if on_partition is not None:
-            on_partition(part, counts)
+        def published(part: Partition, counts: dict[str, int]) -> None:
+            res.partitions_written += 1
+            for t, n in counts.items():
+                res.rows[t] = res.rows.get(t, 0) + n
+            if on_partition is not None:
+                on_partition(part, counts)
 
-    with _short_gil_slices(workers):
-        _Pipeline(p, sink, tasks, workers, published).run()
+        with _short_gil_slices(workers):
+            _Pipeline(p, sink, tasks, workers, published).run()
+    except (Exception, KeyboardInterrupt):
+        _prefetch.stop()        # Ctrl-C or an error: the compile helper must not go on alone
+        raise
     res.seconds = time.perf_counter() - t0
     sink.finish({"manifest_hash": m.content_hash(), "rows_this_run": res.rows,
                  "partitions": len(parts)})
